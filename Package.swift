@@ -1,0 +1,50 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Strict settings, applied to every target of the package in one place.
+let strictSettings: [SwiftSetting] = [
+  .swiftLanguageMode(.v6),
+  .enableUpcomingFeature("ExistentialAny"),
+  .enableUpcomingFeature("MemberImportVisibility"),
+  .enableUpcomingFeature("InternalImportsByDefault"),
+  .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+  name: "zpr",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "zpr", targets: ["zpr"]),
+    .library(name: "ZPRPolicy", targets: ["ZPRPolicy"]),
+    .library(name: "ZPRTesting", targets: ["ZPRTesting"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
+  ],
+  targets: [
+    .target(name: "ZPRPolicy"),
+    .target(name: "ZPRTesting", dependencies: ["ZPRPolicy"]),
+    .executableTarget(
+      name: "zpr",
+      dependencies: [
+        "ZPRPolicy",
+        "ZPRTesting",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .testTarget(
+      name: "ZPRPolicyTests",
+      dependencies: [
+        "ZPRPolicy",
+        "ZPRTesting",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ]
+    ),
+    .testTarget(name: "zprTests", dependencies: ["zpr", "ZPRPolicy"]),
+  ]
+)
+
+for target in package.targets {
+  target.swiftSettings = (target.swiftSettings ?? []) + strictSettings
+}

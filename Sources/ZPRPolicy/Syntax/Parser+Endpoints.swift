@@ -1,0 +1,224 @@
+// Endpoints, attribute references and addresses.
+
+extension ParserState {
+  /// An endpoint: an attribute (with optional `endpoints`), an address, `all-endpoints`, or the
+  /// service network.
+  mutating func parseEndpoint(role: String) throws(ParseAbort) -> Endpoint {
+    guard let token = peek() else {
+      error(
+        .expectedEndpoint,
+        "expected the \(role) endpoint, but the statement ends here: name it with an attribute "
+          + "(app:web endpoints), an address ('10.0.0.0/16'), all-endpoints or "
+          + "'osn-services-ip-addresses'", at: SourceRange(lineEnd, lineEnd))
+      throw ParseAbort()
+    }
+    let endpoint: Endpoint
+    switch token.kind {
+    case .word:
+      switch keyword(token) {
+      case .allEndpoints:
+        endpoint = Endpoint(.allEndpoints, range: token.range)
+      case .serviceAddresses, .serviceEndpoints:
+        endpoint = Endpoint(.serviceNetwork, range: token.range)
+      case .some(let keyword):
+        error(
+          .expectedEndpoint,
+          "expected the \(role) endpoint before '\(text(token.start, token.end))': name it with "
+            + "an attribute (app:web endpoints), an address ('10.0.0.0/16'), all-endpoints or "
+            + "'osn-services-ip-addresses'"
+            + (keyword == .endpoints ? "" : "; to use '\(keyword.rawValue)' as a name, quote it"),
+          at: token.range)
+        throw ParseAbort()
+      case nil:
+        if looksLikeAddress(token.start, token.end) {
+          endpoint = Endpoint(.address(parseAddress(token.contentRange)), range: token.range)
+        } else {
+          endpoint = Endpoint(.attribute(parseAttribute(token)), range: token.range)
+        }
+      }
+    case .quoted:
+      let content = token.contentRange
+      if Keyword.match(bytes, content.lowerBound, content.upperBound).map({
+        $0 == .serviceAddresses || $0 == .serviceEndpoints
+      }) == true {
+        endpoint = Endpoint(.serviceNetwork, range: token.range)
+      } else if looksLikeAddress(content.lowerBound, content.upperBound) {
+        endpoint = Endpoint(.address(parseAddress(content)), range: token.range)
+      } else {
+        endpoint = Endpoint(.attribute(parseAttribute(token)), range: token.range)
+      }
+    case .equals, .comma, .unexpected:
+      error(
+        .expectedEndpoint,
+        "expected the \(role) endpoint, found '\(text(token.start, token.end))'", at: token.range)
+      throw ParseAbort()
+    }
+    position += 1
+    if endpoint.attribute != nil { skipEndpointsWord() }
+    return endpoint
+  }
+
+  /// The optional `endpoints` after an attribute; a near miss such as `endpoint` is reported.
+  private mutating func skipEndpointsWord() {
+    guard let token = peek(), token.kind == .word else { return }
+    if keyword(token) == .endpoints {
+      position += 1
+      return
+    }
+    let word = text(token.start, token.end)
+    if keyword(token) == nil, Suggestions.closest(to: word, among: ["endpoints"]) != nil {
+      error(
+        .expectedWord, "'\(word)' is not a keyword: after an attribute write 'endpoints'",
+        at: token.range, suggestion: "did you mean 'endpoints'?")
+      position += 1
+    }
+  }
+
+  /// The attribute that names a VCN, after `in`.
+  mutating func parseVCNAttribute(after previous: String) throws(ParseAbort) -> AttributeRef {
+    guard let token = peek(), token.kind == .word || token.kind == .quoted,
+      keyword(token) == nil, token.kind == .quoted || !looksLikeAddress(token.start, token.end)
+    else {
+      let found = peek().map { "found '\(text($0.start, $0.end))'" } ?? "but the statement ends here"
+      error(
+        .expectedEndpoint,
+        "expected the VCN's security attribute after '\(previous)', \(found): write for example "
+          + "'in networks:prod VCN'", at: peek()?.range ?? SourceRange(lineEnd, lineEnd))
+      throw ParseAbort()
+    }
+    position += 1
+    return parseAttribute(token)
+  }
+
+  /// Bare words that start with a digit, or hold `::` or two or more `:`, are addresses.
+  func looksLikeAddress(_ start: Int, _ end: Int) -> Bool {
+    guard start < end else { return false }
+    if bytes[start] >= 48 && bytes[start] <= 57 { return true }
+    var colons = 0
+    for index in start..<end where bytes[index] == UInt8(ascii: ":") {
+      colons += 1
+      if index + 1 < end && bytes[index + 1] == UInt8(ascii: ":") { return true }
+    }
+    return colons >= 2
+  }
+
+  mutating func parseAddress(_ range: SourceRange) -> IPPrefix {
+    let written = text(range.lowerBound, range.upperBound)
+    let placeholder = IPPrefix(host: IPAddress(v4: 0))
+    switch IPPrefix.parse(UnsafeBufferPointer(rebasing: bytes[range.lowerBound..<range.upperBound])) {
+    case .failure(.invalidAddress):
+      error(
+        .invalidAddress,
+        "'\(written)' is not a valid IP address: write an IPv4 address such as 10.0.0.15 or an "
+          + "IPv6 address such as fd00::15, optionally with /prefix-length", at: range)
+      return placeholder
+    case .failure(.invalidLength(let maximum)):
+      error(
+        .invalidPrefixLength,
+        "the prefix length in '\(written)' must be a number from 0 to \(maximum)", at: range)
+      return placeholder
+    case .success(let prefix):
+      if prefix.hasHostBits {
+        error(
+          .hostBitsSet,
+          "'\(written)' has bits set after the first \(prefix.length): write the block's first "
+            + "address, or the single host", at: range,
+          suggestion:
+            "did you mean '\(IPPrefix(address: prefix.network, length: prefix.length))' (the block) "
+            + "or '\(prefix.address)' (the host)?")
+      }
+      return prefix
+    }
+  }
+
+  /// `[namespace.]key[:value]`, bare or in quotes. Errors are reported; a best-effort reference
+  /// is returned either way.
+  mutating func parseAttribute(_ token: Token) -> AttributeRef {
+    let quoted = token.kind == .quoted
+    let start = token.contentStart
+    let end = token.contentEnd
+    var colon: Int?
+    for index in start..<end where bytes[index] == UInt8(ascii: ":") {
+      colon = index
+      break
+    }
+    let nameEnd = colon ?? end
+    var dot: Int?
+    for index in start..<nameEnd where bytes[index] == UInt8(ascii: ".") {
+      if dot == nil {
+        dot = index
+      } else {
+        error(
+          .invalidAttribute,
+          "'\(text(start, nameEnd))' has more than one '.': an attribute is written "
+            + "namespace.key:value, and names cannot contain '.'", at: SourceRange(start, nameEnd))
+        break
+      }
+    }
+    var namespace: String?
+    if let dot {
+      checkName(start, dot, what: "namespace")
+      namespace = text(start, dot)
+    }
+    let keyStart = dot.map { $0 + 1 } ?? start
+    checkName(keyStart, nameEnd, what: "attribute name")
+    let key = text(keyStart, nameEnd)
+    var value: String?
+    if let colon {
+      let valueStart = colon + 1
+      if valueStart == end {
+        error(
+          .invalidValue,
+          "'\(text(start, end))' has no value after ':': write key:value, or the bare key to "
+            + "match any value", at: SourceRange(start, end))
+      } else if quoted {
+        var raw = text(valueStart, end)
+        if token.hasEscapes { raw = raw.replacing("''", with: "'") }
+        value = raw
+      } else {
+        for index in valueStart..<end where !Self.isNameByte(bytes[index]) {
+          let written = text(start, end)
+          error(
+            .invalidValue,
+            "the value in '\(written)' holds '\(text(index, index + 1))': a value with "
+              + "characters other than letters, digits, '-' and '_' needs the whole attribute "
+              + "in single quotes", at: SourceRange(valueStart, end),
+            suggestion: "did you mean '\(written)'?")
+          break
+        }
+        value = text(valueStart, end)
+      }
+    }
+    return AttributeRef(namespace: namespace, key: key, value: value, range: token.range)
+  }
+
+  /// Names use `0-9 A-Z a-z - _` and start with a letter.
+  private mutating func checkName(_ start: Int, _ end: Int, what: String) {
+    guard start < end else {
+      error(.invalidName, "the \(what) is empty", at: SourceRange(start, end))
+      return
+    }
+    let name = text(start, end)
+    let first = bytes[start] | 0x20
+    if !(first >= 97 && first <= 122) {
+      error(
+        .invalidName, "the \(what) '\(name)' must start with a letter a-z or A-Z",
+        at: SourceRange(start, end))
+      return
+    }
+    for index in start..<end where !Self.isNameByte(bytes[index]) {
+      var characterEnd = index + 1
+      while characterEnd < end, bytes[characterEnd] & 0xC0 == 0x80 { characterEnd += 1 }
+      error(
+        .invalidName,
+        "the \(what) '\(name)' contains '\(text(index, characterEnd))': names use only letters, "
+          + "digits, '-' and '_'", at: SourceRange(index, characterEnd))
+      return
+    }
+  }
+
+  static func isNameByte(_ byte: UInt8) -> Bool {
+    (byte >= 48 && byte <= 57) || (byte | 0x20 >= 97 && byte | 0x20 <= 122)
+      || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+  }
+}

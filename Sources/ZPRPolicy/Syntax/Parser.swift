@@ -1,0 +1,345 @@
+/// Parses ZPL text into a ``PolicyFile``: one statement per line, `#` comments, blank lines.
+///
+/// Every error in the file is reported, not just the first: a syntax error ends its statement,
+/// and parsing goes on at the next line. Value errors (a bad port, a bad name) do not end the
+/// statement, so one statement can report several.
+public struct PolicyParser: Sendable {
+  /// The options in force.
+  public var options: PolicyOptions
+
+  /// A parser with the given options.
+  public init(options: PolicyOptions = PolicyOptions()) {
+    self.options = options
+  }
+
+  /// Parses a whole file and runs the statement-level checks (not the file-level ones: see
+  /// ``PolicyChecker``).
+  public func parse(_ source: SourceFile) -> PolicyFile {
+    source.bytes.withUnsafeBufferPointer { buffer in
+      var state = ParserState(bytes: buffer)
+      var lines: [PolicyLine] = []
+      lines.reserveCapacity(source.lineCount)
+      for line in 1...source.lineCount {
+        let bounds = source.lineBounds(line)
+        lines.append(state.parseLine(bounds.lowerBound, bounds.upperBound))
+      }
+      return PolicyFile(source: source, lines: lines, diagnostics: state.diagnostics)
+    }
+  }
+
+  /// Parses one statement given on its own (as an API or a tenancy file holds it).
+  public func parseStatement(_ text: String) -> (statement: Statement?, diagnostics: [Diagnostic]) {
+    let file = parse(SourceFile(path: "<statement>", text: text))
+    let statements = file.statements
+    var diagnostics = file.diagnostics
+    if statements.count > 1 {
+      diagnostics.append(
+        Diagnostic(
+          .error, .extraText, "expected one statement, found \(statements.count): "
+            + "give each statement separately", at: statements[1].range))
+    } else if statements.isEmpty && diagnostics.isEmpty {
+      diagnostics.append(
+        Diagnostic(
+          .error, .badStart,
+          "the statement is empty: write 'in <vcn-attr> VCN allow <endpoint> to connect to "
+            + "<endpoint>'", at: SourceRange(0, 0)))
+    }
+    return (diagnostics.contains { $0.severity == .error } ? nil : statements.first, diagnostics)
+  }
+}
+
+/// Unwinds a statement after a syntax error has been reported.
+struct ParseAbort: Error {}
+
+/// The working state of one parse: the bytes, the current line's tokens, the diagnostics.
+struct ParserState {
+  let bytes: UnsafeBufferPointer<UInt8>
+  var tokens: [Token] = []
+  var position = 0
+  var diagnostics: [Diagnostic] = []
+  var lineEnd = 0
+  var errorCount = 0
+
+  init(bytes: UnsafeBufferPointer<UInt8>) {
+    self.bytes = bytes
+    tokens.reserveCapacity(32)
+  }
+
+  // MARK: Lines
+
+  mutating func parseLine(_ start: Int, _ end: Int) -> PolicyLine {
+    tokens.removeAll(keepingCapacity: true)
+    position = 0
+    lineEnd = end
+    let commentStart = Lexer(bytes: bytes).tokenize(start, end, into: &tokens)
+    var comment: Comment?
+    if let commentStart {
+      var textEnd = end
+      while textEnd > commentStart + 1, bytes[textEnd - 1] == 32 || bytes[textEnd - 1] == 9 {
+        textEnd -= 1
+      }
+      comment = Comment(
+        text: text(commentStart + 1, textEnd), range: SourceRange(commentStart, textEnd))
+    }
+    if tokens.isEmpty {
+      if let comment { return .comment(comment) }
+      return .blank
+    }
+    let errorsBefore = errorCount
+    let range = SourceRange(tokens[0].start, tokens[tokens.count - 1].end)
+    guard lexicallyValid() else { return .invalid(range) }
+    do {
+      let statement = try parseStatement()
+      if errorCount > errorsBefore { return .invalid(range) }
+      return .statement(statement, trailingComment: comment)
+    } catch {
+      return .invalid(range)
+    }
+  }
+
+  /// Reports stray characters and bad quotes, and drops the stray characters so that the rest of
+  /// the statement is still checked. An unterminated string ends the statement.
+  private mutating func lexicallyValid() -> Bool {
+    var valid = true
+    var index = 0
+    while index < tokens.count {
+      let token = tokens[index]
+      if token.kind == .unexpected {
+        let character = text(token.start, token.end)
+        error(
+          .unexpectedCharacter,
+          "unexpected character '\(character.unicodeScalars.first.map { $0.escaped(asASCII: true) } ?? "")': "
+            + "ZPL uses only words, quoted 'strings', '=' and ','", at: token.range)
+        tokens.remove(at: index)
+        continue
+      }
+      if token.kind == .quoted && token.unterminated {
+        error(
+          .badQuote, "this string has no closing quote: end it with \(token.doubleQuoted ? "\"" : "'")",
+          at: token.range, suggestion: "did you mean \(text(token.start, token.end))'?")
+        valid = false
+      } else if token.kind == .quoted && token.doubleQuoted {
+        let content = text(token.contentStart, token.contentEnd)
+        error(
+          .badQuote, "strings are written in single quotes, not double quotes", at: token.range,
+          suggestion: "did you mean '\(content.replacing("'", with: "''"))'?")
+      }
+      index += 1
+    }
+    return valid
+  }
+
+  // MARK: Statements
+
+  mutating func parseStatement() throws(ParseAbort) -> Statement {
+    let first = tokens[0]
+    var keyword = self.keyword(first)
+    if keyword == nil, first.kind == .word {
+      // A misspelt first word is reported and read as what it resembles, to check the rest.
+      let word = text(first.start, first.end)
+      if let guess = Suggestions.closest(to: word, among: ["allow", "in"]) {
+        error(
+          .expectedWord, "'\(word)' is not a keyword: a statement starts with '\(guess)'",
+          at: first.range, suggestion: "did you mean '\(guess)'?")
+        keyword = guess == "allow" ? .allow : .in
+      }
+    }
+    switch keyword {
+    case .in:
+      return try parseScopedStatement()
+    case .allow:
+      return try parseCrossVCNStatement()
+    case .deny:
+      error(
+        .onlyAllow,
+        "ZPR has no deny statements: whatever no statement allows is denied; remove this "
+          + "statement and narrow the allow statements instead", at: first.range)
+      throw ParseAbort()
+    default:
+      error(
+        .badStart,
+        "a statement starts with 'in <vcn-attr> VCN allow ...' or, across VCNs, 'allow <attr> "
+          + "endpoints in <vcn-attr> VCN to connect to ...'", at: first.range)
+      throw ParseAbort()
+    }
+  }
+
+  /// `in <vcn> VCN allow <endpoint> to connect to <endpoint> [with ...]`
+  private mutating func parseScopedStatement() throws(ParseAbort) -> Statement {
+    let start = tokens[0].start
+    position = 1
+    let vcn = try parseVCNAttribute(after: "in")
+    try expect(.vcn, context: "after the VCN's attribute")
+    if let token = peek(), keyword(token) == .deny {
+      error(
+        .onlyAllow, "ZPR has no deny statements: whatever no statement allows is denied",
+        at: token.range)
+      throw ParseAbort()
+    }
+    try expect(.allow, context: "after 'VCN'")
+    let source = try parseEndpoint(role: "source")
+    try expectConnectTo()
+    let destination = try parseEndpoint(role: "destination")
+    var filters = Filters()
+    try parseFilters(into: &filters)
+    if let token = peek() {
+      let found = text(token.start, token.end)
+      if keyword(token) == .in {
+        error(
+          .extraText,
+          "'in ... VCN' after the destination belongs to the cross-VCN form: write 'allow <attr> "
+            + "endpoints in <vcn-attr> VCN to connect to <attr> endpoints in <vcn-attr> VCN'",
+          at: SourceRange(token.start, tokens[tokens.count - 1].end))
+      } else {
+        error(
+          .extraText,
+          "unexpected '\(found)' after the end of the statement: write one statement per line, "
+            + "and join filters with ','", at: SourceRange(token.start, tokens[tokens.count - 1].end))
+      }
+      throw ParseAbort()
+    }
+    let statement = Statement(
+      scope: .vcn(vcn), source: source, destination: destination, filters: filters,
+      range: SourceRange(start, tokens[tokens.count - 1].end))
+    checkEndpoints(statement)
+    checkFilters(filters)
+    return statement
+  }
+
+  /// `allow <attr> endpoints in <vcn> VCN to connect to <attr> endpoints [with ...] in <vcn> VCN`
+  private mutating func parseCrossVCNStatement() throws(ParseAbort) -> Statement {
+    let start = tokens[0].start
+    position = 1
+    let source = try parseEndpoint(role: "source")
+    if let token = peek(), keyword(token) != .in {
+      error(
+        .expectedWord,
+        "expected 'in <vcn-attr> VCN' after the source: a statement that starts with 'allow' "
+          + "crosses VCNs and names both; within one VCN write 'in <vcn-attr> VCN allow ...'",
+        at: token.range)
+      throw ParseAbort()
+    }
+    try expect(.in, context: "after the source endpoint")
+    let sourceVCN = try parseVCNAttribute(after: "in")
+    try expect(.vcn, context: "after the source VCN's attribute")
+    try expectConnectTo()
+    let destination = try parseEndpoint(role: "destination")
+    var filters = Filters()
+    try parseFilters(into: &filters)
+    guard peek() != nil else {
+      error(
+        .expectedWord,
+        "a cross-VCN statement names the destination's VCN too: add 'in <vcn-attr> VCN' at the end",
+        at: SourceRange(lineEnd, lineEnd))
+      throw ParseAbort()
+    }
+    try expect(.in, context: "after the destination endpoint")
+    let destinationVCN = try parseVCNAttribute(after: "in")
+    try expect(.vcn, context: "after the destination VCN's attribute")
+    try parseFilters(into: &filters)
+    if let token = peek() {
+      error(
+        .extraText,
+        "unexpected '\(text(token.start, token.end))' after the end of the statement: write one "
+          + "statement per line", at: SourceRange(token.start, tokens[tokens.count - 1].end))
+      throw ParseAbort()
+    }
+    let statement = Statement(
+      scope: .crossVCN(source: sourceVCN, destination: destinationVCN), source: source,
+      destination: destination, filters: filters,
+      range: SourceRange(start, tokens[tokens.count - 1].end))
+    for endpoint in [source, destination] where endpoint.attribute == nil {
+      error(
+        .crossVCNNeedsAttributes,
+        "a cross-VCN statement connects attribute endpoints only: name this side with a security "
+          + "attribute, or write addresses in an 'in <vcn-attr> VCN allow ...' statement",
+        at: endpoint.range)
+    }
+    checkEndpoints(statement)
+    checkFilters(filters)
+    return statement
+  }
+
+  private mutating func expectConnectTo() throws(ParseAbort) {
+    try expect(.to, context: "after the source endpoint ('to connect to')")
+    try expect(.connect, context: "after 'to' ('to connect to')")
+    try expect(.to, context: "after 'connect' ('to connect to')")
+  }
+
+  /// Rules that look at both sides of a statement.
+  private mutating func checkEndpoints(_ statement: Statement) {
+    let (source, destination) = (statement.source, statement.destination)
+    if source.kind == .allEndpoints && destination.kind == .allEndpoints {
+      error(
+        .allEndpointsBothSides,
+        "all-endpoints on both sides would allow everything: name at least one side with a "
+          + "security attribute", at: destination.range)
+    }
+    if source.isExternal && destination.isExternal {
+      error(
+        .externalBothSides,
+        "an address or the service network may stand on one side only: ZPR governs endpoints "
+          + "that carry security attributes, so name the other side with an attribute",
+        at: destination.range)
+    }
+  }
+
+  // MARK: Tokens
+
+  func peek() -> Token? {
+    position < tokens.count ? tokens[position] : nil
+  }
+
+  func keyword(_ token: Token) -> Keyword? {
+    token.kind == .word ? Keyword.match(bytes, token.start, token.end) : nil
+  }
+
+  /// Consumes `keyword`. A near miss is reported with a did-you-mean and consumed, so the rest of
+  /// the statement is still checked; anything else ends the statement.
+  mutating func expect(_ expected: Keyword, context: String) throws(ParseAbort) {
+    guard let token = peek() else {
+      error(
+        .expectedWord, "expected '\(expected.canonical)' \(context), but the statement ends here",
+        at: SourceRange(lineEnd, lineEnd))
+      throw ParseAbort()
+    }
+    if keyword(token) == expected {
+      position += 1
+      return
+    }
+    let found = text(token.start, token.end)
+    if token.kind == .word, keyword(token) == nil,
+      Suggestions.closest(to: found, among: [expected.rawValue]) != nil
+    {
+      error(
+        .expectedWord, "'\(found)' is not a keyword: expected '\(expected.canonical)' \(context)",
+        at: token.range, suggestion: "did you mean '\(expected.canonical)'?")
+      position += 1
+      return
+    }
+    error(
+      .expectedWord, "expected '\(expected.canonical)' \(context), found '\(found)'",
+      at: token.range)
+    throw ParseAbort()
+  }
+
+  // MARK: Reporting
+
+
+  mutating func error(
+    _ code: DiagnosticCode, _ message: String, at range: SourceRange, suggestion: String? = nil
+  ) {
+    errorCount += 1
+    diagnostics.append(Diagnostic(.error, code, message, at: range, suggestion: suggestion))
+  }
+
+  mutating func warning(
+    _ code: DiagnosticCode, _ message: String, at range: SourceRange, suggestion: String? = nil
+  ) {
+    diagnostics.append(Diagnostic(.warning, code, message, at: range, suggestion: suggestion))
+  }
+
+  func text(_ start: Int, _ end: Int) -> String {
+    String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self)
+  }
+}

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import ZPRPolicy
+import ZPRTesting
+
+/// `zpr bench`: measure zpr's hot paths on this machine, against a baseline run in the same
+/// process so that the figures compare across machines.
+struct BenchCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "bench",
+    abstract: "Measure zpr's hot paths (build with -c release for real figures).",
+    subcommands: [PolicyBench.self]
+  )
+}
+
+/// `zpr bench policy`: parse + check of a large generated policy file.
+struct PolicyBench: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "policy",
+    abstract: "Parse and check a generated policy file; report statements per second on one core.",
+    discussion: """
+      The baseline splits the same text into lines and words with the standard library: the
+      least any reader of the text must do. The ratio is parse+check time over baseline time.
+      """
+  )
+
+  @Option(help: "Statements in the generated file.")
+  var statements = 100_000
+
+  @Option(help: "Timed runs; the best is reported.")
+  var iterations = 5
+
+  @Option(help: "The seed of the generated file.")
+  var seed: UInt64 = 42
+
+  @Option(help: "Output format: text or json.")
+  var format: OutputFormat = .text
+
+  func validate() throws {
+    guard statements >= 1, iterations >= 1 else {
+      throw ValidationError("--statements and --iterations must be at least 1")
+    }
+  }
+
+  func run() async throws {
+    var generator = StatementGenerator(seed: seed)
+    let text = generator.policyText(statements: statements)
+    let source = SourceFile(path: "<generated>", text: text)
+    // The file is one policy for this measurement, so the statement limit is lifted.
+    let checker = PolicyChecker(
+      options: PolicyOptions(limits: ZPRLimits(statementsPerPolicy: .max)))
+
+    var baselineBest = Duration.seconds(1_000)
+    var checkBest = Duration.seconds(1_000)
+    var parsed = 0
+    var diagnostics = 0
+    var peakGrowth = 0
+    let clock = ContinuousClock()
+    for _ in 0..<iterations {
+      var words = 0
+      let baseline = clock.measure {
+        for line in text.split(separator: "\n") { words += line.split(separator: " ").count }
+      }
+      baselineBest = min(baselineBest, baseline)
+      precondition(words > 0)
+      var file: PolicyFile?
+      resetPeakResident()
+      let residentBefore = procStatus("VmRSS")
+      let elapsed = clock.measure { file = checker.check(source) }
+      checkBest = min(checkBest, elapsed)
+      peakGrowth = max(peakGrowth, procStatus("VmHWM") - residentBefore)
+      parsed = file?.statements.count ?? 0
+      diagnostics = file?.diagnostics.count ?? 0
+    }
+    let seconds = Double(checkBest.components.seconds) + Double(checkBest.components.attoseconds) / 1e18
+    let baselineSeconds =
+      Double(baselineBest.components.seconds) + Double(baselineBest.components.attoseconds) / 1e18
+    let rate = Double(statements) / seconds
+    let ratio = seconds / baselineSeconds
+    let peak = procStatus("VmHWM")
+    switch format {
+    case .json:
+      writeOut(
+        JSONValue.object([
+          ("benchmark", .string("policy.parse+check")),
+          ("statements", .int(statements)), ("bytes", .int(text.utf8.count)),
+          ("parsedStatements", .int(parsed)), ("diagnostics", .int(diagnostics)),
+          ("bestNanoseconds", .int(Int(seconds * 1e9))),
+          ("statementsPerSecond", .int(Int(rate))),
+          ("baselineNanoseconds", .int(Int(baselineSeconds * 1e9))),
+          ("ratioToBaseline", .string(String(format: "%.2f", ratio))),
+          ("peakGrowthBytes", .int(peakGrowth)), ("residentBytes", .int(peak)),
+        ]).serialized() + "\n")
+    case .text:
+      writeOut(
+        """
+        policy parse+check: \(statements) statements, \(text.utf8.count / 1024) KiB, best of \(iterations)
+          parse+check   \(String(format: "%8.1f", seconds * 1000)) ms   \(String(format: "%.0f", rate)) statements/s (one core)
+          baseline      \(String(format: "%8.1f", baselineSeconds * 1000)) ms   (split into lines and words)
+          ratio         \(String(format: "%.2f", ratio))x baseline
+          peak memory of parse+check    \(peakGrowth / 1024 / 1024) MiB (resident growth)
+          resident at the end           \(peak / 1024 / 1024) MiB (whole process)
+          parsed \(parsed) statements, \(diagnostics) diagnostics
+
+        """)
+    }
+  }
+
+  /// A field of /proc/self/status in bytes (`VmRSS`, `VmHWM`), or 0 where there is none.
+  private func procStatus(_ field: String) -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
+      return 0
+    }
+    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
+      let kibibytes = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+      return kibibytes * 1024
+    }
+    return 0
+  }
+
+  /// Resets the kernel's peak-RSS mark (VmHWM) to the current RSS, so that the next reading
+  /// is the peak of what follows.
+  private func resetPeakResident() {
+    try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
+  }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import ZPRPolicy
+
+/// `zpr policy`: check, format and parse ZPL files.
+struct PolicyCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "policy",
+    abstract: "Check, format and parse ZPR policy files (.zpl).",
+    subcommands: [PolicyCheckCommand.self, PolicyFormatCommand.self, PolicyParseCommand.self]
+  )
+}
+
+/// Options every policy command shares.
+struct PolicyOptionGroup: ParsableArguments {
+  @Option(help: "The namespace that attributes without one refer to.")
+  var defaultNamespace = "oracle-zpr"
+
+  @Option(help: "The most statements one policy may hold.")
+  var maxStatements = ZPRLimits.standard.statementsPerPolicy
+
+  var policyOptions: PolicyOptions {
+    PolicyOptions(
+      limits: ZPRLimits(statementsPerPolicy: maxStatements), defaultNamespace: defaultNamespace)
+  }
+
+  func validate() throws {
+    guard maxStatements >= 1 else {
+      throw ValidationError("--max-statements must be at least 1")
+    }
+  }
+}
+
+/// The output formats of `check` and `parse`.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+  case text
+  case json
+}
+
+/// Reads a policy file (or standard input for `-`) as UTF-8; a file that cannot be read is a
+/// usage error.
+func readPolicySource(_ path: String) throws(CLIError) -> SourceFile {
+  let data: Data
+  if path == "-" {
+    data = FileHandle.standardInput.readDataToEndOfFile()
+  } else {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+      throw CLIError(message: "cannot read '\(path)': no such file")
+    }
+    guard !isDirectory.boolValue else {
+      throw CLIError(message: "cannot read '\(path)': it is a directory; name the .zpl files in it")
+    }
+    guard let contents = FileManager.default.contents(atPath: path) else {
+      throw CLIError(message: "cannot read '\(path)': permission denied or unreadable")
+    }
+    data = contents
+  }
+  guard let text = String(data: data, encoding: .utf8) else {
+    throw CLIError(message: "cannot read '\(path)': it is not UTF-8 text")
+  }
+  return SourceFile(path: path == "-" ? "<stdin>" : path, text: text)
+}
+
+/// Writes to standard output without buffering surprises between stdout and stderr.
+func writeOut(_ text: String) {
+  FileHandle.standardOutput.write(Data(text.utf8))
+}
+
+/// Writes to standard error.
+func writeError(_ text: String) {
+  FileHandle.standardError.write(Data(text.utf8))
+}
+
+/// "1 error", "2 warnings".
+func counted(_ count: Int, _ noun: String) -> String {
+  "\(count) \(noun)\(count == 1 ? "" : "s")"
+}
