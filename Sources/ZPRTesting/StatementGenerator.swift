@@ -75,7 +75,9 @@ public struct StatementGenerator: Sendable {
     let rest = letters + Array("0123456789-_")
     while true {
       var name = String(letters.randomElement(using: &random)!)
-      for _ in 0..<Int.random(in: 0...10, using: &random) { name.append(rest.randomElement(using: &random)!) }
+      for _ in 0..<Int.random(in: 0...10, using: &random) {
+        name.append(rest.randomElement(using: &random)!)
+      }
       if !Self.reserved.contains(name.lowercased()) { return name }
     }
   }
@@ -112,7 +114,8 @@ public struct StatementGenerator: Sendable {
         for _ in 0..<Int.random(in: 1...4, using: &random) {
           guard next < 65000 else { break }
           let lower = Int.random(in: next...min(65535, next + 20000), using: &random)
-          let upper = random.chance(0.6) ? lower : min(65535, lower + Int.random(in: 1...500, using: &random))
+          let upper =
+            random.chance(0.6) ? lower : min(65535, lower + Int.random(in: 1...500, using: &random))
           ports.append(PortRange(lower, upper, range: Self.zero))
           next = upper + 2
         }
@@ -140,7 +143,9 @@ public struct StatementGenerator: Sendable {
     var words: [String] = []
     switch statement.scope {
     case .vcn(let vcn):
-      words = [keyword("in"), spell(vcn), keyword("VCN"), keyword("allow"), spell(statement.source)]
+      words = [
+        keyword("in"), spell(vcn), keyword("VCN"), keyword("allow"), spell(statement.source),
+      ]
       words += [keyword("to"), keyword("connect"), keyword("to"), spell(statement.destination)]
       words += spell(statement.filters)
     case .crossVCN(let sourceVCN, let destinationVCN):
@@ -193,7 +198,9 @@ public struct StatementGenerator: Sendable {
     if let transport = filters.transport {
       var ports = transport.ports.map(\.description)
       ports.shuffle(using: &random)
-      let name = random.chance(0.3) ? transport.transport.rawValue.uppercased() : transport.transport.rawValue
+      let name =
+        random.chance(0.3)
+        ? transport.transport.rawValue.uppercased() : transport.transport.rawValue
       let list = ports.joined(separator: random.chance(0.8) ? "," : ", ")
       parts.append("\(keyword("protocol"))\(equals)'\(name)\(ports.isEmpty ? "" : "/" + list)'")
     }

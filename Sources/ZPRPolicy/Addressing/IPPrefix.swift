@@ -45,7 +45,9 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
       return .failure(.invalidLength(maximum: address.bitWidth))
     }
     for byte in digits {
-      guard byte >= 48, byte <= 57 else { return .failure(.invalidLength(maximum: address.bitWidth)) }
+      guard byte >= 48, byte <= 57 else {
+        return .failure(.invalidLength(maximum: address.bitWidth))
+      }
       length = length * 10 + Int(byte - 48)
     }
     guard length <= address.bitWidth else {
@@ -60,7 +62,9 @@ public struct IPPrefix: Hashable, Sendable, CustomStringConvertible {
   /// The first address of the block (host bits cleared).
   public var network: IPAddress {
     let (maskHigh, maskLow) = Self.mask(length: length, family: address.family)
-    if address.family == .v4 { return IPAddress(v4: UInt32(truncatingIfNeeded: address.low & maskLow)) }
+    if address.family == .v4 {
+      return IPAddress(v4: UInt32(truncatingIfNeeded: address.low & maskLow))
+    }
     return IPAddress(v6High: address.high & maskHigh, low: address.low & maskLow)
   }
 

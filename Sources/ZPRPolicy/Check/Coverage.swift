@@ -66,17 +66,14 @@ enum EndpointKey: Hashable {
     }
   }
 
-  /// The broader keys that include this one (not itself), most specific first.
-  func generalizations(prefixLengths: Set<Int>) -> [EndpointKey] {
+  /// The broader attribute keys that include this one (not itself), most specific first.
+  /// Address blocks are widened by ``KeyInterner``, which sees every block of the file.
+  func generalizations() -> [EndpointKey] {
     switch self {
     case .attribute(let namespace, let key, let value):
       return (value == nil ? [] : [.attribute(namespace: namespace, key: key, value: nil)])
         + [.allEndpoints]
-    case .address(let prefix):
-      return prefixLengths.filter { $0 < prefix.length && $0 <= prefix.address.bitWidth }
-        .sorted(by: >)
-        .map { .address(IPPrefix(address: prefix.network, length: $0).normalized) }
-    case .allEndpoints, .serviceNetwork:
+    case .address, .allEndpoints, .serviceNetwork:
       return []
     }
   }
@@ -85,9 +82,4 @@ enum EndpointKey: Hashable {
   static func folded(_ name: String) -> String {
     name.utf8.contains { $0 >= 65 && $0 <= 90 } ? name.lowercased() : name
   }
-}
-
-extension IPPrefix {
-  /// The same block with host bits cleared.
-  var normalized: IPPrefix { IPPrefix(address: network, length: length) }
 }

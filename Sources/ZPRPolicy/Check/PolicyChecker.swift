@@ -51,25 +51,18 @@ public struct PolicyChecker: Sendable {
     var keys: [GroupKey] = []
     keys.reserveCapacity(statements.count)
     var groups: [GroupKey: [Int]] = [:]
-    var prefixLengths = Set<Int>()
     for (index, statement) in statements.enumerated() {
       let key = GroupKey(
         scope: interner.intern(scopeKey(statement.scope)),
         source: interner.intern(EndpointKey(statement.source, defaultNamespace: ns)),
         destination: interner.intern(EndpointKey(statement.destination, defaultNamespace: ns)))
-      for endpoint in [statement.source, statement.destination] {
-        if case .address(let prefix) = endpoint.kind { prefixLengths.insert(prefix.length) }
-      }
       keys.append(key)
       groups[key, default: []].append(index)
     }
 
     var diagnostics: [Diagnostic] = []
     var firstWithMeaning: [DuplicateKey: Int] = [:]
-    var broader = [[Int]](repeating: [], count: interner.count)
-    for id in 0..<interner.count {
-      broader[id] = interner.broaderIDs(of: id, prefixLengths: prefixLengths)
-    }
+    let broader = interner.broaderIDs()
     for (index, statement) in statements.enumerated() {
       let key = keys[index]
       // A statement that says the same as an earlier one is a duplicate.
@@ -152,7 +145,8 @@ public struct PolicyChecker: Sendable {
     case .vcn(let vcn):
       return .vcn(EndpointKey(vcn, defaultNamespace: ns))
     case .crossVCN(let source, let destination):
-      return .cross(EndpointKey(source, defaultNamespace: ns), EndpointKey(destination, defaultNamespace: ns))
+      return .cross(
+        EndpointKey(source, defaultNamespace: ns), EndpointKey(destination, defaultNamespace: ns))
     }
   }
 
@@ -169,7 +163,7 @@ enum ScopeKey: Hashable {
   /// Broader scopes: a bare VCN attribute covers every value of it.
   func generalizations() -> [ScopeKey] {
     func widened(_ key: EndpointKey) -> [EndpointKey] {
-      [key] + key.generalizations(prefixLengths: []).filter { $0 != .allEndpoints }
+      [key] + key.generalizations().filter { $0 != .allEndpoints }
     }
     switch self {
     case .vcn(let key):
@@ -203,13 +197,31 @@ struct KeyInterner {
     return keys.count - 1
   }
 
-  /// The ids of the broader keys that occur in the file.
-  func broaderIDs(of id: Int, prefixLengths: Set<Int>) -> [Int] {
-    switch keys[id] {
-    case .endpoint(let key):
-      return key.generalizations(prefixLengths: prefixLengths).compactMap { ids[.endpoint($0)] }
-    case .scope(let key):
-      return key.generalizations().compactMap { ids[.scope($0)] }
+  /// For every id, the ids of the broader keys that occur in the file, most specific first.
+  func broaderIDs() -> [[Int]] {
+    var broader = [[Int]](repeating: [], count: keys.count)
+    var addresses: [(prefix: IPPrefix, id: Int)] = []
+    for (id, key) in keys.enumerated() {
+      switch key {
+      case .endpoint(.address(let prefix)):
+        addresses.append((prefix, id))
+      case .endpoint(let key):
+        broader[id] = key.generalizations().compactMap { ids[.endpoint($0)] }
+      case .scope(let key):
+        broader[id] = key.generalizations().compactMap { ids[.scope($0)] }
+      }
     }
+    // Address blocks nest or are disjoint, so sorted by first address (wider first), the blocks
+    // still open on a stack are exactly those containing the current one.
+    addresses.sort {
+      ($0.prefix.network, $0.prefix.length) < ($1.prefix.network, $1.prefix.length)
+    }
+    var open: [(prefix: IPPrefix, id: Int)] = []
+    for address in addresses {
+      while let last = open.last, !last.prefix.contains(address.prefix) { open.removeLast() }
+      broader[address.id] = open.reversed().map(\.id)
+      open.append(address)
+    }
+    return broader
   }
 }

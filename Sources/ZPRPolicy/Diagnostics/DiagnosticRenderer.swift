@@ -23,7 +23,8 @@ public struct DiagnosticRenderer: Sendable {
       indent += byte == 9 ? "\t" : " "
     }
     let end = min(diagnostic.range.upperBound, bounds.upperBound)
-    let width = max(1, source.scalarCount(diagnostic.range.lowerBound, max(end, diagnostic.range.lowerBound)))
+    let width = max(
+      1, source.scalarCount(diagnostic.range.lowerBound, max(end, diagnostic.range.lowerBound)))
     text += indent + "^" + String(repeating: "~", count: width - 1) + "\n"
     if let suggestion = diagnostic.suggestion {
       text += "  suggestion: \(suggestion)\n"

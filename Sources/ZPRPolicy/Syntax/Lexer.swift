@@ -123,7 +123,8 @@ enum Keyword: String, CaseIterable {
       candidates.first { $0.matches(bytes, start) }
     }
     switch end - start {
-    case 2: return Keyword.in.matches(bytes, start) ? .in : (Keyword.to.matches(bytes, start) ? .to : nil)
+    case 2:
+      return Keyword.in.matches(bytes, start) ? .in : (Keyword.to.matches(bytes, start) ? .to : nil)
     case 3: return Keyword.vcn.matches(bytes, start) ? .vcn : nil
     case 4: return first(.with, .deny)
     case 5: return Keyword.allow.matches(bytes, start) ? .allow : nil

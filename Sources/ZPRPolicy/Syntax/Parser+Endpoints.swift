@@ -42,7 +42,7 @@ extension ParserState {
         $0 == .serviceAddresses || $0 == .serviceEndpoints
       }) == true {
         endpoint = Endpoint(.serviceNetwork, range: token.range)
-      } else if looksLikeAddress(content.lowerBound, content.upperBound) {
+      } else if quotedLooksLikeAddress(content.lowerBound, content.upperBound) {
         endpoint = Endpoint(.address(parseAddress(content)), range: token.range)
       } else {
         endpoint = Endpoint(.attribute(parseAttribute(token)), range: token.range)
@@ -54,7 +54,10 @@ extension ParserState {
       throw ParseAbort()
     }
     position += 1
-    if endpoint.attribute != nil { skipEndpointsWord() }
+    switch endpoint.kind {
+    case .attribute, .address: skipEndpointsWord()
+    case .allEndpoints, .serviceNetwork: break
+    }
     return endpoint
   }
 
@@ -79,7 +82,8 @@ extension ParserState {
     guard let token = peek(), token.kind == .word || token.kind == .quoted,
       keyword(token) == nil, token.kind == .quoted || !looksLikeAddress(token.start, token.end)
     else {
-      let found = peek().map { "found '\(text($0.start, $0.end))'" } ?? "but the statement ends here"
+      let found =
+        peek().map { "found '\(text($0.start, $0.end))'" } ?? "but the statement ends here"
       error(
         .expectedEndpoint,
         "expected the VCN's security attribute after '\(previous)', \(found): write for example "
@@ -90,10 +94,17 @@ extension ParserState {
     return parseAttribute(token)
   }
 
-  /// Bare words that start with a digit, or hold `::` or two or more `:`, are addresses.
+  /// Bare words made of address characters that start with a digit, or that hold `::` or two
+  /// or more `:`, are addresses (so `1app:w` is reported as a bad name, not a bad address).
   func looksLikeAddress(_ start: Int, _ end: Int) -> Bool {
     guard start < end else { return false }
-    if bytes[start] >= 48 && bytes[start] <= 57 { return true }
+    if bytes[start] >= 48 && bytes[start] <= 57 {
+      return (start..<end).allSatisfy { index in
+        let byte = bytes[index]
+        return (byte >= 48 && byte <= 58) || byte == 46 || byte == 47
+          || (byte | 0x20 >= 97 && byte | 0x20 <= 102)
+      }
+    }
     var colons = 0
     for index in start..<end where bytes[index] == UInt8(ascii: ":") {
       colons += 1
@@ -102,10 +113,25 @@ extension ParserState {
     return colons >= 2
   }
 
+  /// Quoted text may hold an attribute value with colons (`'k:a:b'`), so inside quotes only
+  /// text that parses as an address, starts with a digit, or holds `::` is an address.
+  func quotedLooksLikeAddress(_ start: Int, _ end: Int) -> Bool {
+    guard start < end else { return false }
+    if bytes[start] >= 48 && bytes[start] <= 57 { return true }
+    for index in start..<(end - 1) where bytes[index] == 58 && bytes[index + 1] == 58 {
+      return true
+    }
+    if case .success = IPPrefix.parse(UnsafeBufferPointer(rebasing: bytes[start..<end])) {
+      return true
+    }
+    return false
+  }
+
   mutating func parseAddress(_ range: SourceRange) -> IPPrefix {
     let written = text(range.lowerBound, range.upperBound)
     let placeholder = IPPrefix(host: IPAddress(v4: 0))
-    switch IPPrefix.parse(UnsafeBufferPointer(rebasing: bytes[range.lowerBound..<range.upperBound])) {
+    switch IPPrefix.parse(UnsafeBufferPointer(rebasing: bytes[range.lowerBound..<range.upperBound]))
+    {
     case .failure(.invalidAddress):
       error(
         .invalidAddress,

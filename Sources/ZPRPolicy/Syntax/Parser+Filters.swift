@@ -63,7 +63,8 @@ extension ParserState {
     case "protocol":
       let filter = parseProtocol(valueRange, whole: whole)
       if filters.transport != nil {
-        reportDuplicateFilter(name, at: whole, hint: "list several ports in one: protocol='tcp/22,443'")
+        reportDuplicateFilter(
+          name, at: whole, hint: "list several ports in one: protocol='tcp/22,443'")
       } else {
         filters.transport = filter
       }
@@ -72,9 +73,17 @@ extension ParserState {
       let number = parseICMPNumber(valueRange, what: isType ? "type" : "code")
       let filter = NumberFilter(number ?? 0, range: whole)
       if isType {
-        if filters.icmpType != nil { reportDuplicateFilter(name, at: whole) } else { filters.icmpType = filter }
+        if filters.icmpType != nil {
+          reportDuplicateFilter(name, at: whole)
+        } else {
+          filters.icmpType = filter
+        }
       } else {
-        if filters.icmpCode != nil { reportDuplicateFilter(name, at: whole) } else { filters.icmpCode = filter }
+        if filters.icmpCode != nil {
+          reportDuplicateFilter(name, at: whole)
+        } else {
+          filters.icmpCode = filter
+        }
       }
     case "connection-state":
       let written = text(valueRange.lowerBound, valueRange.upperBound)
@@ -111,7 +120,8 @@ extension ParserState {
       error(.unknownFilter, message, at: range, suggestion: "did you mean protocol='tcp/<port>'?")
       return
     }
-    error(.unknownFilter, message, at: range, suggestion: suggestion.map { "did you mean '\($0)'?" })
+    error(
+      .unknownFilter, message, at: range, suggestion: suggestion.map { "did you mean '\($0)'?" })
   }
 
   private mutating func reportDuplicateFilter(
@@ -132,7 +142,8 @@ extension ParserState {
     let written = text(start, nameEnd)
     let transport = TransportProtocol(rawValue: written.lowercased())
     if transport == nil {
-      reportUnknownProtocol(written, at: SourceRange(start, nameEnd), ports: slash.map { text($0, end) })
+      reportUnknownProtocol(
+        written, at: SourceRange(start, nameEnd), ports: slash.map { text($0, end) })
     }
     var ports: [PortRange] = []
     if let slash {
@@ -153,7 +164,9 @@ extension ParserState {
     return ProtocolFilter(transport: transport ?? .tcp, ports: ports, range: whole)
   }
 
-  private mutating func reportUnknownProtocol(_ written: String, at range: SourceRange, ports: String?) {
+  private mutating func reportUnknownProtocol(
+    _ written: String, at range: SourceRange, ports: String?
+  ) {
     let lowered = written.lowercased()
     var suggestion: String?
     var message =
@@ -225,8 +238,11 @@ extension ParserState {
     guard valid else { return nil }
     if low > high {
       error(
-        .invertedPortRange, "the port range \(low)-\(high) runs backwards: write the lower port first",
-        at: range, suggestion: "did you mean '\(high)-\(low)'?")
+        .invertedPortRange,
+        "the port range \(low)-\(high) runs backwards: write the lower port first",
+        at: range,
+        suggestion: "did you mean '\(text(valueRange.lowerBound, start))\(high)-\(low)"
+          + "\(text(end, valueRange.upperBound))'?")
       return nil
     }
     return PortRange(low, high, range: range)

@@ -35,7 +35,8 @@ public struct PolicyParser: Sendable {
     if statements.count > 1 {
       diagnostics.append(
         Diagnostic(
-          .error, .extraText, "expected one statement, found \(statements.count): "
+          .error, .extraText,
+          "expected one statement, found \(statements.count): "
             + "give each statement separately", at: statements[1].range))
     } else if statements.isEmpty && diagnostics.isEmpty {
       diagnostics.append(
@@ -115,7 +116,8 @@ struct ParserState {
       }
       if token.kind == .quoted && token.unterminated {
         error(
-          .badQuote, "this string has no closing quote: end it with \(token.doubleQuoted ? "\"" : "'")",
+          .badQuote,
+          "this string has no closing quote: end it with \(token.doubleQuoted ? "\"" : "'")",
           at: token.range, suggestion: "did you mean \(text(token.start, token.end))'?")
         valid = false
       } else if token.kind == .quoted && token.doubleQuoted {
@@ -194,7 +196,8 @@ struct ParserState {
         error(
           .extraText,
           "unexpected '\(found)' after the end of the statement: write one statement per line, "
-            + "and join filters with ','", at: SourceRange(token.start, tokens[tokens.count - 1].end))
+            + "and join filters with ','",
+          at: SourceRange(token.start, tokens[tokens.count - 1].end))
       }
       throw ParseAbort()
     }
@@ -324,7 +327,6 @@ struct ParserState {
   }
 
   // MARK: Reporting
-
 
   mutating func error(
     _ code: DiagnosticCode, _ message: String, at range: SourceRange, suggestion: String? = nil

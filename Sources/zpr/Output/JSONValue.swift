@@ -29,7 +29,10 @@ enum JSONValue: Equatable {
     let inner = indent.map { $0 + 1 }
     switch self {
     case .object(let members):
-      guard !members.isEmpty else { return out += "{}" }
+      guard !members.isEmpty else {
+        out += "{}"
+        return
+      }
       out += "{"
       for (index, (key, value)) in members.enumerated() {
         out += (index > 0 ? "," : "") + newline
@@ -39,7 +42,10 @@ enum JSONValue: Equatable {
       }
       out += closing + "}"
     case .array(let elements):
-      guard !elements.isEmpty else { return out += "[]" }
+      guard !elements.isEmpty else {
+        out += "[]"
+        return
+      }
       out += "["
       for (index, value) in elements.enumerated() {
         out += (index > 0 ? "," : "") + newline

@@ -29,7 +29,9 @@ struct PolicyCheckCommand: AsyncParsableCommand {
     }
     switch format {
     case .json:
-      writeOut(JSONValue.object([("files", .array(results.map(PolicyJSON.fileReport)))]).serialized() + "\n")
+      writeOut(
+        JSONValue.object([("files", .array(results.map(PolicyJSON.fileReport)))]).serialized()
+          + "\n")
     case .text:
       let renderer = DiagnosticRenderer()
       var errors = 0

@@ -1,0 +1,197 @@
+import Foundation
+import Testing
+
+/// Runs the built `zpr` executable, as a user would.
+struct ZPRProcess {
+  var exitCode: Int32
+  var standardOutput: String
+  var standardError: String
+
+  static func run(_ arguments: [String], input: String? = nil) throws -> ZPRProcess {
+    let process = Process()
+    process.executableURL = try executable()
+    process.arguments = arguments
+    let output = Pipe()
+    let error = Pipe()
+    let stdin = Pipe()
+    process.standardOutput = output
+    process.standardError = error
+    process.standardInput = stdin
+    try process.run()
+    if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+    try stdin.fileHandleForWriting.close()
+    let outData = output.fileHandleForReading.readDataToEndOfFile()
+    let errData = error.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return ZPRProcess(
+      exitCode: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
+      standardError: String(decoding: errData, as: UTF8.self))
+  }
+
+  /// The `zpr` binary built beside the test bundle.
+  static func executable() throws -> URL {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+      let candidate = directory.appendingPathComponent("zpr")
+      if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+      directory.deleteLastPathComponent()
+    }
+    throw MissingExecutable()
+  }
+
+  struct MissingExecutable: Error {}
+}
+
+/// A scratch directory removed when the test ends.
+final class Scratch {
+  let url: URL
+
+  init() throws {
+    url = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "zpr-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+  }
+
+  func file(_ name: String, _ contents: String) throws -> String {
+    let path = url.appendingPathComponent(name).path
+    try contents.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+  }
+
+  deinit { try? FileManager.default.removeItem(at: url) }
+}
+
+@Suite("The zpr command line")
+struct CLITests {
+  static let good =
+    "in networks:prod VCN allow app:web endpoints to connect to app:db endpoints with protocol='tcp/5432'\n"
+  static let bad =
+    "in networks:prod VCN allow app:web endpoints to connect to app:db endpoints with protocol='tcp/ssh'\n"
+
+  @Test func checkExitsZeroOnACleanFile() throws {
+    let scratch = try Scratch()
+    let result = try ZPRProcess.run(["policy", "check", try scratch.file("good.zpl", Self.good)])
+    #expect(result.exitCode == 0)
+    #expect(result.standardOutput == "checked 1 file, 1 statement: 0 errors, 0 warnings\n")
+  }
+
+  @Test func checkExitsZeroWithWarningsOnly() throws {
+    let scratch = try Scratch()
+    let path = try scratch.file("dup.zpl", Self.good + Self.good)
+    let result = try ZPRProcess.run(["policy", "check", path])
+    #expect(result.exitCode == 0)
+    #expect(result.standardOutput.contains("\(path):2:1: warning: this statement repeats"))
+  }
+
+  @Test func checkReportsErrorsCompilerStyleAndExitsOne() throws {
+    let scratch = try Scratch()
+    let path = try scratch.file("bad.zpl", Self.bad)
+    let result = try ZPRProcess.run(["policy", "check", path])
+    #expect(result.exitCode == 1)
+    let lines = result.standardOutput.split(separator: "\n", omittingEmptySubsequences: false)
+    #expect(
+      lines[0].hasPrefix("\(path):1:96: error: ports are numeric: 'ssh' is not a port number"))
+    #expect(lines[1] == Self.bad.dropLast())
+    #expect(lines[2] == String(repeating: " ", count: 95) + "^~~")
+    #expect(lines[3] == "  suggestion: did you mean 'tcp/22'?")
+    #expect(lines[4] == "checked 1 file, 1 statement: 1 error, 0 warnings")
+  }
+
+  @Test func checkJSONHasTheContractedShape() throws {
+    let scratch = try Scratch()
+    let bad = try scratch.file("bad.zpl", "# header\n" + Self.bad)
+    let good = try scratch.file("good.zpl", Self.good)
+    let result = try ZPRProcess.run(["policy", "check", "--format", "json", bad, good])
+    #expect(result.exitCode == 1)
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+    let files = try #require(json["files"] as? [[String: Any]])
+    #expect(files.count == 2)
+    #expect(files[0]["path"] as? String == bad)
+    #expect(files[0]["statements"] as? Int == 1)
+    let diagnostic = try #require((files[0]["diagnostics"] as? [[String: Any]])?.first)
+    #expect(diagnostic["severity"] as? String == "error")
+    #expect(diagnostic["code"] as? String == "ZPL043")
+    #expect((diagnostic["message"] as? String)?.hasPrefix("ports are numeric") == true)
+    #expect(diagnostic["line"] as? Int == 2)
+    #expect(diagnostic["column"] as? Int == 96)
+    #expect(diagnostic["endLine"] as? Int == 2)
+    #expect(diagnostic["endColumn"] as? Int == 99)
+    #expect(diagnostic["suggestion"] as? String == "did you mean 'tcp/22'?")
+    #expect((files[1]["diagnostics"] as? [Any])?.isEmpty == true)
+  }
+
+  @Test(arguments: [
+    ["policy", "check"], ["policy", "check", "--format", "yaml", "x.zpl"],
+    ["policy", "check", "/nonexistent/policy.zpl"], ["policy", "fmt"], ["policy", "bogus"],
+    ["policy", "check", "--max-statements", "0", "x.zpl"],
+  ])
+  func usageErrorsExitTwo(arguments: [String]) throws {
+    let result = try ZPRProcess.run(arguments)
+    #expect(result.exitCode == 2)
+    #expect(!result.standardError.isEmpty)
+  }
+
+  @Test func fmtRewritesAndCheckDetects() throws {
+    let scratch = try Scratch()
+    let path = try scratch.file(
+      "p.zpl",
+      "# keep me\nIN networks:prod vcn ALLOW app:web TO connect TO app:db WITH protocol = 'TCP/5432'\n"
+    )
+    let check = try ZPRProcess.run(["policy", "fmt", "--check", path])
+    #expect(check.exitCode == 1)
+    #expect(check.standardOutput.contains("not in canonical form"))
+    #expect(
+      try String(contentsOfFile: path, encoding: .utf8).hasPrefix("# keep me\nIN"),
+      "--check writes nothing")
+
+    let format = try ZPRProcess.run(["policy", "fmt", path])
+    #expect(format.exitCode == 0)
+    #expect(try String(contentsOfFile: path, encoding: .utf8) == "# keep me\n" + Self.good)
+    #expect(try ZPRProcess.run(["policy", "fmt", "--check", path]).exitCode == 0)
+  }
+
+  @Test func fmtRefusesAFileWithErrorsAndLeavesItAlone() throws {
+    let scratch = try Scratch()
+    let path = try scratch.file("bad.zpl", Self.bad)
+    let result = try ZPRProcess.run(["policy", "fmt", path])
+    #expect(result.exitCode == 1)
+    #expect(result.standardError.contains("ZPL043"))
+    #expect(try String(contentsOfFile: path, encoding: .utf8) == Self.bad)
+  }
+
+  @Test func fmtFiltersStandardInput() throws {
+    let result = try ZPRProcess.run(
+      ["policy", "fmt", "-"], input: "in n:p vcn allow a:w to connect to a:d")
+    #expect(result.exitCode == 0)
+    #expect(result.standardOutput == "in n:p VCN allow a:w endpoints to connect to a:d endpoints\n")
+  }
+
+  @Test func parsePrintsTheSyntaxTree() throws {
+    let scratch = try Scratch()
+    let result = try ZPRProcess.run(["policy", "parse", try scratch.file("p.zpl", Self.good)])
+    #expect(result.exitCode == 0)
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+    let statement = try #require((json["statements"] as? [[String: Any]])?.first)
+    #expect(statement["form"] as? String == "vcn")
+    #expect(statement["text"] as? String == Self.good.dropLast().description)
+    let destination = try #require(statement["destination"] as? [String: Any])
+    #expect(destination["kind"] as? String == "attribute")
+    #expect((destination["attribute"] as? [String: Any])?["value"] as? String == "db")
+    let filters = try #require(statement["filters"] as? [String: Any])
+    #expect(filters["protocol"] as? String == "tcp")
+    #expect((filters["ports"] as? [[String: Int]]) == [["from": 5432, "to": 5432]])
+  }
+
+  @Test func benchRunsSmall() throws {
+    let result = try ZPRProcess.run([
+      "bench", "policy", "--statements", "200", "--iterations", "1", "--format", "json",
+    ])
+    #expect(result.exitCode == 0)
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+    #expect(json["statements"] as? Int == 200)
+    #expect(json["parsedStatements"] as? Int == 200)
+  }
+}
