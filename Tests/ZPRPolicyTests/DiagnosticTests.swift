@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import ZPRPolicy
 
@@ -190,5 +191,19 @@ struct DiagnosticTests {
     // The address starts after the quote in column 53; 'ü' is two bytes but one column.
     #expect(
       file.source.location(of: diagnostic.range.lowerBound) == SourceLocation(line: 1, column: 54))
+  }
+}
+
+@Suite("The diagnostics reference")
+struct DiagnosticsDocumentTests {
+  @Test func docsListEveryCode() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent()
+    let text = try String(
+      contentsOf: root.appendingPathComponent("docs/diagnostics.md"), encoding: .utf8)
+    let listed = text.split(separator: "\n").filter { $0.hasPrefix("| ZPL") }.map {
+      String($0.dropFirst(2).prefix(6))
+    }
+    #expect(listed == DiagnosticCode.all.map(\.rawValue))
   }
 }

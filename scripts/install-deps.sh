@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages zpr and its tests need. Idempotent: does nothing (and does not
+# touch the network) when everything is already installed. Needs root for apt-get.
+set -euo pipefail
+
+# Keep this list in step with the README's "What the machine needs".
+packages=(
+  git            # swift package manager fetches dependencies with git
+  libcurl4       # Foundation's networking on Linux
+  libxml2        # FoundationXML
+)
+
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$package")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing ${missing[*]}; run as root (or: sudo $0)" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"
