@@ -16,6 +16,10 @@ public struct StatementGenerator: Sendable {
     "osn-services-ip-addresses", "osn-services-ip-endpoints",
   ]
 
+  /// When set, attributes and addresses are drawn from these.
+  private var attributePool: [AttributeRef] = []
+  private var prefixPool: [IPPrefix] = []
+
   /// A generator for a seed.
   public init(seed: UInt64) {
     random = SplitMix64(seed: seed)
@@ -57,6 +61,7 @@ public struct StatementGenerator: Sendable {
 
   /// A random attribute reference, sometimes with a value that needs quotes.
   public mutating func attribute() -> AttributeRef {
+    if !attributePool.isEmpty { return attributePool.randomElement(using: &random)! }
     let namespace = random.chance(0.5) ? name() : nil
     let key = name()
     var value: String?
@@ -89,6 +94,7 @@ public struct StatementGenerator: Sendable {
 
   /// A random address block (host bits cleared) or single host, IPv4 or IPv6.
   public mutating func prefix() -> IPPrefix {
+    if !prefixPool.isEmpty { return prefixPool.randomElement(using: &random)! }
     if random.chance(0.75) {
       let address = IPAddress(v4: UInt32.random(in: 0...UInt32.max, using: &random))
       let length = random.chance(0.4) ? 32 : Int.random(in: 0...32, using: &random)
@@ -226,7 +232,17 @@ public struct StatementGenerator: Sendable {
   // MARK: Files
 
   /// A policy text of `count` canonical statements, one per line, with a comment now and then.
-  public mutating func policyText(statements count: Int) -> String {
+  /// With a `vocabulary`, statements draw their attributes and addresses from that many of
+  /// each, as a real tenancy does; without one, nearly every attribute is new.
+  public mutating func policyText(statements count: Int, vocabulary: Int? = nil) -> String {
+    if let vocabulary {
+      attributePool = (0..<vocabulary).map { _ in attribute() }
+      prefixPool = (0..<vocabulary).map { _ in prefix() }
+    }
+    defer {
+      attributePool = []
+      prefixPool = []
+    }
     var text = "# generated policy\n"
     text.reserveCapacity(count * 110)
     for index in 0..<count {

@@ -141,7 +141,7 @@ struct GrammarTests {
       """)
     #expect(file.diagnostics.isEmpty)
     #expect(file.statements.count == 2)
-    guard case .statement(_, let comment) = file.lines[2] else {
+    guard case .statement(0, let comment) = file.lines[2] else {
       Issue.record("line 3 should be a statement")
       return
     }

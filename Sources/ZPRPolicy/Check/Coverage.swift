@@ -2,59 +2,29 @@
 // "already covered" warnings.
 
 extension Filters {
-  /// Whether these filters admit every flow that `narrower` admits.
+  /// Whether these filters admit every flow that `narrower` admits: a stateful statement admits
+  /// everything a stateless one does; no protocol admits every protocol; no ports admit every
+  /// port; an ICMP type or code admits only itself.
   public func covers(_ narrower: Filters) -> Bool {
-    // A stateful statement admits everything a stateless one does, and the replies besides.
-    if state == .stateless && narrower.state == .stateful { return false }
-    guard let transport else {
-      return icmpType == nil && icmpCode == nil
-    }
-    guard let other = narrower.transport, other.transport == transport.transport else {
-      return false
-    }
-    if let type = icmpType, narrower.icmpType?.value != type.value { return false }
-    if let code = icmpCode, narrower.icmpCode?.value != code.value { return false }
-    return transport.coversPorts(of: other)
+    var ports: [ClosedRange<Int32>] = []
+    let wider = FilterSummary(self, ports: &ports)
+    return wider.covers(FilterSummary(narrower, ports: &ports), ports: ports)
   }
 }
 
-extension ProtocolFilter {
-  /// The ports as disjoint, sorted ranges (adjacent and overlapping ranges joined).
-  public var mergedPorts: [ClosedRange<Int>] {
-    var merged: [ClosedRange<Int>] = []
-    for port in ports {
-      if let last = merged.last, port.lower <= last.upperBound + 1 {
-        merged[merged.count - 1] = last.lowerBound...max(last.upperBound, port.upper)
-      } else {
-        merged.append(port.lower...port.upper)
-      }
-    }
-    return merged
-  }
-
-  /// Whether every port of `other` is one of ours (no ports means every port).
-  func coversPorts(of other: ProtocolFilter) -> Bool {
-    if ports.isEmpty { return true }
-    if other.ports.isEmpty { return false }
-    let merged = mergedPorts
-    return other.ports.allSatisfy { port in
-      merged.contains { $0.lowerBound <= port.lower && port.upper <= $0.upperBound }
-    }
-  }
-}
-
-/// An endpoint or VCN attribute reduced to what it means: names folded to lower case, the
-/// default namespace filled in, addresses reduced to their block.
+/// An endpoint or VCN attribute reduced to what it means: the default namespace filled in,
+/// names compared without regard to case, addresses as blocks.
 enum EndpointKey: Hashable {
-  case attribute(namespace: String, key: String, value: String?)
+  case attribute(AttributeKey)
   case address(IPPrefix)
   case allEndpoints
   case serviceNetwork
 
   init(_ attribute: AttributeRef, defaultNamespace: String) {
     self = .attribute(
-      namespace: Self.folded(attribute.namespace ?? defaultNamespace),
-      key: Self.folded(attribute.key), value: attribute.value)
+      AttributeKey(
+        namespace: attribute.namespace ?? defaultNamespace, key: attribute.key,
+        value: attribute.value))
   }
 
   init(_ endpoint: Endpoint, defaultNamespace: String) {
@@ -70,16 +40,57 @@ enum EndpointKey: Hashable {
   /// Address blocks are widened by ``KeyInterner``, which sees every block of the file.
   func generalizations() -> [EndpointKey] {
     switch self {
-    case .attribute(let namespace, let key, let value):
-      return (value == nil ? [] : [.attribute(namespace: namespace, key: key, value: nil)])
-        + [.allEndpoints]
+    case .attribute(let attribute):
+      return (attribute.value == nil ? [] : [.attribute(attribute.bare)]) + [.allEndpoints]
     case .address, .allEndpoints, .serviceNetwork:
       return []
     }
   }
+}
 
-  /// Names compare without regard to case; most are already lower case, so avoid the copy.
-  static func folded(_ name: String) -> String {
-    name.utf8.contains { $0 >= 65 && $0 <= 90 } ? name.lowercased() : name
+/// An attribute as a key: namespace and key compare without regard to case, the value exactly.
+/// Hashing feeds one precomputed fingerprint, so no folded copies of the names are made.
+struct AttributeKey: Hashable {
+  let namespace: String
+  let key: String
+  let value: String?
+  private let fingerprint: UInt64
+
+  init(namespace: String, key: String, value: String?) {
+    self.namespace = namespace
+    self.key = key
+    self.value = value
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    func mix(_ byte: UInt8) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
+    for byte in namespace.utf8 { mix(byte >= 65 && byte <= 90 ? byte | 0x20 : byte) }
+    mix(0x2E)
+    for byte in key.utf8 { mix(byte >= 65 && byte <= 90 ? byte | 0x20 : byte) }
+    if let value {
+      mix(0x3A)
+      for byte in value.utf8 { mix(byte) }
+    }
+    fingerprint = hash
+  }
+
+  /// The same attribute with any value.
+  var bare: AttributeKey { AttributeKey(namespace: namespace, key: key, value: nil) }
+
+  static func == (lhs: AttributeKey, rhs: AttributeKey) -> Bool {
+    lhs.fingerprint == rhs.fingerprint && lhs.value == rhs.value
+      && equalIgnoringCase(lhs.key, rhs.key) && equalIgnoringCase(lhs.namespace, rhs.namespace)
+  }
+
+  func hash(into hasher: inout Hasher) {
+    hasher.combine(fingerprint)
+  }
+
+  private static func equalIgnoringCase(_ lhs: String, _ rhs: String) -> Bool {
+    guard lhs.utf8.count == rhs.utf8.count else { return false }
+    for (a, b) in zip(lhs.utf8, rhs.utf8) {
+      let foldedA = a >= 65 && a <= 90 ? a | 0x20 : a
+      let foldedB = b >= 65 && b <= 90 ? b | 0x20 : b
+      if foldedA != foldedB { return false }
+    }
+    return true
   }
 }

@@ -16,8 +16,11 @@ public struct PolicyChecker: Sendable {
   /// Parses and checks a file: the one call most users need.
   public func check(_ source: SourceFile) -> PolicyFile {
     var file = PolicyParser(options: options).parse(source)
-    file.diagnostics += check(file)
-    file.diagnostics.sort { $0.range.lowerBound < $1.range.lowerBound }
+    let found = check(file)
+    if !found.isEmpty {
+      file.diagnostics += found
+      file.diagnostics.sort { $0.range.lowerBound < $1.range.lowerBound }
+    }
     return file
   }
 
@@ -34,104 +37,113 @@ public struct PolicyChecker: Sendable {
             + "statementsPerPolicy limit): split the statements into several policies",
           at: statements[limit].range))
     }
-    diagnostics += redundancies(in: statements, source: file.source)
+    if statements.count > 1 {
+      var index = RedundancyIndex(
+        statements: statements, defaultNamespace: options.defaultNamespace)
+      diagnostics += index.diagnostics(source: file.source)
+    }
     return diagnostics
   }
+}
 
-  private struct GroupKey: Hashable {
-    var scope: Int
-    var source: Int
-    var destination: Int
-  }
+/// Finds duplicate and covered statements. Statements are reduced to integer keys and compact
+/// filter summaries first, so that the probes touch no strings and no reference counts.
+struct RedundancyIndex {
+  /// How many statements of one index group are compared with a statement, so that a
+  /// pathological file (thousands of statements between the same two endpoints) stays linear;
+  /// real policies hold at most a few dozen statements.
+  static let membersProbed = 256
 
-  /// Duplicate statements (warned on the later one) and statements another one covers.
-  private func redundancies(in statements: [Statement], source: SourceFile) -> [Diagnostic] {
-    guard statements.count > 1 else { return [] }
+  private let statements: [Statement]
+  private var keys: [GroupKey] = []
+  private var summaries: [FilterSummary] = []
+  /// Every summary's merged port ranges, one after another.
+  private var ports: [ClosedRange<Int32>] = []
+  private var broader = BroaderKeys()
+  /// The last statement of each group; `next` chains the others.
+  private var groupHeads = IntTable()
+  private var next: [Int32] = []
+  /// More distinct keys than `GroupKey.packed` can tell apart: the warnings are skipped.
+  private var tooManyKeys = false
+
+  init(statements: [Statement], defaultNamespace: String) {
+    self.statements = statements
+    // No capacity is reserved: most files repeat their keys, and a sparse table of large keys
+    // costs more in cache misses than growing does.
     var interner = KeyInterner()
-    var keys: [GroupKey] = []
+    guard statements.count * 3 < GroupKey.capacity else {
+      tooManyKeys = true
+      return
+    }
     keys.reserveCapacity(statements.count)
-    var groups: [GroupKey: [Int]] = [:]
+    summaries.reserveCapacity(statements.count)
+    next.reserveCapacity(statements.count)
     for (index, statement) in statements.enumerated() {
       let key = GroupKey(
-        scope: interner.intern(scopeKey(statement.scope)),
-        source: interner.intern(EndpointKey(statement.source, defaultNamespace: ns)),
-        destination: interner.intern(EndpointKey(statement.destination, defaultNamespace: ns)))
+        scope: interner.intern(ScopeKey(statement.scope, defaultNamespace: defaultNamespace)),
+        source: interner.intern(EndpointKey(statement.source, defaultNamespace: defaultNamespace)),
+        destination: interner.intern(
+          EndpointKey(statement.destination, defaultNamespace: defaultNamespace)))
       keys.append(key)
-      groups[key, default: []].append(index)
+      summaries.append(FilterSummary(statement.filters, ports: &ports))
+      next.append(Int32(groupHeads.insert(key.packed, Int32(index))))
     }
+    broader = interner.broaderIDs()
+  }
 
+  mutating func diagnostics(source: SourceFile) -> [Diagnostic] {
     var diagnostics: [Diagnostic] = []
+    guard !tooManyKeys else { return diagnostics }
     var firstWithMeaning: [DuplicateKey: Int] = [:]
-    let broader = interner.broaderIDs()
-    for (index, statement) in statements.enumerated() {
-      let key = keys[index]
+    for index in statements.indices {
       // A statement that says the same as an earlier one is a duplicate.
-      let meaning = DuplicateKey(group: key, filters: statement.filters)
-      if let original = firstWithMeaning[meaning] {
+      let meaning = DuplicateKey(group: keys[index].packed, summary: summaries[index])
+      if let original = firstWithMeaning[meaning], equivalent(original, index) {
         diagnostics.append(
           Diagnostic(
             .warning, .duplicateStatement,
-            "this statement repeats the one on line \(line(of: statements[original], in: source)): "
-              + "remove one of them", at: statement.range))
+            "this statement repeats the one on line \(line(of: original, in: source)): "
+              + "remove one of them", at: statements[index].range))
         continue
       }
-      firstWithMeaning[meaning] = index
-      if let wider = coveringStatement(
-        of: index, statements: statements, key: key, groups: groups, broader: broader)
-      {
+      if firstWithMeaning[meaning] == nil { firstWithMeaning[meaning] = index }
+      if let wider = coveringStatement(of: index) {
         diagnostics.append(
           Diagnostic(
             .warning, .coveredStatement,
-            "the statement on line \(line(of: statements[wider], in: source)) already allows "
-              + "everything this one allows: remove this statement, or narrow that one",
-            at: statement.range))
+            "the statement on line \(line(of: wider, in: source)) already allows everything "
+              + "this one allows: remove this statement, or narrow that one",
+            at: statements[index].range))
       }
     }
     return diagnostics
   }
 
-  private var ns: String { options.defaultNamespace }
-
-  /// How many statements of one index group are compared with a statement.
-  static let membersProbed = 256
-
-  /// What a statement means, for finding exact duplicates by hashing.
-  private struct DuplicateKey: Hashable {
-    var group: GroupKey
-    var transport: TransportProtocol?
-    var ports: [ClosedRange<Int>]
-    var icmpType: Int?
-    var icmpCode: Int?
-    var state: ConnectionState
-
-    init(group: GroupKey, filters: Filters) {
-      self.group = group
-      transport = filters.transport?.transport
-      ports = filters.transport?.mergedPorts ?? []
-      icmpType = filters.icmpType?.value
-      icmpCode = filters.icmpCode?.value
-      state = filters.state
-    }
-  }
-
   /// A statement whose scope, endpoints and filters include this one's and say strictly more.
-  private func coveringStatement(
-    of index: Int, statements: [Statement], key: GroupKey, groups: [GroupKey: [Int]],
-    broader: [[Int]]
-  ) -> Int? {
-    let statement = statements[index]
-    for scope in [key.scope] + broader[key.scope] {
-      for source in [key.source] + broader[key.source] {
-        for destination in [key.destination] + broader[key.destination] {
-          let candidate = GroupKey(scope: scope, source: source, destination: destination)
-          guard let members = groups[candidate] else { continue }
-          // Bounded, so that a pathological file (thousands of statements between the same two
-          // endpoints) stays linear; real policies hold at most a few dozen statements.
-          for member in members.prefix(Self.membersProbed) where member != index {
-            let other = statements[member]
-            guard other.filters.covers(statement.filters) else { continue }
+  private func coveringStatement(of index: Int) -> Int? {
+    let key = keys[index]
+    let scopes = broader.ids(of: key.scope)
+    let sources = broader.ids(of: key.source)
+    let destinations = broader.ids(of: key.destination)
+    // Position -1 stands for the key itself, the others for its broader keys.
+    for scope in -1..<scopes.count {
+      for source in -1..<sources.count {
+        for destination in -1..<destinations.count {
+          let candidate = GroupKey(
+            scope: scope < 0 ? key.scope : Int(scopes[scopes.startIndex + scope]),
+            source: source < 0 ? key.source : Int(sources[sources.startIndex + source]),
+            destination: destination < 0
+              ? key.destination : Int(destinations[destinations.startIndex + destination]))
+          var member = groupHeads.find(candidate.packed)
+          var probed = 0
+          while member >= 0 && probed < Self.membersProbed {
+            defer {
+              member = Int(next[member])
+              probed += 1
+            }
+            guard member != index, covers(member, index) else { continue }
             // Equal statements are duplicates, reported on the later one only.
-            if candidate == key && statement.filters.covers(other.filters) { continue }
+            if candidate == key && covers(index, member) { continue }
             return member
           }
         }
@@ -140,18 +152,166 @@ public struct PolicyChecker: Sendable {
     return nil
   }
 
-  private func scopeKey(_ scope: Statement.Scope) -> ScopeKey {
-    switch scope {
-    case .vcn(let vcn):
-      return .vcn(EndpointKey(vcn, defaultNamespace: ns))
-    case .crossVCN(let source, let destination):
-      return .cross(
-        EndpointKey(source, defaultNamespace: ns), EndpointKey(destination, defaultNamespace: ns))
-    }
+  private func covers(_ wider: Int, _ narrower: Int) -> Bool {
+    summaries[wider].covers(summaries[narrower], ports: ports)
   }
 
-  private func line(of statement: Statement, in source: SourceFile) -> Int {
-    source.line(containing: statement.range.lowerBound)
+  private func equivalent(_ first: Int, _ second: Int) -> Bool {
+    keys[first] == keys[second] && covers(first, second) && covers(second, first)
+  }
+
+  private func line(of index: Int, in source: SourceFile) -> Int {
+    source.line(containing: statements[index].range.lowerBound)
+  }
+}
+
+/// A statement's place in the index: interned scope, source and destination.
+struct GroupKey: Hashable {
+  var scope: Int
+  var source: Int
+  var destination: Int
+
+  /// How many distinct ids `packed` can hold.
+  static let capacity = 1 << 21
+
+  /// The three ids in one word (21 bits each).
+  var packed: UInt64 {
+    UInt64(scope) << 42 | UInt64(source) << 21 | UInt64(destination)
+  }
+}
+
+/// What a statement means, for finding exact duplicates by hashing; a hash match is confirmed
+/// by comparing the summaries.
+private struct DuplicateKey: Hashable {
+  var group: UInt64
+  var summary: FilterSummary
+}
+
+/// The filters of a statement without reference-counted parts.
+struct FilterSummary: Hashable {
+  /// 0 for every protocol, else 1 + the index of the protocol in `TransportProtocol.allCases`.
+  var transport: UInt8
+  var stateless: Bool
+  /// -1 for any.
+  var icmpType: Int16
+  var icmpCode: Int16
+  /// Where the merged ports start in the shared array, and how many (0: every port).
+  var portStart: Int32
+  var portCount: Int32
+  /// A hash of the merged ports, so that equal lists hash alike wherever they are stored.
+  var portHash: UInt64
+
+  init(_ filters: Filters, ports: inout [ClosedRange<Int32>]) {
+    transport =
+      filters.transport.map { UInt8(TransportProtocol.allCases.firstIndex(of: $0.transport)! + 1) }
+      ?? 0
+    stateless = filters.state == .stateless
+    icmpType = filters.icmpType.map { Int16($0.value) } ?? -1
+    icmpCode = filters.icmpCode.map { Int16($0.value) } ?? -1
+    let start = ports.count
+    // The parser sorts the ports; merge overlapping and adjacent ranges as they are stored.
+    for port in filters.transport?.ports ?? [] {
+      let (lower, upper) = (Int32(port.lower), Int32(port.upper))
+      if ports.count > start, let last = ports.last, lower <= last.upperBound + 1 {
+        ports[ports.count - 1] = last.lowerBound...max(last.upperBound, upper)
+      } else {
+        ports.append(lower...upper)
+      }
+    }
+    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    for range in ports[start...] {
+      hash = (hash ^ UInt64(range.lowerBound) << 16 ^ UInt64(range.upperBound)) &* 0x100_0000_01B3
+    }
+    portStart = Int32(start)
+    portCount = Int32(ports.count - start)
+    portHash = hash
+  }
+
+  static func == (lhs: FilterSummary, rhs: FilterSummary) -> Bool {
+    (lhs.transport, lhs.stateless, lhs.icmpType, lhs.icmpCode, lhs.portCount, lhs.portHash)
+      == (rhs.transport, rhs.stateless, rhs.icmpType, rhs.icmpCode, rhs.portCount, rhs.portHash)
+  }
+
+  func hash(into hasher: inout Hasher) {
+    hasher.combine(transport)
+    hasher.combine(stateless)
+    hasher.combine(icmpType)
+    hasher.combine(icmpCode)
+    hasher.combine(portHash)
+  }
+
+  /// Whether these filters admit every flow that `narrower` admits (the same rule as
+  /// ``Filters/covers(_:)``, on summaries).
+  func covers(_ narrower: FilterSummary, ports: [ClosedRange<Int32>]) -> Bool {
+    if stateless && !narrower.stateless { return false }
+    if transport == 0 { return icmpType < 0 && icmpCode < 0 }
+    guard transport == narrower.transport else { return false }
+    if icmpType >= 0 && narrower.icmpType != icmpType { return false }
+    if icmpCode >= 0 && narrower.icmpCode != icmpCode { return false }
+    if portCount == 0 { return true }
+    if narrower.portCount == 0 { return false }
+    let ours = ports[Int(portStart)..<Int(portStart + portCount)]
+    for index in Int(narrower.portStart)..<Int(narrower.portStart + narrower.portCount) {
+      let port = ports[index]
+      guard
+        ours.contains(where: {
+          $0.lowerBound <= port.lowerBound && port.upperBound <= $0.upperBound
+        })
+      else { return false }
+    }
+    return true
+  }
+}
+
+/// An open-addressing table from 64-bit keys to non-negative integers.
+struct IntTable {
+  private var keys: [UInt64] = []
+  private var values: [Int32] = []
+  private var count = 0
+
+  /// The value for `key`, or -1.
+  func find(_ key: UInt64) -> Int {
+    guard !keys.isEmpty else { return -1 }
+    let mask = keys.count - 1
+    var slot = Self.slot(key, mask)
+    while values[slot] >= 0 {
+      if keys[slot] == key { return Int(values[slot]) }
+      slot = (slot + 1) & mask
+    }
+    return -1
+  }
+
+  /// Stores `value` for `key` and returns the value it replaces, or -1.
+  mutating func insert(_ key: UInt64, _ value: Int32) -> Int {
+    if (count + 1) * 2 > keys.count { grow() }
+    let mask = keys.count - 1
+    var slot = Self.slot(key, mask)
+    while values[slot] >= 0 {
+      if keys[slot] == key {
+        defer { values[slot] = value }
+        return Int(values[slot])
+      }
+      slot = (slot + 1) & mask
+    }
+    keys[slot] = key
+    values[slot] = value
+    count += 1
+    return -1
+  }
+
+  private mutating func grow() {
+    let oldKeys = keys
+    let oldValues = values
+    let capacity = max(16, keys.count * 2)
+    keys = [UInt64](repeating: 0, count: capacity)
+    values = [Int32](repeating: -1, count: capacity)
+    count = 0
+    for (key, value) in zip(oldKeys, oldValues) where value >= 0 { _ = insert(key, value) }
+  }
+
+  /// Fibonacci hashing: the high bits of the product depend on every bit of the key.
+  private static func slot(_ key: UInt64, _ mask: Int) -> Int {
+    Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - mask.nonzeroBitCount))
   }
 }
 
@@ -159,6 +319,17 @@ public struct PolicyChecker: Sendable {
 enum ScopeKey: Hashable {
   case vcn(EndpointKey)
   case cross(EndpointKey, EndpointKey)
+
+  init(_ scope: Statement.Scope, defaultNamespace: String) {
+    switch scope {
+    case .vcn(let vcn):
+      self = .vcn(EndpointKey(vcn, defaultNamespace: defaultNamespace))
+    case .crossVCN(let source, let destination):
+      self = .cross(
+        EndpointKey(source, defaultNamespace: defaultNamespace),
+        EndpointKey(destination, defaultNamespace: defaultNamespace))
+    }
+  }
 
   /// Broader scopes: a bare VCN attribute covers every value of it.
   func generalizations() -> [ScopeKey] {
@@ -172,6 +343,24 @@ enum ScopeKey: Hashable {
       return widened(source).flatMap { s in widened(destination).map { .cross(s, $0) } }
         .filter { $0 != self }
     }
+  }
+}
+
+/// For every key id, the ids of the broader keys that occur in the file, most specific first,
+/// stored one after another.
+struct BroaderKeys {
+  private var starts: [Int32] = [0]
+  private var storage: [Int32] = []
+
+  /// Appends the broader ids of the next key id.
+  mutating func append(_ ids: some Sequence<Int>) {
+    for id in ids { storage.append(Int32(id)) }
+    starts.append(Int32(storage.count))
+  }
+
+  /// The broader ids of a key id.
+  func ids(of id: Int) -> ArraySlice<Int32> {
+    storage[Int(starts[id])..<Int(starts[id + 1])]
   }
 }
 
@@ -191,36 +380,47 @@ struct KeyInterner {
   mutating func intern(_ key: ScopeKey) -> Int { intern(.scope(key)) }
 
   private mutating func intern(_ key: Key) -> Int {
-    if let id = ids[key] { return id }
-    ids[key] = keys.count
-    keys.append(key)
-    return keys.count - 1
+    let next = keys.count
+    let id = ids[key, default: next]
+    if id == next {
+      ids[key] = next
+      keys.append(key)
+    }
+    return id
   }
 
   /// For every id, the ids of the broader keys that occur in the file, most specific first.
-  func broaderIDs() -> [[Int]] {
-    var broader = [[Int]](repeating: [], count: keys.count)
-    var addresses: [(prefix: IPPrefix, id: Int)] = []
-    for (id, key) in keys.enumerated() {
-      switch key {
-      case .endpoint(.address(let prefix)):
-        addresses.append((prefix, id))
-      case .endpoint(let key):
-        broader[id] = key.generalizations().compactMap { ids[.endpoint($0)] }
-      case .scope(let key):
-        broader[id] = key.generalizations().compactMap { ids[.scope($0)] }
-      }
-    }
+  func broaderIDs() -> BroaderKeys {
     // Address blocks nest or are disjoint, so sorted by first address (wider first), the blocks
     // still open on a stack are exactly those containing the current one.
+    var addresses: [(prefix: IPPrefix, id: Int)] = []
+    for (id, key) in keys.enumerated() {
+      if case .endpoint(.address(let prefix)) = key { addresses.append((prefix, id)) }
+    }
     addresses.sort {
       ($0.prefix.network, $0.prefix.length) < ($1.prefix.network, $1.prefix.length)
     }
+    var containers = [[Int]](repeating: [], count: addresses.isEmpty ? 0 : keys.count)
     var open: [(prefix: IPPrefix, id: Int)] = []
     for address in addresses {
       while let last = open.last, !last.prefix.contains(address.prefix) { open.removeLast() }
-      broader[address.id] = open.reversed().map(\.id)
+      if !open.isEmpty { containers[address.id] = open.reversed().map(\.id) }
       open.append(address)
+    }
+
+    var broader = BroaderKeys()
+    for (id, key) in keys.enumerated() {
+      switch key {
+      case .endpoint(.address):
+        broader.append(containers[id])
+      case .endpoint(.attribute(let attribute)):
+        let bare = attribute.value == nil ? nil : ids[.endpoint(.attribute(attribute.bare))]
+        broader.append([bare, ids[.endpoint(.allEndpoints)]].lazy.compactMap { $0 })
+      case .endpoint(.allEndpoints), .endpoint(.serviceNetwork):
+        broader.append([])
+      case .scope(let key):
+        broader.append(key.generalizations().lazy.compactMap { ids[.scope($0)] })
+      }
     }
     return broader
   }

@@ -27,8 +27,8 @@ public enum PolicyFormatter {
     var lines: [String] = []
     for line in file.lines {
       switch line {
-      case .statement(let statement, let comment):
-        lines.append(format(statement) + (comment.map { " #" + $0.text } ?? ""))
+      case .statement(let index, let comment):
+        lines.append(format(file.statements[index]) + (comment.map { " #" + $0.text } ?? ""))
       case .comment(let comment):
         lines.append("#" + comment.text)
       case .blank:

@@ -238,8 +238,8 @@ public struct Comment: Hashable, Sendable {
 
 /// One line of a policy file.
 public enum PolicyLine: Hashable, Sendable {
-  /// A statement, maybe followed by a comment on the same line.
-  case statement(Statement, trailingComment: Comment?)
+  /// A statement (its index in ``PolicyFile/statements``), maybe followed by a comment.
+  case statement(index: Int, trailingComment: Comment?)
   /// A line holding only a comment.
   case comment(Comment)
   /// An empty line.
@@ -254,16 +254,10 @@ public struct PolicyFile: Sendable {
   public let source: SourceFile
   /// Every line, in order.
   public var lines: [PolicyLine]
+  /// The statements that parsed without errors, in order.
+  public var statements: [Statement]
   /// Problems found, in source order.
   public var diagnostics: [Diagnostic]
-
-  /// The statements, in order.
-  public var statements: [Statement] {
-    lines.compactMap {
-      if case .statement(let statement, _) = $0 { return statement }
-      return nil
-    }
-  }
 
   /// Whether any diagnostic is an error.
   public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }

@@ -113,37 +113,72 @@ enum Keyword: String, CaseIterable {
   case serviceEndpoints = "osn-services-ip-endpoints"
   case deny
 
+  /// The lower-case spelling, as a static string for byte comparisons.
+  var spelling: StaticString {
+    switch self {
+    case .in: "in"
+    case .vcn: "vcn"
+    case .allow: "allow"
+    case .to: "to"
+    case .connect: "connect"
+    case .endpoints: "endpoints"
+    case .with: "with"
+    case .allEndpoints: "all-endpoints"
+    case .serviceAddresses: "osn-services-ip-addresses"
+    case .serviceEndpoints: "osn-services-ip-endpoints"
+    case .deny: "deny"
+    }
+  }
+
   /// The spelling the formatter writes.
   var canonical: String { self == .vcn ? "VCN" : rawValue }
 
   /// The keyword spelled by `bytes[start..<end]`, ignoring case.
   static func match(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Keyword? {
     // Dispatch on length first: most words are attributes and fail here at once.
-    func first(_ candidates: Keyword...) -> Keyword? {
-      candidates.first { $0.matches(bytes, start) }
-    }
+    let candidate: Keyword
+    let second: Keyword?
     switch end - start {
-    case 2:
-      return Keyword.in.matches(bytes, start) ? .in : (Keyword.to.matches(bytes, start) ? .to : nil)
-    case 3: return Keyword.vcn.matches(bytes, start) ? .vcn : nil
-    case 4: return first(.with, .deny)
-    case 5: return Keyword.allow.matches(bytes, start) ? .allow : nil
-    case 7: return Keyword.connect.matches(bytes, start) ? .connect : nil
-    case 9: return Keyword.endpoints.matches(bytes, start) ? .endpoints : nil
-    case 13: return Keyword.allEndpoints.matches(bytes, start) ? .allEndpoints : nil
-    case 25: return first(.serviceAddresses, .serviceEndpoints)
+    case 2: (candidate, second) = (.in, .to)
+    case 3: (candidate, second) = (.vcn, nil)
+    case 4: (candidate, second) = (.with, .deny)
+    case 5: (candidate, second) = (.allow, nil)
+    case 7: (candidate, second) = (.connect, nil)
+    case 9: (candidate, second) = (.endpoints, nil)
+    case 13: (candidate, second) = (.allEndpoints, nil)
+    case 25: (candidate, second) = (.serviceAddresses, .serviceEndpoints)
     default: return nil
     }
+    if candidate.matches(bytes, start) { return candidate }
+    if let second, second.matches(bytes, start) { return second }
+    return nil
   }
 
   private func matches(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) -> Bool {
-    var index = start
-    for expected in rawValue.utf8 {
-      var byte = bytes[index]
+    asciiEqualsIgnoringCase(bytes, start, spelling)
+  }
+}
+
+/// Whether `bytes[start...]` spells the lower-case ASCII `word`, ignoring case (the caller has
+/// checked the length).
+func asciiEqualsIgnoringCase(
+  _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ word: StaticString
+)
+  -> Bool
+{
+  word.withUTF8Buffer { expected in
+    for offset in 0..<expected.count {
+      var byte = bytes[start + offset]
       if byte >= 65 && byte <= 90 { byte |= 0x20 }
-      if byte != expected { return false }
-      index += 1
+      if byte != expected[offset] { return false }
     }
     return true
   }
+}
+
+/// Whether `bytes[start..<end]` spells `word`, ignoring ASCII case.
+func asciiEqualsIgnoringCase(
+  _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ word: StaticString
+) -> Bool {
+  end - start == word.utf8CodeUnitCount && asciiEqualsIgnoringCase(bytes, start, word)
 }

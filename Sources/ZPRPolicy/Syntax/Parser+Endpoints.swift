@@ -224,8 +224,11 @@ extension ParserState {
       error(.invalidName, "the \(what) is empty", at: SourceRange(start, end))
       return
     }
-    let name = text(start, end)
     let first = bytes[start] | 0x20
+    let valid =
+      first >= 97 && first <= 122 && (start..<end).allSatisfy { Self.isNameByte(bytes[$0]) }
+    guard !valid else { return }
+    let name = text(start, end)
     if !(first >= 97 && first <= 122) {
       error(
         .invalidName, "the \(what) '\(name)' must start with a letter a-z or A-Z",

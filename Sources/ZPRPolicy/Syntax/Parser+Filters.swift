@@ -1,5 +1,33 @@
 // The `with` clause: protocol, ports, ICMP type and code, connection state.
 
+/// The filters ZPL knows.
+enum FilterName {
+  case transport
+  case icmpType
+  case icmpCode
+  case connectionState
+
+  static func match(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> FilterName? {
+    if asciiEqualsIgnoringCase(bytes, start, end, "protocol") { return .transport }
+    if asciiEqualsIgnoringCase(bytes, start, end, "protocol.icmp.type") { return .icmpType }
+    if asciiEqualsIgnoringCase(bytes, start, end, "protocol.icmp.code") { return .icmpCode }
+    if asciiEqualsIgnoringCase(bytes, start, end, "connection-state") { return .connectionState }
+    return nil
+  }
+}
+
+extension TransportProtocol {
+  static func match(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int)
+    -> TransportProtocol?
+  {
+    if asciiEqualsIgnoringCase(bytes, start, end, "tcp") { return .tcp }
+    if asciiEqualsIgnoringCase(bytes, start, end, "udp") { return .udp }
+    if asciiEqualsIgnoringCase(bytes, start, end, "icmp") { return .icmp }
+    if asciiEqualsIgnoringCase(bytes, start, end, "icmp6") { return .icmp6 }
+    return nil
+  }
+}
+
 extension ParserState {
   /// The filter names ZPL knows, in canonical order.
   static let filterNames = [
@@ -31,8 +59,8 @@ extension ParserState {
     }
     position += 1
     let name = text(nameToken.start, nameToken.end)
-    let lowered = name.lowercased()
-    let known = Self.filterNames.contains(lowered)
+    let filter = FilterName.match(bytes, nameToken.start, nameToken.end)
+    let known = filter != nil
     guard let equals = peek(), equals.kind == .equals else {
       if !known {
         reportUnknownFilter(name, at: nameToken.range)
@@ -59,8 +87,8 @@ extension ParserState {
         suggestion: "did you mean \(name)='\(text(valueToken.start, valueToken.end))'?")
     }
     let whole = SourceRange(nameToken.start, valueToken.end)
-    switch lowered {
-    case "protocol":
+    switch filter {
+    case .transport:
       let filter = parseProtocol(valueRange, whole: whole)
       if filters.transport != nil {
         reportDuplicateFilter(
@@ -68,8 +96,8 @@ extension ParserState {
       } else {
         filters.transport = filter
       }
-    case "protocol.icmp.type", "protocol.icmp.code":
-      let isType = lowered.hasSuffix("type")
+    case .icmpType, .icmpCode:
+      let isType = filter == .icmpType
       let number = parseICMPNumber(valueRange, what: isType ? "type" : "code")
       let filter = NumberFilter(number ?? 0, range: whole)
       if isType {
@@ -85,7 +113,7 @@ extension ParserState {
           filters.icmpCode = filter
         }
       }
-    case "connection-state":
+    case .connectionState:
       let written = text(valueRange.lowerBound, valueRange.upperBound)
       let state = ConnectionState(rawValue: written.lowercased())
       if state == nil {
@@ -101,7 +129,7 @@ extension ParserState {
       } else {
         filters.connectionState = ConnectionStateFilter(state ?? .stateful, range: whole)
       }
-    default:
+    case nil:
       reportUnknownFilter(name, at: nameToken.range)
     }
   }
@@ -139,11 +167,10 @@ extension ParserState {
     let slash = (start..<end).first { bytes[$0] == UInt8(ascii: "/") }
     var nameEnd = slash ?? end
     while nameEnd > start, bytes[nameEnd - 1] == 32 { nameEnd -= 1 }
-    let written = text(start, nameEnd)
-    let transport = TransportProtocol(rawValue: written.lowercased())
+    let transport = TransportProtocol.match(bytes, start, nameEnd)
     if transport == nil {
       reportUnknownProtocol(
-        written, at: SourceRange(start, nameEnd), ports: slash.map { text($0, end) })
+        text(start, nameEnd), at: SourceRange(start, nameEnd), ports: slash.map { text($0, end) })
     }
     var ports: [PortRange] = []
     if let slash {
@@ -305,11 +332,14 @@ extension ParserState {
   /// ICMP filters need an ICMP protocol, and a code needs a type.
   mutating func checkFilters(_ filters: Filters) {
     let isICMP = filters.transport?.transport.isICMP ?? false
-    for filter in [filters.icmpType, filters.icmpCode].compactMap({ $0 }) where !isICMP {
-      error(
-        .protocolMismatch,
-        "ICMP type and code filters need protocol='icmp' (or 'icmp6') in the same statement",
-        at: filter.range)
+    if !isICMP {
+      for filter in [filters.icmpType, filters.icmpCode] {
+        guard let filter else { continue }
+        error(
+          .protocolMismatch,
+          "ICMP type and code filters need protocol='icmp' (or 'icmp6') in the same statement",
+          at: filter.range)
+      }
     }
     if let code = filters.icmpCode, filters.icmpType == nil {
       error(

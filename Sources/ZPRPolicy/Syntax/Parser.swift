@@ -23,7 +23,9 @@ public struct PolicyParser: Sendable {
         let bounds = source.lineBounds(line)
         lines.append(state.parseLine(bounds.lowerBound, bounds.upperBound))
       }
-      return PolicyFile(source: source, lines: lines, diagnostics: state.diagnostics)
+      return PolicyFile(
+        source: source, lines: lines, statements: state.statements, diagnostics: state.diagnostics
+      )
     }
   }
 
@@ -58,6 +60,7 @@ struct ParserState {
   var tokens: [Token] = []
   var position = 0
   var diagnostics: [Diagnostic] = []
+  var statements: [Statement] = []
   var lineEnd = 0
   var errorCount = 0
 
@@ -92,7 +95,8 @@ struct ParserState {
     do {
       let statement = try parseStatement()
       if errorCount > errorsBefore { return .invalid(range) }
-      return .statement(statement, trailingComment: comment)
+      statements.append(statement)
+      return .statement(index: statements.count - 1, trailingComment: comment)
     } catch {
       return .invalid(range)
     }

@@ -30,6 +30,13 @@ struct PolicyBench: AsyncParsableCommand {
   @Option(help: "Timed runs; the best is reported.")
   var iterations = 5
 
+  @Option(
+    help: """
+      Draw attributes and addresses from this many of each, as a tenancy does (0: nearly every \
+      attribute is new).
+      """)
+  var vocabulary = 0
+
   @Option(help: "The seed of the generated file.")
   var seed: UInt64 = 42
 
@@ -40,14 +47,16 @@ struct PolicyBench: AsyncParsableCommand {
   var write: String?
 
   func validate() throws {
-    guard statements >= 1, iterations >= 1 else {
-      throw ValidationError("--statements and --iterations must be at least 1")
+    guard statements >= 1, iterations >= 1, vocabulary >= 0 else {
+      throw ValidationError(
+        "--statements and --iterations must be at least 1, --vocabulary at least 0")
     }
   }
 
   func run() async throws {
     var generator = StatementGenerator(seed: seed)
-    let text = generator.policyText(statements: statements)
+    let text = generator.policyText(
+      statements: statements, vocabulary: vocabulary > 0 ? vocabulary : nil)
     let source = SourceFile(path: "<generated>", text: text)
     if let write {
       do {
@@ -106,6 +115,7 @@ struct PolicyBench: AsyncParsableCommand {
         JSONValue.object([
           ("benchmark", .string("policy.parse+check")),
           ("statements", .int(statements)), ("bytes", .int(text.utf8.count)),
+          ("vocabulary", .int(vocabulary)),
           ("parsedStatements", .int(parsed)), ("diagnostics", .int(diagnostics)),
           ("bestNanoseconds", .int(Int(seconds * 1e9))),
           ("statementsPerSecond", .int(Int(rate))),
@@ -117,7 +127,8 @@ struct PolicyBench: AsyncParsableCommand {
     case .text:
       writeOut(
         """
-        policy parse+check: \(statements) statements, \(text.utf8.count / 1024) KiB, best of \(iterations)
+        policy parse+check: \(statements) statements, \(text.utf8.count / 1024) KiB, \
+        vocabulary \(vocabulary > 0 ? String(vocabulary) : "unbounded"), best of \(iterations)
           parse+check   \(String(format: "%8.1f", seconds * 1000)) ms   \(String(format: "%.0f", rate)) statements/s (one core)
           baseline      \(String(format: "%8.1f", baselineSeconds * 1000)) ms   (split into lines and words)
           ratio         \(String(format: "%.2f", ratio))x baseline
