@@ -12,42 +12,6 @@ extension Filters {
   }
 }
 
-/// An endpoint or VCN attribute reduced to what it means: the default namespace filled in,
-/// names compared without regard to case, addresses as blocks.
-enum EndpointKey: Hashable {
-  case attribute(AttributeKey)
-  case address(IPPrefix)
-  case allEndpoints
-  case serviceNetwork
-
-  init(_ attribute: AttributeRef, defaultNamespace: String) {
-    self = .attribute(
-      AttributeKey(
-        namespace: attribute.namespace ?? defaultNamespace, key: attribute.key,
-        value: attribute.value))
-  }
-
-  init(_ endpoint: Endpoint, defaultNamespace: String) {
-    switch endpoint.kind {
-    case .attribute(let attribute): self.init(attribute, defaultNamespace: defaultNamespace)
-    case .address(let prefix): self = .address(prefix)
-    case .allEndpoints: self = .allEndpoints
-    case .serviceNetwork: self = .serviceNetwork
-    }
-  }
-
-  /// The broader attribute keys that include this one (not itself), most specific first.
-  /// Address blocks are widened by ``KeyInterner``, which sees every block of the file.
-  func generalizations() -> [EndpointKey] {
-    switch self {
-    case .attribute(let attribute):
-      return (attribute.value == nil ? [] : [.attribute(attribute.bare)]) + [.allEndpoints]
-    case .address, .allEndpoints, .serviceNetwork:
-      return []
-    }
-  }
-}
-
 /// An attribute as a key: namespace and key compare without regard to case, the value exactly.
 /// Hashing feeds one precomputed fingerprint, so no folded copies of the names are made.
 struct AttributeKey: Hashable {

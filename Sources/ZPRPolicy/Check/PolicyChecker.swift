@@ -59,7 +59,8 @@ struct RedundancyIndex {
   private var summaries: [FilterSummary] = []
   /// Every summary's merged port ranges, one after another.
   private var ports: [ClosedRange<Int32>] = []
-  private var broader = BroaderKeys()
+  private var broaderScopes = BroaderKeys()
+  private var broaderEndpoints = BroaderKeys()
   /// The last statement of each group; `next` chains the others.
   private var groupHeads = IntTable()
   private var next: [Int32] = []
@@ -71,7 +72,7 @@ struct RedundancyIndex {
     // No capacity is reserved: most files repeat their keys, and a sparse table of large keys
     // costs more in cache misses than growing does.
     var interner = KeyInterner()
-    guard statements.count * 3 < GroupKey.capacity else {
+    guard statements.count * 2 < GroupKey.capacity else {
       tooManyKeys = true
       return
     }
@@ -80,15 +81,15 @@ struct RedundancyIndex {
     next.reserveCapacity(statements.count)
     for (index, statement) in statements.enumerated() {
       let key = GroupKey(
-        scope: interner.intern(ScopeKey(statement.scope, defaultNamespace: defaultNamespace)),
-        source: interner.intern(EndpointKey(statement.source, defaultNamespace: defaultNamespace)),
-        destination: interner.intern(
-          EndpointKey(statement.destination, defaultNamespace: defaultNamespace)))
+        scope: interner.scope(statement.scope, defaultNamespace: defaultNamespace),
+        source: interner.endpoint(statement.source, defaultNamespace: defaultNamespace),
+        destination: interner.endpoint(statement.destination, defaultNamespace: defaultNamespace))
       keys.append(key)
       summaries.append(FilterSummary(statement.filters, ports: &ports))
       next.append(Int32(groupHeads.insert(key.packed, Int32(index))))
     }
-    broader = interner.broaderIDs()
+    broaderScopes = interner.broaderScopes()
+    broaderEndpoints = interner.broaderEndpoints()
   }
 
   mutating func diagnostics(source: SourceFile) -> [Diagnostic] {
@@ -122,9 +123,9 @@ struct RedundancyIndex {
   /// A statement whose scope, endpoints and filters include this one's and say strictly more.
   private func coveringStatement(of index: Int) -> Int? {
     let key = keys[index]
-    let scopes = broader.ids(of: key.scope)
-    let sources = broader.ids(of: key.source)
-    let destinations = broader.ids(of: key.destination)
+    let scopes = broaderScopes.ids(of: key.scope)
+    let sources = broaderEndpoints.ids(of: key.source)
+    let destinations = broaderEndpoints.ids(of: key.destination)
     // Position -1 stands for the key itself, the others for its broader keys.
     for scope in -1..<scopes.count {
       for source in -1..<sources.count {
@@ -315,37 +316,6 @@ struct IntTable {
   }
 }
 
-/// A statement's VCN scope, reduced like ``EndpointKey``.
-enum ScopeKey: Hashable {
-  case vcn(EndpointKey)
-  case cross(EndpointKey, EndpointKey)
-
-  init(_ scope: Statement.Scope, defaultNamespace: String) {
-    switch scope {
-    case .vcn(let vcn):
-      self = .vcn(EndpointKey(vcn, defaultNamespace: defaultNamespace))
-    case .crossVCN(let source, let destination):
-      self = .cross(
-        EndpointKey(source, defaultNamespace: defaultNamespace),
-        EndpointKey(destination, defaultNamespace: defaultNamespace))
-    }
-  }
-
-  /// Broader scopes: a bare VCN attribute covers every value of it.
-  func generalizations() -> [ScopeKey] {
-    func widened(_ key: EndpointKey) -> [EndpointKey] {
-      [key] + key.generalizations().filter { $0 != .allEndpoints }
-    }
-    switch self {
-    case .vcn(let key):
-      return widened(key).dropFirst().map { .vcn($0) }
-    case .cross(let source, let destination):
-      return widened(source).flatMap { s in widened(destination).map { .cross(s, $0) } }
-        .filter { $0 != self }
-    }
-  }
-}
-
 /// For every key id, the ids of the broader keys that occur in the file, most specific first,
 /// stored one after another.
 struct BroaderKeys {
@@ -364,62 +334,163 @@ struct BroaderKeys {
   }
 }
 
-/// Gives every distinct key a small integer, so that the index is keyed by integers.
+/// Gives every distinct endpoint and every distinct scope of a file a small integer (two
+/// separate numberings), so that the index is keyed by integers. Attributes are interned once
+/// by their fingerprinted key; endpoints and scopes refer to them by number.
 struct KeyInterner {
-  private enum Key: Hashable {
-    case endpoint(EndpointKey)
-    case scope(ScopeKey)
+  private enum EndpointRecord {
+    case attribute(Int)
+    case address(IPPrefix)
+    case other
   }
 
-  private var ids: [Key: Int] = [:]
-  private var keys: [Key] = []
+  private enum ScopeRecord {
+    case vcn(Int)
+    case cross(Int, Int)
+  }
 
-  var count: Int { keys.count }
+  private var attributeIDs: [AttributeKey: Int] = [:]
+  private var attributes: [AttributeKey] = []
+  /// For each attribute, its endpoint id and its VCN-scope id, or -1 where it is not used so.
+  private var endpointOfAttribute: [Int32] = []
+  private var scopeOfAttribute: [Int32] = []
+  private var addressIDs: [IPPrefix: Int] = [:]
+  private var allEndpointsID = -1
+  private var serviceNetworkID = -1
+  private var crossScopeIDs = IntTable()
+  private var endpoints: [EndpointRecord] = []
+  private var scopes: [ScopeRecord] = []
 
-  mutating func intern(_ key: EndpointKey) -> Int { intern(.endpoint(key)) }
-  mutating func intern(_ key: ScopeKey) -> Int { intern(.scope(key)) }
-
-  private mutating func intern(_ key: Key) -> Int {
-    let next = keys.count
-    let id = ids[key, default: next]
-    if id == next {
-      ids[key] = next
-      keys.append(key)
+  /// The id of an endpoint.
+  mutating func endpoint(_ endpoint: Endpoint, defaultNamespace: String) -> Int {
+    switch endpoint.kind {
+    case .attribute(let attribute):
+      return endpointID(ofAttribute: attributeID(attribute, defaultNamespace: defaultNamespace))
+    case .address(let prefix):
+      if let id = addressIDs[prefix] { return id }
+      addressIDs[prefix] = endpoints.count
+      endpoints.append(.address(prefix))
+      return endpoints.count - 1
+    case .allEndpoints:
+      if allEndpointsID < 0 { allEndpointsID = newEndpoint() }
+      return allEndpointsID
+    case .serviceNetwork:
+      if serviceNetworkID < 0 { serviceNetworkID = newEndpoint() }
+      return serviceNetworkID
     }
-    return id
   }
 
-  /// For every id, the ids of the broader keys that occur in the file, most specific first.
-  func broaderIDs() -> BroaderKeys {
+  /// The id of a VCN scope.
+  mutating func scope(_ scope: Statement.Scope, defaultNamespace: String) -> Int {
+    switch scope {
+    case .vcn(let vcn):
+      let attribute = attributeID(vcn, defaultNamespace: defaultNamespace)
+      if scopeOfAttribute[attribute] < 0 {
+        scopeOfAttribute[attribute] = Int32(scopes.count)
+        scopes.append(.vcn(attribute))
+      }
+      return Int(scopeOfAttribute[attribute])
+    case .crossVCN(let source, let destination):
+      let pair = (
+        attributeID(source, defaultNamespace: defaultNamespace),
+        attributeID(destination, defaultNamespace: defaultNamespace)
+      )
+      let packed = UInt64(pair.0) << 32 | UInt64(pair.1)
+      let found = crossScopeIDs.find(packed)
+      if found >= 0 { return found }
+      _ = crossScopeIDs.insert(packed, Int32(scopes.count))
+      scopes.append(.cross(pair.0, pair.1))
+      return scopes.count - 1
+    }
+  }
+
+  private mutating func attributeID(_ attribute: AttributeRef, defaultNamespace: String) -> Int {
+    let key = AttributeKey(
+      namespace: attribute.namespace ?? defaultNamespace, key: attribute.key,
+      value: attribute.value)
+    if let id = attributeIDs[key] { return id }
+    attributeIDs[key] = attributes.count
+    attributes.append(key)
+    endpointOfAttribute.append(-1)
+    scopeOfAttribute.append(-1)
+    return attributes.count - 1
+  }
+
+  private mutating func endpointID(ofAttribute attribute: Int) -> Int {
+    if endpointOfAttribute[attribute] < 0 {
+      endpointOfAttribute[attribute] = Int32(endpoints.count)
+      endpoints.append(.attribute(attribute))
+    }
+    return Int(endpointOfAttribute[attribute])
+  }
+
+  private mutating func newEndpoint() -> Int {
+    endpoints.append(.other)
+    return endpoints.count - 1
+  }
+
+  /// The attribute with any value, when the file names it.
+  private func bareID(of attribute: Int) -> Int? {
+    guard attributes[attribute].value != nil else { return nil }
+    return attributeIDs[attributes[attribute].bare]
+  }
+
+  /// For every endpoint id, the ids of the broader endpoints that occur in the file, most
+  /// specific first: a bare attribute and all-endpoints widen an attribute; address blocks
+  /// widen the blocks inside them.
+  func broaderEndpoints() -> BroaderKeys {
     // Address blocks nest or are disjoint, so sorted by first address (wider first), the blocks
     // still open on a stack are exactly those containing the current one.
-    var addresses: [(prefix: IPPrefix, id: Int)] = []
-    for (id, key) in keys.enumerated() {
-      if case .endpoint(.address(let prefix)) = key { addresses.append((prefix, id)) }
-    }
+    var addresses = addressIDs.map { (prefix: $0.key, id: $0.value) }
     addresses.sort {
       ($0.prefix.network, $0.prefix.length) < ($1.prefix.network, $1.prefix.length)
     }
-    var containers = [[Int]](repeating: [], count: addresses.isEmpty ? 0 : keys.count)
+    var containers = [[Int]](repeating: [], count: addresses.isEmpty ? 0 : endpoints.count)
     var open: [(prefix: IPPrefix, id: Int)] = []
     for address in addresses {
       while let last = open.last, !last.prefix.contains(address.prefix) { open.removeLast() }
       if !open.isEmpty { containers[address.id] = open.reversed().map(\.id) }
       open.append(address)
     }
-
     var broader = BroaderKeys()
-    for (id, key) in keys.enumerated() {
-      switch key {
-      case .endpoint(.address):
+    for (id, record) in endpoints.enumerated() {
+      switch record {
+      case .attribute(let attribute):
+        let bare = bareID(of: attribute).map { Int(endpointOfAttribute[$0]) }
+        broader.append(
+          [bare ?? -1, allEndpointsID].lazy.filter { $0 >= 0 })
+      case .address:
         broader.append(containers[id])
-      case .endpoint(.attribute(let attribute)):
-        let bare = attribute.value == nil ? nil : ids[.endpoint(.attribute(attribute.bare))]
-        broader.append([bare, ids[.endpoint(.allEndpoints)]].lazy.compactMap { $0 })
-      case .endpoint(.allEndpoints), .endpoint(.serviceNetwork):
+      case .other:
         broader.append([])
-      case .scope(let key):
-        broader.append(key.generalizations().lazy.compactMap { ids[.scope($0)] })
+      }
+    }
+    return broader
+  }
+
+  /// For every scope id, the ids of the broader scopes that occur in the file: a bare VCN
+  /// attribute covers every value of it.
+  func broaderScopes() -> BroaderKeys {
+    var broader = BroaderKeys()
+    func bareScope(_ attribute: Int) -> Int? {
+      bareID(of: attribute).map { Int(scopeOfAttribute[$0]) }.flatMap { $0 >= 0 ? $0 : nil }
+    }
+    for record in scopes {
+      switch record {
+      case .vcn(let attribute):
+        broader.append(bareScope(attribute).map { [$0] } ?? [])
+      case .cross(let source, let destination):
+        var ids: [Int] = []
+        for widenSource in [false, true] {
+          for widenDestination in [false, true] where widenSource || widenDestination {
+            let s = widenSource ? bareID(of: source) : source
+            let d = widenDestination ? bareID(of: destination) : destination
+            guard let s, let d else { continue }
+            let found = crossScopeIDs.find(UInt64(s) << 32 | UInt64(d))
+            if found >= 0 { ids.append(found) }
+          }
+        }
+        broader.append(ids)
       }
     }
     return broader

@@ -160,6 +160,20 @@ extension ParserState {
   /// `[namespace.]key[:value]`, bare or in quotes. Errors are reported; a best-effort reference
   /// is returned either way.
   mutating func parseAttribute(_ token: Token) -> AttributeRef {
+    let hash = AttributeCache.hash(bytes, token.start, token.end)
+    if var known = attributeCache.lookup(bytes, token.start, token.end, hash: hash) {
+      known.range = token.range
+      return known
+    }
+    let errorsBefore = errorCount
+    let attribute = parseAttributeSyntax(token)
+    if errorCount == errorsBefore {
+      attributeCache.insert(attribute, token.start, token.end, hash: hash)
+    }
+    return attribute
+  }
+
+  private mutating func parseAttributeSyntax(_ token: Token) -> AttributeRef {
     let quoted = token.kind == .quoted
     let start = token.contentStart
     let end = token.contentEnd

@@ -61,6 +61,7 @@ struct ParserState {
   var position = 0
   var diagnostics: [Diagnostic] = []
   var statements: [Statement] = []
+  var attributeCache = AttributeCache()
   var lineEnd = 0
   var errorCount = 0
 
