@@ -58,7 +58,7 @@ extension ParserState {
       throw ParseAbort()
     }
     position += 1
-    let name = text(nameToken.start, nameToken.end)
+    var name: String { text(nameToken.start, nameToken.end) }  // for messages only
     let filter = FilterName.match(bytes, nameToken.start, nameToken.end)
     let known = filter != nil
     guard let equals = peek(), equals.kind == .equals else {
