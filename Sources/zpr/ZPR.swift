@@ -24,7 +24,7 @@ struct ZPR: AsyncParsableCommand {
         try command.run()
       }
     } catch let error as CLIError {
-      FileHandle.standardError.write(Data("zpr: error: \(error.message)\n".utf8))
+      FileHandle.standardError.write(Data("zpr: error: \(error.message) [\(error.code)]\n".utf8))
       Foundation.exit(error.exitCode)
     } catch {
       if exitCode(for: error) == .validationFailure {
@@ -36,10 +36,41 @@ struct ZPR: AsyncParsableCommand {
   }
 }
 
-/// An error the command reports itself, with the exit code it implies.
-struct CLIError: Error {
+/// An error the command reports itself: a stable code, a message that says what to do, and
+/// the exit code it implies.
+struct CLIError: Error, Hashable {
   static let usageExitCode: Int32 = 2
 
+  /// A stable code such as `ZPR-CLI-001`.
+  var code: String
   var message: String
   var exitCode: Int32 = CLIError.usageExitCode
+
+  static func fileNotFound(_ path: String) -> CLIError {
+    CLIError(code: "ZPR-CLI-001", message: "cannot read '\(path)': no such file; check the path")
+  }
+
+  static func isDirectory(_ path: String) -> CLIError {
+    CLIError(
+      code: "ZPR-CLI-002",
+      message: "cannot read '\(path)': it is a directory; name the .zpl files in it")
+  }
+
+  static func unreadable(_ path: String) -> CLIError {
+    CLIError(
+      code: "ZPR-CLI-003",
+      message: "cannot read '\(path)': permission denied; check the file's permissions")
+  }
+
+  static func notUTF8(_ path: String) -> CLIError {
+    CLIError(
+      code: "ZPR-CLI-004", message: "cannot read '\(path)': it is not UTF-8 text; save it as UTF-8")
+  }
+
+  static func cannotWrite(_ path: String, _ reason: String) -> CLIError {
+    CLIError(
+      code: "ZPR-CLI-005",
+      message: "cannot write '\(path)': \(reason); check the folder exists and is writable",
+      exitCode: 1)
+  }
 }

@@ -132,6 +132,15 @@ struct CLITests {
     #expect(!result.standardError.isEmpty)
   }
 
+  @Test func aMissingFileNamesItsCodeAndTheFix() throws {
+    let result = try ZPRProcess.run(["policy", "check", "/nonexistent/policy.zpl"])
+    #expect(result.exitCode == 2)
+    #expect(
+      result.standardError
+        == "zpr: error: cannot read '/nonexistent/policy.zpl': no such file; check the path [ZPR-CLI-001]\n"
+    )
+  }
+
   @Test func fmtRewritesAndCheckDetects() throws {
     let scratch = try Scratch()
     let path = try scratch.file(

@@ -65,7 +65,7 @@ struct PolicyBench: AsyncParsableCommand {
       do {
         try text.write(toFile: write, atomically: true, encoding: .utf8)
       } catch {
-        throw CLIError(message: "cannot write '\(write)': \(error.localizedDescription)")
+        throw CLIError.cannotWrite(write, error.localizedDescription)
       }
     }
     // The file is one policy for this measurement, so the statement limit is lifted.

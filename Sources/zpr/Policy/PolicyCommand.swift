@@ -46,18 +46,18 @@ func readPolicySource(_ path: String) throws(CLIError) -> SourceFile {
   } else {
     var isDirectory: ObjCBool = false
     guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-      throw CLIError(message: "cannot read '\(path)': no such file")
+      throw .fileNotFound(path)
     }
     guard !isDirectory.boolValue else {
-      throw CLIError(message: "cannot read '\(path)': it is a directory; name the .zpl files in it")
+      throw .isDirectory(path)
     }
     guard let contents = FileManager.default.contents(atPath: path) else {
-      throw CLIError(message: "cannot read '\(path)': permission denied or unreadable")
+      throw .unreadable(path)
     }
     data = contents
   }
   guard let text = String(data: data, encoding: .utf8) else {
-    throw CLIError(message: "cannot read '\(path)': it is not UTF-8 text")
+    throw .notUTF8(path)
   }
   return SourceFile(path: path == "-" ? "<stdin>" : path, text: text)
 }

@@ -51,8 +51,7 @@ struct PolicyFormatCommand: AsyncParsableCommand {
       do {
         try Data(formatted.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
       } catch {
-        throw CLIError(
-          message: "cannot write '\(path)': \(error.localizedDescription)", exitCode: 1)
+        throw CLIError.cannotWrite(path, error.localizedDescription)
       }
       writeOut("formatted \(path)\n")
     }
