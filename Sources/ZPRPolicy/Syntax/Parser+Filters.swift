@@ -1,38 +1,49 @@
 // The `with` clause: protocol, ports, ICMP type and code, connection state.
 
-/// The filters ZPL knows.
-enum FilterName {
+/// A closed set of words matched by their spelling, ignoring ASCII case.
+protocol SpelledWord: CaseIterable {
+  /// The lower-case spelling.
+  var spelling: StaticString { get }
+}
+
+extension SpelledWord {
+  /// The word spelled by `bytes[start..<end]`, if any.
+  static func match(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> Self? {
+    allCases.first { asciiEqualsIgnoringCase(bytes, start, end, $0.spelling) }
+  }
+}
+
+/// The filters ZPL knows, in canonical order.
+enum FilterName: SpelledWord {
   case transport
   case icmpType
   case icmpCode
   case connectionState
 
-  static func match(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int) -> FilterName? {
-    if asciiEqualsIgnoringCase(bytes, start, end, "protocol") { return .transport }
-    if asciiEqualsIgnoringCase(bytes, start, end, "protocol.icmp.type") { return .icmpType }
-    if asciiEqualsIgnoringCase(bytes, start, end, "protocol.icmp.code") { return .icmpCode }
-    if asciiEqualsIgnoringCase(bytes, start, end, "connection-state") { return .connectionState }
-    return nil
+  var spelling: StaticString {
+    switch self {
+    case .transport: "protocol"
+    case .icmpType: "protocol.icmp.type"
+    case .icmpCode: "protocol.icmp.code"
+    case .connectionState: "connection-state"
+    }
   }
 }
 
-extension TransportProtocol {
-  static func match(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int)
-    -> TransportProtocol?
-  {
-    if asciiEqualsIgnoringCase(bytes, start, end, "tcp") { return .tcp }
-    if asciiEqualsIgnoringCase(bytes, start, end, "udp") { return .udp }
-    if asciiEqualsIgnoringCase(bytes, start, end, "icmp") { return .icmp }
-    if asciiEqualsIgnoringCase(bytes, start, end, "icmp6") { return .icmp6 }
-    return nil
+extension TransportProtocol: SpelledWord {
+  var spelling: StaticString {
+    switch self {
+    case .tcp: "tcp"
+    case .udp: "udp"
+    case .icmp: "icmp"
+    case .icmp6: "icmp6"
+    }
   }
 }
 
 extension ParserState {
   /// The filter names ZPL knows, in canonical order.
-  static let filterNames = [
-    "protocol", "protocol.icmp.type", "protocol.icmp.code", "connection-state",
-  ]
+  static let filterNames = FilterName.allCases.map { $0.spelling.description }
 
   /// Zero or more `with f[, f...]` groups, merged into `filters`.
   mutating func parseFilters(into filters: inout Filters) throws(ParseAbort) {
