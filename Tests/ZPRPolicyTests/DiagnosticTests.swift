@@ -11,6 +11,7 @@ struct DiagnosticTests {
     ("ZPL001", "in n:p VCN allow a:w endpoints to connect to a:d endpoints;", nil),
     ("ZPL002", base + " with protocol='tcp/22", "did you mean 'tcp/22'?"),
     ("ZPL002", base + " with protocol=\"tcp/22\"", "did you mean 'tcp/22'?"),
+    ("ZPL002", base + " with protocol=\"tcp/22", "did you mean 'tcp/22'?"),
     (
       "ZPL010", "in n:p VCN alow a:w endpoints to connect to a:d endpoints", "did you mean 'allow'?"
     ),
@@ -44,6 +45,10 @@ struct DiagnosticTests {
     ),
     ("ZPL021", "in n:p VCN allow app: endpoints to connect to a:d endpoints", nil),
     ("ZPL022", "in n:p VCN allow a.b.c:w endpoints to connect to a:d endpoints", nil),
+    (
+      "ZPL021", "in n:p VCN allow ns.k:v:x endpoints to connect to a:d endpoints",
+      "did you mean 'ns.k:v:x'?"
+    ),
     ("ZPL030", "in n:p VCN allow a:w endpoints to connect to '10.0.0.300'", nil),
     ("ZPL030", "in n:p VCN allow a:w endpoints to connect to fd00::g", nil),
     ("ZPL031", "in n:p VCN allow a:w endpoints to connect to '10.0.0.0/33'", nil),

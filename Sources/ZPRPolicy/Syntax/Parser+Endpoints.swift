@@ -64,12 +64,12 @@ extension ParserState {
   /// The optional `endpoints` after an attribute; a near miss such as `endpoint` is reported.
   private mutating func skipEndpointsWord() {
     guard let token = peek(), token.kind == .word else { return }
-    if keyword(token) == .endpoints {
-      position += 1
+    if let keyword = keyword(token) {
+      if keyword == .endpoints { position += 1 }
       return
     }
     let word = text(token.start, token.end)
-    if keyword(token) == nil, Suggestions.closest(to: word, among: ["endpoints"]) != nil {
+    if Suggestions.closest(to: word, among: ["endpoints"]) != nil {
       error(
         .expectedWord, "'\(word)' is not a keyword: after an attribute write 'endpoints'",
         at: token.range, suggestion: "did you mean 'endpoints'?")
@@ -94,23 +94,24 @@ extension ParserState {
     return parseAttribute(token)
   }
 
-  /// Bare words made of address characters that start with a digit, or that hold `::` or two
-  /// or more `:`, are addresses (so `1app:w` is reported as a bad name, not a bad address).
+  /// A bare word is an address when it holds `::`, or when it is made only of address
+  /// characters (hex digits, `:`, `.`, `/`) and starts with a digit or holds two or more `:`.
+  /// Anything else is read as an attribute, so `1app:w` is reported as a bad name and `k:v:x`
+  /// as a value that needs quotes.
   func looksLikeAddress(_ start: Int, _ end: Int) -> Bool {
     guard start < end else { return false }
-    if bytes[start] >= 48 && bytes[start] <= 57 {
-      return (start..<end).allSatisfy { index in
-        let byte = bytes[index]
-        return (byte >= 48 && byte <= 58) || byte == 46 || byte == 47
-          || (byte | 0x20 >= 97 && byte | 0x20 <= 102)
+    var colons = 0
+    var addressCharacters = true
+    for index in start..<end {
+      let byte = bytes[index]
+      let hex = (byte >= 48 && byte <= 57) || (byte | 0x20 >= 97 && byte | 0x20 <= 102)
+      if !(hex || byte == 58 || byte == 46 || byte == 47) { addressCharacters = false }
+      if byte == 58 {
+        colons += 1
+        if index > start && bytes[index - 1] == 58 { return true }
       }
     }
-    var colons = 0
-    for index in start..<end where bytes[index] == UInt8(ascii: ":") {
-      colons += 1
-      if index + 1 < end && bytes[index + 1] == UInt8(ascii: ":") { return true }
-    }
-    return colons >= 2
+    return addressCharacters && ((bytes[start] >= 48 && bytes[start] <= 57) || colons >= 2)
   }
 
   /// Quoted text may hold an attribute value with colons (`'k:a:b'`), so inside quotes only

@@ -120,10 +120,10 @@ struct ParserState {
         continue
       }
       if token.kind == .quoted && token.unterminated {
+        let content = text(token.contentStart, token.contentEnd)
         error(
-          .badQuote,
-          "this string has no closing quote: end it with \(token.doubleQuoted ? "\"" : "'")",
-          at: token.range, suggestion: "did you mean \(text(token.start, token.end))'?")
+          .badQuote, "this string has no closing quote: add ' where it ends",
+          at: token.range, suggestion: "did you mean '\(content.replacing("'", with: "''"))'?")
         valid = false
       } else if token.kind == .quoted && token.doubleQuoted {
         let content = text(token.contentStart, token.contentEnd)
