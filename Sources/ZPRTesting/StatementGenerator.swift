@@ -88,7 +88,9 @@ public struct StatementGenerator: Sendable {
   }
 
   private mutating func quotedValue() -> String {
-    let pieces = ["dev and test db", "v1.2", "it's", "a:b", "x/y", "über", "p@ss", "'", "10.0.0.1"]
+    let pieces = [
+      "dev and test db", "v1.2", "it's", "a:b", "a::b", "x/y", "über", "p@ss", "'", "10.0.0.1",
+    ]
     return pieces.randomElement(using: &random)! + (random.chance(0.5) ? " " + name() : "")
   }
 

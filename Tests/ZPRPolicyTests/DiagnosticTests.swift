@@ -51,6 +51,7 @@ struct DiagnosticTests {
     ),
     ("ZPL030", "in n:p VCN allow a:w endpoints to connect to '10.0.0.300'", nil),
     ("ZPL030", "in n:p VCN allow a:w endpoints to connect to fd00::g", nil),
+    ("ZPL030", "in n:p VCN allow a:w endpoints to connect to 'fd00::1::2'", nil),
     ("ZPL031", "in n:p VCN allow a:w endpoints to connect to '10.0.0.0/33'", nil),
     (
       "ZPL032", "in n:p VCN allow a:w endpoints to connect to '10.0.0.5/16'",

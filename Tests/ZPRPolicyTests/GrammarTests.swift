@@ -80,6 +80,7 @@ struct GrammarTests {
         == .attribute(.ref("my-corp", "biz", "dev and test db")))
     #expect(try destination("'app:it''s'") == .attribute(.ref(nil, "app", "it's")))
     #expect(try destination("'app:v1.2:x'") == .attribute(.ref(nil, "app", "v1.2:x")))
+    #expect(try destination("'app:a::b'") == .attribute(.ref(nil, "app", "a::b")))
     #expect(try destination("'app:web'") == .attribute(.ref(nil, "app", "web")))
     #expect(try destination("'to'") == .attribute(.ref(nil, "to", nil)))
   }

@@ -114,18 +114,23 @@ extension ParserState {
     return addressCharacters && ((bytes[start] >= 48 && bytes[start] <= 57) || colons >= 2)
   }
 
-  /// Quoted text may hold an attribute value with colons (`'k:a:b'`), so inside quotes only
-  /// text that parses as an address, starts with a digit, or holds `::` is an address.
+  /// Quoted text may hold an attribute value with colons (`'k:a:b'`, `'k:a::b'`), so inside
+  /// quotes only text that parses as an address, starts with a digit, or is made of address
+  /// characters around a `::` is an address.
   func quotedLooksLikeAddress(_ start: Int, _ end: Int) -> Bool {
     guard start < end else { return false }
     if bytes[start] >= 48 && bytes[start] <= 57 { return true }
-    for index in start..<(end - 1) where bytes[index] == 58 && bytes[index + 1] == 58 {
-      return true
-    }
     if case .success = IPPrefix.parse(UnsafeBufferPointer(rebasing: bytes[start..<end])) {
       return true
     }
-    return false
+    var doubleColon = false
+    for index in start..<end {
+      let byte = bytes[index]
+      let hex = (byte >= 48 && byte <= 57) || (byte | 0x20 >= 97 && byte | 0x20 <= 102)
+      guard hex || byte == 58 || byte == 46 || byte == 47 else { return false }
+      if byte == 58 && index > start && bytes[index - 1] == 58 { doubleColon = true }
+    }
+    return doubleColon
   }
 
   mutating func parseAddress(_ range: SourceRange) -> IPPrefix {
