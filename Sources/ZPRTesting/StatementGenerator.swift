@@ -89,7 +89,7 @@ public struct StatementGenerator: Sendable {
 
   private mutating func quotedValue() -> String {
     let pieces = [
-      "dev and test db", "v1.2", "it's", "a:b", "a::b", "x/y", "über", "p@ss", "'", "10.0.0.1",
+      "dev and test db", "v1.2", "it's", "a:b", "x::y", "x/y", "über", "p@ss", "'", "10.0.0.1",
     ]
     return pieces.randomElement(using: &random)! + (random.chance(0.5) ? " " + name() : "")
   }

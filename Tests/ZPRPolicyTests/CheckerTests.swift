@@ -24,6 +24,21 @@ struct CheckerTests {
     #expect(file.diagnostics[0].message.contains("line 1"))
   }
 
+  @Test func statementsWithErrorsCountTowardTheLimit() {
+    let text =
+      (1...3).map { Self.base.replacing("a:d", with: "a:d\($0)") }.joined(separator: "\n")
+      + "\n" + Self.base + " with protocol='tcp/ssh'"
+    let file = check(text, options: PolicyOptions(limits: ZPRLimits(statementsPerPolicy: 3)))
+    // The limit is reported at the start of the fourth statement, before its port error.
+    #expect(file.codes == [.tooManyStatements, .nonNumericPort])
+  }
+
+  @Test func everyPortSpeltOutIsEveryPort() {
+    let file = check(
+      Self.base + " with protocol='tcp'\n" + Self.base + " with protocol='tcp/1-65535'")
+    #expect(file.codes == [.duplicateStatement])
+  }
+
   @Test func valuesAreCaseSensitive() {
     #expect(check(Self.base + "\n" + Self.base.replacing("a:w", with: "a:W")).diagnostics.isEmpty)
   }

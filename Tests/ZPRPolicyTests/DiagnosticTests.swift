@@ -12,6 +12,27 @@ struct DiagnosticTests {
     ("ZPL002", base + " with protocol='tcp/22", "did you mean 'tcp/22'?"),
     ("ZPL002", base + " with protocol=\"tcp/22\"", "did you mean 'tcp/22'?"),
     ("ZPL002", base + " with protocol=\"tcp/22", "did you mean 'tcp/22'?"),
+    ("ZPL002", base + " with protocol=\u{2018}tcp/22\u{2019}", "did you mean 'tcp/22'?"),
+    ("ZPL001", ";", nil),
+    ("ZPL001", "  ( ) ", nil),
+    (
+      "ZPL010", base + " with protocol='tcp/22' connection-state='stateless'",
+      "did you mean ', connection-state'?"
+    ),
+    ("ZPL010", base + " wiht protocol='tcp/22'", "did you mean 'with'?"),
+    (
+      "ZPL010",
+      "allow a:w endpoints in n:p VCN to connect to a:d endpoints wiht protocol='tcp/22' in n:q VCN",
+      "did you mean 'with'?"
+    ),
+    (
+      "ZPL015", "in n:p VCN allow all-endpoint to connect to a:d endpoints",
+      "did you mean 'all-endpoints'?"
+    ),
+    (
+      "ZPL030", "in n:p VCN allow a:w endpoints to connect to '01.2.3.4/32'",
+      "did you mean '1.2.3.4/32'?"
+    ),
     (
       "ZPL010", "in n:p VCN alow a:w endpoints to connect to a:d endpoints", "did you mean 'allow'?"
     ),
@@ -71,6 +92,8 @@ struct DiagnosticTests {
     ("ZPL044", base + " with protocol='tcp/0'", nil),
     ("ZPL044", base + " with protocol='tcp/70000'", nil),
     ("ZPL044", base + " with protocol='tcp/22,'", nil),
+    ("ZPL044", base + " with protocol='tcp/22-'", nil),
+    ("ZPL044", base + " with protocol='tcp/-22'", nil),
     ("ZPL045", base + " with protocol='tcp/1522-1521'", "did you mean 'tcp/1521-1522'?"),
     (
       "ZPL046", base + " with protocol='icmp/8'",
@@ -126,6 +149,38 @@ struct DiagnosticTests {
       Set(DiagnosticCode.all.map(\.rawValue)).count == DiagnosticCode.all.count, "codes are unique")
   }
 
+  /// One mistake, one diagnostic.
+  @Test(arguments: [
+    (base + " with protocol.icmp.code='0'", ["ZPL046"]),
+    (base + " with protocol='icmp', protocol.icmp.code='0'", ["ZPL053"]),
+    (
+      "allow all-endpoints in n:p VCN to connect to all-endpoints in n:q VCN", ["ZPL052", "ZPL052"]
+    ),
+    ("in n:p VCN allow a:w endpoints to connect to ‘10.0.0.0/16’", ["ZPL002"]),
+  ])
+  func oneMistakeOneDiagnostic(text: String, codes: [String]) {
+    #expect(check(text).codes.map(\.rawValue) == codes)
+  }
+
+  @Test func diagnosticsComeInSourceOrder() {
+    let file = check(
+      "allow '10.0.0.0/8' in n:p VCN to connect to a:d with protocol='tcp/ssh' in n:q VCN\n"
+        + Self.base + " with protocol.icmp.type='8', protocol='tcp/x'")
+    let offsets = file.diagnostics.map(\.range.lowerBound)
+    #expect(offsets == offsets.sorted())
+    #expect(file.diagnostics.count == 4)
+  }
+
+  @Test func keywordsKeepTheirMeaningInQuotes() throws {
+    #expect(
+      check("in n:p VCN allow 'all-endpoints' to connect to 'all-endpoints'").codes == [
+        .allEndpointsBothSides
+      ])
+    #expect(
+      try statement("in n:p VCN allow all-endpoints endpoints to connect to a:d").source.kind
+        == .allEndpoints)
+  }
+
   @Test func warningsDoNotFailAFile() {
     let file = check(Self.base + "\n" + Self.base)
     #expect(!file.hasErrors)
@@ -169,7 +224,7 @@ struct DiagnosticTests {
         in n:p VCN allow a:w endpoints to conect to a:d endpoints
                                           ^~~~~~
           suggestion: did you mean 'connect'?
-        test.zpl:3:13: error: ZPR has no deny statements: whatever no statement allows is denied [ZPL012]
+        test.zpl:3:13: error: ZPR has no deny statements: whatever no statement allows is denied; remove this statement and narrow the allow statements instead [ZPL012]
         \tin n:p VCN deny a:w endpoints to connect to a:d endpoints
         \t           ^~~~
 

@@ -52,7 +52,8 @@ struct PropertyTests {
     await propertyCheck(count: 1500, input: Self.seeds) { seed in
       var generator = StatementGenerator(seed: seed)
       var bytes = Array(generator.spelling(of: generator.statement()).utf8)
-      let pieces = Array("'\",=#:./- \tabc0123456789in VCN allow to connect with protocol".utf8)
+      let pieces = Array(
+        "'\",=#:./- \tabc0123456789in VCN allow to connect with protocol;()[]{}\u{2019}".utf8)
       for _ in 0..<Int.random(in: 1...4, using: &generator.random) {
         guard !bytes.isEmpty else { break }
         let at = Int.random(in: 0..<bytes.count, using: &generator.random)
@@ -73,7 +74,7 @@ struct PropertyTests {
     await propertyCheck(count: 1500, input: Self.seeds) { seed in
       var random = SplitMix64(seed: seed)
       let alphabet = Array(
-        "in VCN allow to connect endpoints with protocol='tcp/22' a:b 10.0.0.1/8 ::, =#\"\n\tü"
+        "in VCN allow to connect endpoints with protocol='tcp/22' a:b 10.0.0.1/8 ::, =#\"\n\tü;(){}[]\u{2018}\u{2019}\u{201C}"
           .unicodeScalars)
       var text = ""
       for _ in 0..<Int.random(in: 0...120, using: &random) {

@@ -33,7 +33,7 @@ let benchmarks: @Sendable () -> Void = {
 
   for corpus in corpora {
     Benchmark("Parse 100k statements, \(corpus.name)") { benchmark in
-      let parser = PolicyParser(options: checker.options)
+      let parser = PolicyParser()
       for _ in benchmark.scaledIterations {
         blackHole(parser.parse(corpus.source))
       }

@@ -45,10 +45,12 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     return (lhs.high, lhs.low) < (rhs.high, rhs.low)
   }
 
-  /// Dotted decimal for IPv4, RFC 5952 (lower case, longest zero run compressed) for IPv6.
+  /// Dotted decimal for IPv4, RFC 5952 (lower case, longest zero run compressed, IPv4-mapped
+  /// addresses as `::ffff:a.b.c.d`) for IPv6.
   public var description: String {
-    if let value = v4Value {
-      return "\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)"
+    if let value = v4Value { return Self.dotted(value) }
+    if high == 0 && low >> 32 == 0xFFFF {
+      return "::ffff:" + Self.dotted(UInt32(truncatingIfNeeded: low))
     }
     var groups = [UInt16](repeating: 0, count: 8)
     for index in 0..<4 {
@@ -77,6 +79,10 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
     }
     guard bestStart >= 0 else { return hex(0..<8) }
     return hex(0..<bestStart) + "::" + hex((bestStart + bestLength)..<8)
+  }
+
+  private static func dotted(_ value: UInt32) -> String {
+    "\(value >> 24).\((value >> 16) & 0xFF).\((value >> 8) & 0xFF).\(value & 0xFF)"
   }
 
   /// Parses an address from UTF-8 bytes.
@@ -170,11 +176,7 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
   }
 
   private static func hexValue(_ byte: UInt8) -> UInt8? {
-    switch byte {
-    case 48...57: byte - 48
-    case 65...70: byte - 55
-    case 97...102: byte - 87
-    default: nil
-    }
+    guard isASCIIHexDigit(byte) else { return nil }
+    return isASCIIDigit(byte) ? byte - 48 : (byte | 0x20) - 87
   }
 }

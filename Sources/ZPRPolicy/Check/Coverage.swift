@@ -24,16 +24,15 @@ struct AttributeKey: Hashable {
     self.namespace = namespace
     self.key = key
     self.value = value
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-    func mix(_ byte: UInt8) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
-    for byte in namespace.utf8 { mix(byte >= 65 && byte <= 90 ? byte | 0x20 : byte) }
-    mix(0x2E)
-    for byte in key.utf8 { mix(byte >= 65 && byte <= 90 ? byte | 0x20 : byte) }
+    var hash = FNV1a()
+    for byte in namespace.utf8 { hash.mix(asciiLowercased(byte)) }
+    hash.mix(UInt8(ascii: "."))
+    for byte in key.utf8 { hash.mix(asciiLowercased(byte)) }
     if let value {
-      mix(0x3A)
-      for byte in value.utf8 { mix(byte) }
+      hash.mix(UInt8(ascii: ":"))
+      for byte in value.utf8 { hash.mix(byte) }
     }
-    fingerprint = hash
+    fingerprint = hash.value
   }
 
   /// The same attribute with any value.
@@ -50,11 +49,6 @@ struct AttributeKey: Hashable {
 
   private static func equalIgnoringCase(_ lhs: String, _ rhs: String) -> Bool {
     guard lhs.utf8.count == rhs.utf8.count else { return false }
-    for (a, b) in zip(lhs.utf8, rhs.utf8) {
-      let foldedA = a >= 65 && a <= 90 ? a | 0x20 : a
-      let foldedB = b >= 65 && b <= 90 ? b | 0x20 : b
-      if foldedA != foldedB { return false }
-    }
-    return true
+    return zip(lhs.utf8, rhs.utf8).allSatisfy { asciiLowercased($0) == asciiLowercased($1) }
   }
 }

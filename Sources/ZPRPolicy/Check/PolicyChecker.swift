@@ -15,12 +15,9 @@ public struct PolicyChecker: Sendable {
 
   /// Parses and checks a file: the one call most users need.
   public func check(_ source: SourceFile) -> PolicyFile {
-    var file = PolicyParser(options: options).parse(source)
+    var file = PolicyParser().parse(source)
     let found = check(file)
-    if !found.isEmpty {
-      file.diagnostics += found
-      file.diagnostics.sort { $0.range.lowerBound < $1.range.lowerBound }
-    }
+    if !found.isEmpty { file.diagnostics = sortedBySource(file.diagnostics + found) }
     return file
   }
 
@@ -28,14 +25,16 @@ public struct PolicyChecker: Sendable {
   public func check(_ file: PolicyFile) -> [Diagnostic] {
     var diagnostics: [Diagnostic] = []
     let statements = file.statements
+    // Statements with errors count too: fixing them must not bring a new error.
+    let written = file.statementLines
     let limit = options.limits.statementsPerPolicy
-    if statements.count > limit {
+    if written.count > limit {
       diagnostics.append(
         Diagnostic(
           .error, .tooManyStatements,
-          "this policy has \(statements.count) statements; a policy holds at most \(limit) (the "
+          "this policy has \(written.count) statements; a policy holds at most \(limit) (the "
             + "statementsPerPolicy limit): split the statements into several policies",
-          at: statements[limit].range))
+          at: written[limit]))
     }
     if statements.count > 1 {
       var index = RedundancyIndex(
@@ -219,13 +218,15 @@ struct FilterSummary: Hashable {
         ports.append(lower...upper)
       }
     }
-    var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+    // Every port, spelt out, is no port filter.
+    if ports.count == start + 1 && ports[start] == 1...65535 { ports.removeLast() }
+    var hash = FNV1a()
     for range in ports[start...] {
-      hash = (hash ^ UInt64(range.lowerBound) << 16 ^ UInt64(range.upperBound)) &* 0x100_0000_01B3
+      hash.mix(UInt64(range.lowerBound) << 16 | UInt64(range.upperBound))
     }
     portStart = Int32(start)
     portCount = Int32(ports.count - start)
-    portHash = hash
+    portHash = hash.value
   }
 
   static func == (lhs: FilterSummary, rhs: FilterSummary) -> Bool {
@@ -241,8 +242,9 @@ struct FilterSummary: Hashable {
     hasher.combine(portHash)
   }
 
-  /// Whether these filters admit every flow that `narrower` admits (the same rule as
-  /// ``Filters/covers(_:)``, on summaries).
+  /// Whether these filters admit every flow that `narrower` admits: a stateful statement admits
+  /// everything a stateless one does; no protocol admits every protocol; no ports admit every
+  /// port; an ICMP type or code admits only itself. (``Filters/covers(_:)`` is this rule.)
   func covers(_ narrower: FilterSummary, ports: [ClosedRange<Int32>]) -> Bool {
     if stateless && !narrower.stateless { return false }
     if transport == 0 { return icmpType < 0 && icmpCode < 0 }
@@ -261,58 +263,6 @@ struct FilterSummary: Hashable {
       else { return false }
     }
     return true
-  }
-}
-
-/// An open-addressing table from 64-bit keys to non-negative integers.
-struct IntTable {
-  private var keys: [UInt64] = []
-  private var values: [Int32] = []
-  private var count = 0
-
-  /// The value for `key`, or -1.
-  func find(_ key: UInt64) -> Int {
-    guard !keys.isEmpty else { return -1 }
-    let mask = keys.count - 1
-    var slot = Self.slot(key, mask)
-    while values[slot] >= 0 {
-      if keys[slot] == key { return Int(values[slot]) }
-      slot = (slot + 1) & mask
-    }
-    return -1
-  }
-
-  /// Stores `value` for `key` and returns the value it replaces, or -1.
-  mutating func insert(_ key: UInt64, _ value: Int32) -> Int {
-    if (count + 1) * 2 > keys.count { grow() }
-    let mask = keys.count - 1
-    var slot = Self.slot(key, mask)
-    while values[slot] >= 0 {
-      if keys[slot] == key {
-        defer { values[slot] = value }
-        return Int(values[slot])
-      }
-      slot = (slot + 1) & mask
-    }
-    keys[slot] = key
-    values[slot] = value
-    count += 1
-    return -1
-  }
-
-  private mutating func grow() {
-    let oldKeys = keys
-    let oldValues = values
-    let capacity = max(16, keys.count * 2)
-    keys = [UInt64](repeating: 0, count: capacity)
-    values = [Int32](repeating: -1, count: capacity)
-    count = 0
-    for (key, value) in zip(oldKeys, oldValues) where value >= 0 { _ = insert(key, value) }
-  }
-
-  /// Fibonacci hashing: the high bits of the product depend on every bit of the key.
-  private static func slot(_ key: UInt64, _ mask: Int) -> Int {
-    Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - mask.nonzeroBitCount))
   }
 }
 

@@ -40,8 +40,8 @@ extension DiagnosticCode {
   public static let unexpectedCharacter = DiagnosticCode("ZPL001", "unexpected character")
   /// A quoted token with no closing quote, or written with double quotes.
   public static let badQuote = DiagnosticCode("ZPL002", "unterminated or double-quoted string")
-  /// A required word is missing or misspelt.
-  public static let expectedWord = DiagnosticCode("ZPL010", "expected a keyword")
+  /// A required word or separator is missing or misspelt.
+  public static let expectedWord = DiagnosticCode("ZPL010", "expected a keyword or separator")
   /// Text after the end of a complete statement.
   public static let extraText = DiagnosticCode("ZPL011", "text after the end of the statement")
   /// A `deny` (or other non-allow) statement.
@@ -50,6 +50,9 @@ extension DiagnosticCode {
   public static let badStart = DiagnosticCode("ZPL013", "a statement starts with 'in' or 'allow'")
   /// A missing or malformed endpoint.
   public static let expectedEndpoint = DiagnosticCode("ZPL014", "expected an endpoint")
+  /// A bare attribute name that looks like a misspelt keyword (a warning).
+  public static let keywordLikeName = DiagnosticCode(
+    "ZPL015", "attribute name resembles a keyword")
   /// A namespace or key that breaks the naming rules.
   public static let invalidName = DiagnosticCode("ZPL020", "invalid namespace or attribute name")
   /// A missing value, or one that needs quotes.
@@ -104,7 +107,7 @@ extension DiagnosticCode {
   /// Every code, in order (the table in docs/diagnostics.md lists the same).
   public static let all: [DiagnosticCode] = [
     unexpectedCharacter, badQuote, expectedWord, extraText, onlyAllow, badStart,
-    expectedEndpoint, invalidName, invalidValue, invalidAttribute, invalidAddress,
+    expectedEndpoint, keywordLikeName, invalidName, invalidValue, invalidAttribute, invalidAddress,
     invalidPrefixLength, hostBitsSet, unknownFilter, malformedFilter, unknownProtocol,
     nonNumericPort, portOutOfRange, invertedPortRange, protocolMismatch, invalidICMPValue,
     duplicateFilter, invalidConnectionState, allEndpointsBothSides, externalBothSides,

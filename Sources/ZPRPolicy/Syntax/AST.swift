@@ -20,10 +20,6 @@ public struct AttributeRef: Hashable, Sendable {
     self.range = range
   }
 
-  /// The namespace a tenancy resolves this to.
-  public func resolvedNamespace(default defaultNamespace: String) -> String {
-    namespace ?? defaultNamespace
-  }
 }
 
 /// One side of a statement: what may connect, or be connected to.
@@ -115,10 +111,6 @@ public struct ProtocolFilter: Hashable, Sendable {
     self.range = range
   }
 
-  /// Whether a destination port is allowed.
-  public func allows(port: Int) -> Bool {
-    ports.isEmpty || ports.contains { $0.lower <= port && port <= $0.upper }
-  }
 }
 
 /// A number-valued filter such as `protocol.icmp.type='8'`.
@@ -167,16 +159,20 @@ public struct Filters: Hashable, Sendable {
   public var icmpCode: NumberFilter?
   /// `connection-state='...'`.
   public var connectionState: ConnectionStateFilter?
+  /// Where the `with` clauses were written, from the first `with` to the last filter.
+  @NotCompared public var range: SourceRange?
 
   /// Filters from their parts.
   public init(
     transport: ProtocolFilter? = nil, icmpType: NumberFilter? = nil,
-    icmpCode: NumberFilter? = nil, connectionState: ConnectionStateFilter? = nil
+    icmpCode: NumberFilter? = nil, connectionState: ConnectionStateFilter? = nil,
+    range: SourceRange? = nil
   ) {
     self.transport = transport
     self.icmpType = icmpType
     self.icmpCode = icmpCode
     self.connectionState = connectionState
+    self.range = range
   }
 
   /// Whether no filter is set.
@@ -258,6 +254,17 @@ public struct PolicyFile: Sendable {
   public var statements: [Statement]
   /// Problems found, in source order.
   public var diagnostics: [Diagnostic]
+
+  /// The range of every statement line, whether or not it parsed, in order.
+  public var statementLines: [SourceRange] {
+    lines.compactMap {
+      switch $0 {
+      case .statement(let index, _): statements[index].range
+      case .invalid(let range): range
+      case .comment, .blank: nil
+      }
+    }
+  }
 
   /// Whether any diagnostic is an error.
   public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }

@@ -1,9 +1,9 @@
 /// A token of one line of ZPL.
 struct Token {
   enum Kind: Equatable {
-    /// A run of characters other than blanks, quotes, `,`, `=` and `#`.
+    /// A run of word characters (see ``Lexer/isWordByte(_:)``).
     case word
-    /// A `'...'` string; `start..<end` covers the quotes, the content is inside them.
+    /// A quoted string; `start..<end` covers the quotes, the content is inside them.
     case quoted
     /// `=`
     case equals
@@ -13,20 +13,30 @@ struct Token {
     case unexpected
   }
 
+  /// How a string was quoted: only straight single quotes are ZPL.
+  enum QuoteStyle: Equatable {
+    case single
+    case double
+    case typographic
+  }
+
   var kind: Kind
   var start: Int
   var end: Int
   /// For `.quoted`: the string contains a doubled `''` that must be unescaped.
   var hasEscapes = false
-  /// For `.quoted`: the string was written with `"` instead of `'`.
-  var doubleQuoted = false
+  /// For `.quoted`: the quotes used.
+  var quote = QuoteStyle.single
+  /// For `.quoted`: the width in bytes of the opening and closing quotes.
+  var openWidth = 1
+  var closeWidth = 1
   /// For `.quoted`: no closing quote before the end of the line.
   var unterminated = false
 
   var range: SourceRange { SourceRange(start, end) }
   /// The content of a quoted token (without quotes), or the whole token otherwise.
-  var contentStart: Int { kind == .quoted ? start + 1 : start }
-  var contentEnd: Int { kind == .quoted && !unterminated ? end - 1 : end }
+  var contentStart: Int { kind == .quoted ? start + openWidth : start }
+  var contentEnd: Int { kind == .quoted && !unterminated ? end - closeWidth : end }
   var contentRange: SourceRange { SourceRange(contentStart, contentEnd) }
 }
 
@@ -51,28 +61,50 @@ struct Lexer {
         tokens.append(Token(kind: .comma, start: index, end: index + 1))
         index += 1
       case UInt8(ascii: "'"), UInt8(ascii: "\""):
-        tokens.append(quoted(from: index, end: end, quote: byte))
+        tokens.append(quoted(from: index, end: end))
         index = tokens[tokens.count - 1].end
-      case UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: ";"), UInt8(ascii: "{"),
-        UInt8(ascii: "}"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "`"), 0..<32, 127:
-        tokens.append(Token(kind: .unexpected, start: index, end: index + 1))
-        index += 1
       default:
-        let wordStart = index
-        while index < end, Self.isWordByte(bytes[index]) { index += 1 }
-        tokens.append(Token(kind: .word, start: wordStart, end: index))
+        if typographicQuoteWidth(at: index, end) > 0 {
+          tokens.append(quoted(from: index, end: end))
+          index = tokens[tokens.count - 1].end
+        } else if Self.isWordByte(byte) {
+          let wordStart = index
+          while index < end, Self.isWordByte(bytes[index]),
+            typographicQuoteWidth(at: index, end) == 0
+          {
+            index += 1
+          }
+          tokens.append(Token(kind: .word, start: wordStart, end: index))
+        } else {
+          tokens.append(Token(kind: .unexpected, start: index, end: index + 1))
+          index += 1
+        }
       }
     }
     return nil
   }
 
-  private func quoted(from start: Int, end: Int, quote: UInt8) -> Token {
+  /// A quoted string from its opening quote: `'...'` with `''` for a quote inside, or (to be
+  /// reported) `"..."` or typographic quotes.
+  private func quoted(from start: Int, end: Int) -> Token {
     var token = Token(kind: .quoted, start: start, end: end)
-    token.doubleQuoted = quote == UInt8(ascii: "\"")
-    var index = start + 1
+    let opening = bytes[start]
+    if opening == UInt8(ascii: "\"") { token.quote = .double }
+    if opening >= 0x80 {
+      token.quote = .typographic
+      token.openWidth = typographicQuoteWidth(at: start, end)
+    }
+    var index = start + token.openWidth
     while index < end {
-      if bytes[index] == quote {
-        if index + 1 < end, bytes[index + 1] == quote {
+      if token.quote == .typographic {
+        let width = typographicQuoteWidth(at: index, end)
+        if width > 0 {
+          token.closeWidth = width
+          token.end = index + width
+          return token
+        }
+      } else if bytes[index] == opening {
+        if index + 1 < end, bytes[index + 1] == opening {
           token.hasEscapes = true
           index += 2
           continue
@@ -86,12 +118,23 @@ struct Lexer {
     return token
   }
 
+  /// 3 at a typographic quote (U+2018, U+2019, U+201C, U+201D in UTF-8), 0 elsewhere.
+  private func typographicQuoteWidth(at index: Int, _ end: Int) -> Int {
+    guard bytes[index] == 0xE2, index + 2 < end, bytes[index + 1] == 0x80 else { return 0 }
+    switch bytes[index + 2] {
+    case 0x98, 0x99, 0x9C, 0x9D: return 3
+    default: return 0
+    }
+  }
+
+  /// Word characters: everything but blanks, control characters, quotes, `#`, `=`, `,` and the
+  /// brackets and punctuation ZPL does not use. (Typographic quotes are found separately.)
   static func isWordByte(_ byte: UInt8) -> Bool {
     switch byte {
-    case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: "#"),
-      UInt8(ascii: "="), UInt8(ascii: ","), UInt8(ascii: "'"), UInt8(ascii: "\""),
-      UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: ";"), UInt8(ascii: "{"),
-      UInt8(ascii: "}"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "`"), 0..<32, 127:
+    case UInt8(ascii: " "), UInt8(ascii: "#"), UInt8(ascii: "="), UInt8(ascii: ","),
+      UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "("), UInt8(ascii: ")"),
+      UInt8(ascii: ";"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "["),
+      UInt8(ascii: "]"), UInt8(ascii: "`"), 0..<32, 127:
       false
     default:
       true
@@ -157,28 +200,4 @@ enum Keyword: String, CaseIterable {
   private func matches(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int) -> Bool {
     asciiEqualsIgnoringCase(bytes, start, spelling)
   }
-}
-
-/// Whether `bytes[start...]` spells the lower-case ASCII `word`, ignoring case (the caller has
-/// checked the length).
-func asciiEqualsIgnoringCase(
-  _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ word: StaticString
-)
-  -> Bool
-{
-  word.withUTF8Buffer { expected in
-    for offset in 0..<expected.count {
-      var byte = bytes[start + offset]
-      if byte >= 65 && byte <= 90 { byte |= 0x20 }
-      if byte != expected[offset] { return false }
-    }
-    return true
-  }
-}
-
-/// Whether `bytes[start..<end]` spells `word`, ignoring ASCII case.
-func asciiEqualsIgnoringCase(
-  _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, _ word: StaticString
-) -> Bool {
-  end - start == word.utf8CodeUnitCount && asciiEqualsIgnoringCase(bytes, start, word)
 }

@@ -33,15 +33,19 @@ extension ParserState {
         if looksLikeAddress(token.start, token.end) {
           endpoint = Endpoint(.address(parseAddress(token.contentRange)), range: token.range)
         } else {
-          endpoint = Endpoint(.attribute(parseAttribute(token)), range: token.range)
+          let attribute = parseAttribute(token)
+          warnIfKeywordLike(attribute)
+          endpoint = Endpoint(.attribute(attribute), range: token.range)
         }
       }
     case .quoted:
+      // Quoted or not, these two keywords keep their meaning (the public docs quote both).
       let content = token.contentRange
-      if Keyword.match(bytes, content.lowerBound, content.upperBound).map({
-        $0 == .serviceAddresses || $0 == .serviceEndpoints
-      }) == true {
+      let quotedKeyword = Keyword.match(bytes, content.lowerBound, content.upperBound)
+      if quotedKeyword == .serviceAddresses || quotedKeyword == .serviceEndpoints {
         endpoint = Endpoint(.serviceNetwork, range: token.range)
+      } else if quotedKeyword == .allEndpoints {
+        endpoint = Endpoint(.allEndpoints, range: token.range)
       } else if quotedLooksLikeAddress(content.lowerBound, content.upperBound) {
         endpoint = Endpoint(.address(parseAddress(content)), range: token.range)
       } else {
@@ -54,27 +58,41 @@ extension ParserState {
       throw ParseAbort()
     }
     position += 1
-    switch endpoint.kind {
-    case .attribute, .address: skipEndpointsWord()
-    case .allEndpoints, .serviceNetwork: break
-    }
-    return endpoint
+    var result = endpoint
+    if let end = skipEndpointsWord() { result.range = SourceRange(endpoint.range.lowerBound, end) }
+    return result
   }
 
-  /// The optional `endpoints` after an attribute; a near miss such as `endpoint` is reported.
-  private mutating func skipEndpointsWord() {
-    guard let token = peek(), token.kind == .word else { return }
+  /// A bare name close to a keyword (`all-endpoint`) is read as an attribute, which is rarely
+  /// what was meant: warn, with the keyword as the fix.
+  private mutating func warnIfKeywordLike(_ attribute: AttributeRef) {
+    guard attribute.namespace == nil, attribute.value == nil, attribute.key.count > 6,
+      let keyword = Suggestions.closest(
+        to: attribute.key,
+        among: ["all-endpoints", "osn-services-ip-addresses", "osn-services-ip-endpoints"])
+    else { return }
+    warning(
+      .keywordLikeName,
+      "'\(attribute.key)' is read as a security attribute name; if you meant the keyword, write "
+        + "'\(keyword)'", at: attribute.range, suggestion: "did you mean '\(keyword)'?")
+  }
+
+  /// The optional word `endpoints` (after an attribute, as published, or after any endpoint);
+  /// a near miss such as `endpoint` is reported. Returns where the word ends.
+  private mutating func skipEndpointsWord() -> Int? {
+    guard let token = peek(), token.kind == .word else { return nil }
     if let keyword = keyword(token) {
-      if keyword == .endpoints { position += 1 }
-      return
+      guard keyword == .endpoints else { return nil }
+      position += 1
+      return token.end
     }
     let word = text(token.start, token.end)
-    if Suggestions.closest(to: word, among: ["endpoints"]) != nil {
-      error(
-        .expectedWord, "'\(word)' is not a keyword: after an attribute write 'endpoints'",
-        at: token.range, suggestion: "did you mean 'endpoints'?")
-      position += 1
-    }
+    guard Suggestions.closest(to: word, among: ["endpoints"]) != nil else { return nil }
+    error(
+      .expectedWord, "'\(word)' is not a keyword: after an attribute write 'endpoints'",
+      at: token.range, suggestion: "did you mean 'endpoints'?")
+    position += 1
+    return token.end
   }
 
   /// The attribute that names a VCN, after `in`.
@@ -96,22 +114,27 @@ extension ParserState {
 
   /// A bare word is an address when it holds `::`, or when it is made only of address
   /// characters (hex digits, `:`, `.`, `/`) and starts with a digit or holds two or more `:`.
-  /// Anything else is read as an attribute, so `1app:w` is reported as a bad name and `k:v:x`
-  /// as a value that needs quotes.
+  /// Anything else is read as an attribute, so `1app:w` is reported as a bad name and
+  /// `ns.key:v:x` as a value that needs quotes.
   func looksLikeAddress(_ start: Int, _ end: Int) -> Bool {
     guard start < end else { return false }
     var colons = 0
     var addressCharacters = true
     for index in start..<end {
       let byte = bytes[index]
-      let hex = (byte >= 48 && byte <= 57) || (byte | 0x20 >= 97 && byte | 0x20 <= 102)
-      if !(hex || byte == 58 || byte == 46 || byte == 47) { addressCharacters = false }
+      if !Self.isAddressByte(byte) { addressCharacters = false }
       if byte == 58 {
         colons += 1
         if index > start && bytes[index - 1] == 58 { return true }
       }
     }
-    return addressCharacters && ((bytes[start] >= 48 && bytes[start] <= 57) || colons >= 2)
+    return addressCharacters && (isASCIIDigit(bytes[start]) || colons >= 2)
+  }
+
+  /// Hex digits, `:`, `.` and `/`: what addresses and prefixes are written with.
+  static func isAddressByte(_ byte: UInt8) -> Bool {
+    isASCIIHexDigit(byte) || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ".")
+      || byte == UInt8(ascii: "/")
   }
 
   /// Quoted text may hold an attribute value with colons (`'k:a:b'`, `'k:a::b'`), so inside
@@ -119,15 +142,14 @@ extension ParserState {
   /// characters around a `::` is an address.
   func quotedLooksLikeAddress(_ start: Int, _ end: Int) -> Bool {
     guard start < end else { return false }
-    if bytes[start] >= 48 && bytes[start] <= 57 { return true }
+    if isASCIIDigit(bytes[start]) { return true }
     if case .success = IPPrefix.parse(UnsafeBufferPointer(rebasing: bytes[start..<end])) {
       return true
     }
     var doubleColon = false
     for index in start..<end {
       let byte = bytes[index]
-      let hex = (byte >= 48 && byte <= 57) || (byte | 0x20 >= 97 && byte | 0x20 <= 102)
-      guard hex || byte == 58 || byte == 46 || byte == 47 else { return false }
+      guard Self.isAddressByte(byte) else { return false }
       if byte == 58 && index > start && bytes[index - 1] == 58 { doubleColon = true }
     }
     return doubleColon
@@ -139,6 +161,20 @@ extension ParserState {
     switch IPPrefix.parse(UnsafeBufferPointer(rebasing: bytes[range.lowerBound..<range.upperBound]))
     {
     case .failure(.invalidAddress):
+      let address = written.split(separator: "/", maxSplits: 1).first.map(String.init) ?? written
+      let octets = address.split(separator: ".", omittingEmptySubsequences: false)
+      if octets.count == 4,
+        octets.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) && Int($0) != nil }),
+        octets.contains(where: { $0.count > 1 && $0.hasPrefix("0") })
+      {
+        let fixed = octets.map { String(Int($0)!) }.joined(separator: ".")
+        error(
+          .invalidAddress,
+          "'\(written)' has an octet with a leading zero, which some tools read as octal: write "
+            + "each octet without leading zeros", at: range,
+          suggestion: "did you mean '\(written.replacing(address, with: fixed))'?")
+        return placeholder
+      }
       error(
         .invalidAddress,
         "'\(written)' is not a valid IP address: write an IPv4 address such as 10.0.0.15 or an "
@@ -241,7 +277,13 @@ extension ParserState {
   /// Names use `0-9 A-Z a-z - _` and start with a letter.
   private mutating func checkName(_ start: Int, _ end: Int, what: String) {
     guard start < end else {
-      error(.invalidName, "the \(what) is empty", at: SourceRange(start, end))
+      error(
+        .invalidName,
+        what == "namespace"
+          ? "the namespace before '.' is empty: write namespace.key:value, or drop the '.' to use "
+            + "the default namespace"
+          : "the attribute name is empty: write key:value, or namespace.key:value",
+        at: SourceRange(start, end))
       return
     }
     let first = bytes[start] | 0x20

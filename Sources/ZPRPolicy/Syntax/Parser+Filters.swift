@@ -48,14 +48,29 @@ extension ParserState {
   /// Zero or more `with f[, f...]` groups, merged into `filters`.
   mutating func parseFilters(into filters: inout Filters) throws(ParseAbort) {
     while let token = peek(), keyword(token) == .with {
+      let clauseStart = token.start
       position += 1
       while true {
         try parseFilter(into: &filters)
-        guard let next = peek(), next.kind == .comma else { break }
-        position += 1
-        // `, with` is read as one separator.
-        if let after = peek(), keyword(after) == .with { position += 1 }
+        guard let next = peek() else { break }
+        if next.kind == .comma {
+          position += 1
+          // `, with` is read as one separator.
+          if let after = peek(), keyword(after) == .with { position += 1 }
+          continue
+        }
+        // Another filter with nothing between: report the missing ',' and read on.
+        guard next.kind == .word, FilterName.match(bytes, next.start, next.end) != nil else {
+          break
+        }
+        error(
+          .expectedWord,
+          "a ',' is missing before '\(text(next.start, next.end))': join filters with ','",
+          at: SourceRange(next.start, next.start),
+          suggestion: "did you mean ', \(text(next.start, next.end))'?")
       }
+      let clause = SourceRange(clauseStart, tokens[position - 1].end)
+      filters.range = filters.range.map { $0.union(clause) } ?? clause
     }
   }
 
@@ -258,6 +273,13 @@ extension ParserState {
     var (lowEnd, highStart) = (dash ?? end, dash.map { $0 + 1 } ?? end)
     (_, lowEnd) = trimmed(start, lowEnd)
     (highStart, _) = trimmed(highStart, end)
+    if dash != nil, lowEnd == start || highStart == end {
+      error(
+        .portOutOfRange,
+        "the port range '\(text(start, end))' is missing its \(lowEnd == start ? "first" : "last") "
+          + "port: write low-high, e.g. '1521-1522'", at: SourceRange(start, end))
+      return nil
+    }
     guard let low = number(start, lowEnd), dash == nil || number(highStart, end) != nil else {
       reportNonNumericPort(start, end, transport: transport, valueRange: valueRange)
       return nil
@@ -342,20 +364,18 @@ extension ParserState {
 
   /// ICMP filters need an ICMP protocol, and a code needs a type.
   mutating func checkFilters(_ filters: Filters) {
+    // One diagnostic per mistake: the missing ICMP protocol first, else the missing type.
     let isICMP = filters.transport?.transport.isICMP ?? false
-    if !isICMP {
-      for filter in [filters.icmpType, filters.icmpCode] {
-        guard let filter else { continue }
-        error(
-          .protocolMismatch,
-          "ICMP type and code filters need protocol='icmp' (or 'icmp6') in the same statement",
-          at: filter.range)
-      }
-    }
-    if let code = filters.icmpCode, filters.icmpType == nil {
+    if !isICMP, let filter = filters.icmpType ?? filters.icmpCode {
+      error(
+        .protocolMismatch,
+        "ICMP type and code filters need protocol='icmp' (or 'icmp6') in the same statement",
+        at: filter.range)
+    } else if let code = filters.icmpCode, filters.icmpType == nil {
       error(
         .icmpCodeWithoutType,
-        "protocol.icmp.code needs protocol.icmp.type: a code only means something within a type",
+        "protocol.icmp.code needs protocol.icmp.type: a code only means something within a type; "
+          + "add protocol.icmp.type='N' (for example '3', destination unreachable)",
         at: code.range)
     }
   }

@@ -4,13 +4,8 @@
 /// and parsing goes on at the next line. Value errors (a bad port, a bad name) do not end the
 /// statement, so one statement can report several.
 public struct PolicyParser: Sendable {
-  /// The options in force.
-  public var options: PolicyOptions
-
-  /// A parser with the given options.
-  public init(options: PolicyOptions = PolicyOptions()) {
-    self.options = options
-  }
+  /// A parser.
+  public init() {}
 
   /// Parses a whole file and runs the statement-level checks (not the file-level ones: see
   /// ``PolicyChecker``).
@@ -24,8 +19,8 @@ public struct PolicyParser: Sendable {
         lines.append(state.parseLine(bounds.lowerBound, bounds.upperBound))
       }
       return PolicyFile(
-        source: source, lines: lines, statements: state.statements, diagnostics: state.diagnostics
-      )
+        source: source, lines: lines, statements: state.statements,
+        diagnostics: sortedBySource(state.diagnostics))
     }
   }
 
@@ -49,6 +44,13 @@ public struct PolicyParser: Sendable {
     }
     return (diagnostics.contains { $0.severity == .error } ? nil : statements.first, diagnostics)
   }
+}
+
+/// Diagnostics in source order; those at the same place keep the order they were found in.
+func sortedBySource(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
+  diagnostics.enumerated().sorted {
+    ($0.element.range.lowerBound, $0.offset) < ($1.element.range.lowerBound, $1.offset)
+  }.map(\.element)
 }
 
 /// Unwinds a statement after a syntax error has been reported.
@@ -91,15 +93,16 @@ struct ParserState {
       return .blank
     }
     let errorsBefore = errorCount
-    let range = SourceRange(tokens[0].start, tokens[tokens.count - 1].end)
-    guard lexicallyValid() else { return .invalid(range) }
+    let line = SourceRange(start, end)
+    // A line of nothing but stray characters has no tokens left once they are reported.
+    guard lexicallyValid(), !tokens.isEmpty else { return .invalid(line) }
     do {
       let statement = try parseStatement()
-      if errorCount > errorsBefore { return .invalid(range) }
+      if errorCount > errorsBefore { return .invalid(line) }
       statements.append(statement)
       return .statement(index: statements.count - 1, trailingComment: comment)
     } catch {
-      return .invalid(range)
+      return .invalid(line)
     }
   }
 
@@ -125,11 +128,12 @@ struct ParserState {
           .badQuote, "this string has no closing quote: add ' where it ends",
           at: token.range, suggestion: "did you mean '\(content.replacing("'", with: "''"))'?")
         valid = false
-      } else if token.kind == .quoted && token.doubleQuoted {
+      } else if token.kind == .quoted && token.quote != .single {
         let content = text(token.contentStart, token.contentEnd)
+        let used = token.quote == .double ? "double quotes" : "typographic (curly) quotes"
         error(
-          .badQuote, "strings are written in single quotes, not double quotes", at: token.range,
-          suggestion: "did you mean '\(content.replacing("'", with: "''"))'?")
+          .badQuote, "strings are written in straight single quotes ('), not \(used)",
+          at: token.range, suggestion: "did you mean '\(content.replacing("'", with: "''"))'?")
       }
       index += 1
     }
@@ -157,10 +161,7 @@ struct ParserState {
     case .allow:
       return try parseCrossVCNStatement()
     case .deny:
-      error(
-        .onlyAllow,
-        "ZPR has no deny statements: whatever no statement allows is denied; remove this "
-          + "statement and narrow the allow statements instead", at: first.range)
+      reportDeny(at: first.range)
       throw ParseAbort()
     default:
       error(
@@ -178,9 +179,7 @@ struct ParserState {
     let vcn = try parseVCNAttribute(after: "in")
     try expect(.vcn, context: "after the VCN's attribute")
     if let token = peek(), keyword(token) == .deny {
-      error(
-        .onlyAllow, "ZPR has no deny statements: whatever no statement allows is denied",
-        at: token.range)
+      reportDeny(at: token.range)
       throw ParseAbort()
     }
     try expect(.allow, context: "after 'VCN'")
@@ -190,7 +189,6 @@ struct ParserState {
     var filters = Filters()
     try parseFilters(into: &filters)
     if let token = peek() {
-      let found = text(token.start, token.end)
       if keyword(token) == .in {
         error(
           .extraText,
@@ -198,11 +196,7 @@ struct ParserState {
             + "endpoints in <vcn-attr> VCN to connect to <attr> endpoints in <vcn-attr> VCN'",
           at: SourceRange(token.start, tokens[tokens.count - 1].end))
       } else {
-        error(
-          .extraText,
-          "unexpected '\(found)' after the end of the statement: write one statement per line, "
-            + "and join filters with ','",
-          at: SourceRange(token.start, tokens[tokens.count - 1].end))
+        reportExtraText(token, hint: "write one statement per line, and join filters with ','")
       }
       throw ParseAbort()
     }
@@ -241,21 +235,25 @@ struct ParserState {
         at: SourceRange(lineEnd, lineEnd))
       throw ParseAbort()
     }
+    if let token = peek(), token.kind == .word, keyword(token) == nil,
+      Suggestions.closest(to: text(token.start, token.end), among: ["with"]) != nil
+    {
+      reportExtraText(token, hint: "")
+      throw ParseAbort()
+    }
     try expect(.in, context: "after the destination endpoint")
     let destinationVCN = try parseVCNAttribute(after: "in")
     try expect(.vcn, context: "after the destination VCN's attribute")
     try parseFilters(into: &filters)
     if let token = peek() {
-      error(
-        .extraText,
-        "unexpected '\(text(token.start, token.end))' after the end of the statement: write one "
-          + "statement per line", at: SourceRange(token.start, tokens[tokens.count - 1].end))
+      reportExtraText(token, hint: "write one statement per line")
       throw ParseAbort()
     }
     let statement = Statement(
       scope: .crossVCN(source: sourceVCN, destination: destinationVCN), source: source,
       destination: destination, filters: filters,
       range: SourceRange(start, tokens[tokens.count - 1].end))
+    // (all-endpoints and addresses are not allowed here at all, so only this rule applies.)
     for endpoint in [source, destination] where endpoint.attribute == nil {
       error(
         .crossVCNNeedsAttributes,
@@ -263,9 +261,32 @@ struct ParserState {
           + "attribute, or write addresses in an 'in <vcn-attr> VCN allow ...' statement",
         at: endpoint.range)
     }
-    checkEndpoints(statement)
     checkFilters(filters)
     return statement
+  }
+
+  private mutating func reportDeny(at range: SourceRange) {
+    error(
+      .onlyAllow,
+      "ZPR has no deny statements: whatever no statement allows is denied; remove this "
+        + "statement and narrow the allow statements instead", at: range)
+  }
+
+  /// Reports what follows a complete statement: a misspelt `with`, or text that belongs on a
+  /// line of its own.
+  private mutating func reportExtraText(_ token: Token, hint: String) {
+    let found = text(token.start, token.end)
+    let rest = SourceRange(token.start, tokens[tokens.count - 1].end)
+    if token.kind == .word, keyword(token) == nil,
+      Suggestions.closest(to: found, among: ["with"]) != nil
+    {
+      error(
+        .expectedWord, "'\(found)' is not a keyword: filters start with 'with'", at: token.range,
+        suggestion: "did you mean 'with'?")
+      return
+    }
+    error(
+      .extraText, "unexpected '\(found)' after the end of the statement: \(hint)", at: rest)
   }
 
   private mutating func expectConnectTo() throws(ParseAbort) {

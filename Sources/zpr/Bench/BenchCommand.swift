@@ -91,7 +91,7 @@ struct PolicyBench: AsyncParsableCommand {
       let residentBefore = procStatus("VmRSS")
       var parseTime = Duration.zero
       let elapsed = clock.measure {
-        let parser = PolicyParser(options: checker.options)
+        let parser = PolicyParser()
         var parsedFile: PolicyFile?
         parseTime = clock.measure { parsedFile = parser.parse(source) }
         if var parsedFile {

@@ -15,12 +15,7 @@ enum PolicyJSON {
 
   /// Statement lines, whether or not they parsed.
   static func statementCount(_ file: PolicyFile) -> Int {
-    file.lines.count {
-      switch $0 {
-      case .statement, .invalid: true
-      case .comment, .blank: false
-      }
-    }
+    file.statementLines.count
   }
 
   static func diagnostic(_ diagnostic: Diagnostic, in source: SourceFile) -> JSONValue {

@@ -17,8 +17,6 @@ struct PolicyFormatCommand: AsyncParsableCommand {
   @Flag(help: "Change nothing; exit 1 when a file is not in canonical form.")
   var check = false
 
-  @OptionGroup var options: PolicyOptionGroup
-
   @Argument(help: "Policy files (.zpl); '-' reads standard input and writes standard output.")
   var files: [String]
 
@@ -27,7 +25,7 @@ struct PolicyFormatCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let parser = PolicyParser(options: options.policyOptions)
+    let parser = PolicyParser()
     var failed = false
     for path in files {
       let file = parser.parse(try readPolicySource(path))
