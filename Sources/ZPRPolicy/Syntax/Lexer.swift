@@ -70,7 +70,7 @@ struct Lexer {
         } else if Self.isWordByte(byte) {
           let wordStart = index
           while index < end, Self.isWordByte(bytes[index]),
-            typographicQuoteWidth(at: index, end) == 0
+            bytes[index] != 0xE2 || typographicQuoteWidth(at: index, end) == 0
           {
             index += 1
           }

@@ -66,7 +66,12 @@ extension ParserState {
   /// A bare name close to a keyword (`all-endpoint`) is read as an attribute, which is rarely
   /// what was meant: warn, with the keyword as the fix.
   private mutating func warnIfKeywordLike(_ attribute: AttributeRef) {
-    guard attribute.namespace == nil, attribute.value == nil, attribute.key.count > 6,
+    // Cheap tests first: this runs for every bare attribute, and the keywords are long words
+    // starting with 'a' or 'o'.
+    guard attribute.namespace == nil, attribute.value == nil,
+      let first = attribute.key.utf8.first,
+      asciiLowercased(first) == 97 || asciiLowercased(first) == 111,
+      attribute.key.utf8.count >= 10,
       let keyword = Suggestions.closest(
         to: attribute.key,
         among: ["all-endpoints", "osn-services-ip-addresses", "osn-services-ip-endpoints"])
