@@ -59,7 +59,7 @@ public enum PolicyFormatter {
     if let value = attribute.value { text += ":" + value }
     let needsQuotes =
       attribute.value.map { value in
-        value.isEmpty || value.utf8.contains { !ParserState.isNameByte($0) }
+        value.isEmpty || value.utf8.contains { !SecurityAttributeName.isNameByte($0) }
       } ?? false
       || (attribute.namespace == nil && attribute.value == nil
         && Keyword(rawValue: attribute.key.lowercased()) != nil)

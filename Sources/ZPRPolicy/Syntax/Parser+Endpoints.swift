@@ -263,7 +263,7 @@ extension ParserState {
         if token.hasEscapes { raw = raw.replacing("''", with: "'") }
         value = raw
       } else {
-        for index in valueStart..<end where !Self.isNameByte(bytes[index]) {
+        for index in valueStart..<end where !SecurityAttributeName.isNameByte(bytes[index]) {
           let written = text(start, end)
           error(
             .invalidValue,
@@ -279,9 +279,12 @@ extension ParserState {
     return AttributeRef(namespace: namespace, key: key, value: value, range: token.range)
   }
 
-  /// Names use `0-9 A-Z a-z - _` and start with a letter.
+  /// Names use `0-9 A-Z a-z - _` and start with a letter (``SecurityAttributeName``).
   private mutating func checkName(_ start: Int, _ end: Int, what: String) {
-    guard start < end else {
+    let bytes = UnsafeBufferPointer(rebasing: self.bytes[start..<end])
+    guard let problem = SecurityAttributeName.problem(in: bytes) else { return }
+    switch problem {
+    case .empty:
       error(
         .invalidName,
         what == "namespace"
@@ -289,32 +292,14 @@ extension ParserState {
             + "the default namespace"
           : "the attribute name is empty: write key:value, or namespace.key:value",
         at: SourceRange(start, end))
-      return
-    }
-    let first = bytes[start] | 0x20
-    let valid =
-      first >= 97 && first <= 122 && (start..<end).allSatisfy { Self.isNameByte(bytes[$0]) }
-    guard !valid else { return }
-    let name = text(start, end)
-    if !(first >= 97 && first <= 122) {
+    case .startsWithNonLetter:
       error(
-        .invalidName, "the \(what) '\(name)' must start with a letter a-z or A-Z",
+        .invalidName, problem.message(name: text(start, end), what: what),
         at: SourceRange(start, end))
-      return
-    }
-    for index in start..<end where !Self.isNameByte(bytes[index]) {
-      var characterEnd = index + 1
-      while characterEnd < end, bytes[characterEnd] & 0xC0 == 0x80 { characterEnd += 1 }
+    case .invalidCharacter(let offset, let length):
       error(
-        .invalidName,
-        "the \(what) '\(name)' contains '\(text(index, characterEnd))': names use only letters, "
-          + "digits, '-' and '_'", at: SourceRange(index, characterEnd))
-      return
+        .invalidName, problem.message(name: text(start, end), what: what),
+        at: SourceRange(start + offset, start + offset + length))
     }
-  }
-
-  static func isNameByte(_ byte: UInt8) -> Bool {
-    (byte >= 48 && byte <= 57) || (byte | 0x20 >= 97 && byte | 0x20 <= 122)
-      || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
   }
 }
