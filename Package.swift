@@ -16,6 +16,7 @@ let package = Package(
   products: [
     .executable(name: "zpr", targets: ["zpr"]),
     .library(name: "ZPRPolicy", targets: ["ZPRPolicy"]),
+    .library(name: "ZPRModel", targets: ["ZPRModel"]),
     .library(name: "ZPRTesting", targets: ["ZPRTesting"]),
   ],
   dependencies: [
@@ -24,6 +25,7 @@ let package = Package(
   ],
   targets: [
     .target(name: "ZPRPolicy"),
+    .target(name: "ZPRModel", dependencies: ["ZPRPolicy"]),
     .target(name: "ZPRTesting", dependencies: ["ZPRPolicy"]),
     .executableTarget(
       name: "zpr",
@@ -41,6 +43,7 @@ let package = Package(
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),
+    .testTarget(name: "ZPRModelTests", dependencies: ["ZPRModel", "ZPRPolicy"]),
     .testTarget(name: "zprTests", dependencies: ["zpr", "ZPRPolicy"]),
   ]
 )

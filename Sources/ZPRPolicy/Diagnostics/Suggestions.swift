@@ -1,7 +1,7 @@
 /// Did-you-mean helpers shared by every diagnostic that suggests a spelling.
-enum Suggestions {
+public enum Suggestions {
   /// The candidate closest to `word` (ignoring case), when it is close enough to be a slip.
-  static func closest(to word: String, among candidates: [String]) -> String? {
+  public static func closest(to word: String, among candidates: [String]) -> String? {
     let lowered = word.lowercased()
     var best: (candidate: String, distance: Int)?
     for candidate in candidates {
