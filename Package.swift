@@ -26,7 +26,7 @@ let package = Package(
   targets: [
     .target(name: "ZPRPolicy"),
     .target(name: "ZPRModel", dependencies: ["ZPRPolicy"]),
-    .target(name: "ZPRTesting", dependencies: ["ZPRPolicy"]),
+    .target(name: "ZPRTesting", dependencies: ["ZPRPolicy", "ZPRModel"]),
     .executableTarget(
       name: "zpr",
       dependencies: [
@@ -43,7 +43,7 @@ let package = Package(
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),
-    .testTarget(name: "ZPRModelTests", dependencies: ["ZPRModel", "ZPRPolicy"]),
+    .testTarget(name: "ZPRModelTests", dependencies: ["ZPRModel", "ZPRPolicy", "ZPRTesting"]),
     .testTarget(name: "zprTests", dependencies: ["zpr", "ZPRPolicy"]),
   ]
 )

@@ -1,0 +1,378 @@
+import ZPRPolicy
+
+extension Tenancy {
+  /// Every consistency problem: unique names, references that resolve, addresses inside their
+  /// blocks, blocks that do not overlap, peering both ways, well-formed rules, and attributes
+  /// the catalog accepts (a declared tenancy is checked as a whole, so a value its validator
+  /// rejects is an error here).
+  public func consistencyIssues() -> [TenancyIssue] {
+    var check = ConsistencyCheck(tenancy: self)
+    check.compartments()
+    check.vcns()
+    check.drgs()
+    check.resources()
+    check.policies()
+    return check.issues
+  }
+}
+
+/// One pass over a tenancy, collecting issues.
+private struct ConsistencyCheck {
+  let tenancy: Tenancy
+  var issues: [TenancyIssue] = []
+
+  mutating func compartments() {
+    unique(tenancy.compartments.map(\.name), what: "compartment", path: "compartments")
+    let names = Set(tenancy.compartments.map(\.name))
+    for (index, compartment) in tenancy.compartments.enumerated() {
+      let path = "compartments[\(index)]"
+      if let parent = compartment.parent, !names.contains(parent) {
+        unresolved("compartment", parent, among: Array(names), at: "\(path).parent")
+        continue
+      }
+      // Walk up: meeting this compartment again means a cycle.
+      var seen: Set<String> = [compartment.name]
+      var current = compartment.parent
+      while let name = current {
+        guard seen.insert(name).inserted else {
+          error(
+            .compartmentCycle,
+            "compartment '\(compartment.name)' is inside itself through '\(name)': give one of "
+              + "them another parent", at: "\(path).parent")
+          break
+        }
+        current = tenancy.compartments.first { $0.name == name }?.parent
+      }
+    }
+  }
+
+  mutating func vcns() {
+    unique(tenancy.vcns.map(\.name), what: "VCN", path: "vcns")
+    for (index, vcn) in tenancy.vcns.enumerated() {
+      let path = "vcns[\(index)]"
+      compartment(vcn.compartment, at: "\(path).compartment")
+      if vcn.cidrs.isEmpty {
+        error(
+          .missingElement, "VCN '\(vcn.name)' has no CIDR block: give it at least one",
+          at: "\(path).cidrs")
+      }
+      blocks(
+        vcn.cidrs.enumerated().map { ($0.element, "\(path).cidrs[\($0.offset)]") },
+        within: "VCN '\(vcn.name)'")
+      attributes(vcn.securityAttributes, on: .vcn, name: vcn.name, at: "\(path).securityAttributes")
+      unique(vcn.subnets.map(\.name), what: "subnet", path: "\(path).subnets")
+      unique(vcn.routeTables.map(\.name), what: "route table", path: "\(path).routeTables")
+      unique(vcn.securityLists.map(\.name), what: "security list", path: "\(path).securityLists")
+      unique(
+        vcn.networkSecurityGroups.map(\.name), what: "network security group",
+        path: "\(path).networkSecurityGroups")
+      unique(
+        vcn.localPeeringGateways.map(\.name), what: "local peering gateway",
+        path: "\(path).localPeeringGateways")
+      subnets(of: vcn, at: path)
+      routeTables(of: vcn, at: path)
+      peerings(of: vcn, at: path)
+      for (list, rules) in vcn.securityLists.enumerated() {
+        securityRules(
+          rules.ingress, in: vcn, nsg: false, at: "\(path).securityLists[\(list)].ingress")
+        securityRules(
+          rules.egress, in: vcn, nsg: false, at: "\(path).securityLists[\(list)].egress")
+      }
+      for (group, rules) in vcn.networkSecurityGroups.enumerated() {
+        securityRules(
+          rules.ingress, in: vcn, nsg: true, at: "\(path).networkSecurityGroups[\(group)].ingress")
+        securityRules(
+          rules.egress, in: vcn, nsg: true, at: "\(path).networkSecurityGroups[\(group)].egress")
+      }
+    }
+  }
+
+  private mutating func subnets(of vcn: VCN, at path: String) {
+    var placed: [(IPPrefix, String)] = []
+    for (index, subnet) in vcn.subnets.enumerated() {
+      let subnetPath = "\(path).subnets[\(index)]"
+      if subnet.cidr.hasHostBits {
+        hostBits(subnet.cidr, at: "\(subnetPath).cidr")
+      } else if !vcn.cidrs.contains(where: { $0.contains(subnet.cidr) }) {
+        error(
+          .outsideBlock,
+          "subnet '\(subnet.name)' (\(subnet.cidr)) lies outside VCN '\(vcn.name)' "
+            + "(\(vcn.cidrs.map(\.description).joined(separator: ", "))): choose a block inside it",
+          at: "\(subnetPath).cidr")
+      }
+      placed.append((subnet.cidr, "\(subnetPath).cidr"))
+      if let table = subnet.routeTable, !vcn.routeTables.contains(where: { $0.name == table }) {
+        unresolved(
+          "route table", table, among: vcn.routeTables.map(\.name), at: "\(subnetPath).routeTable")
+      }
+      for (list, name) in subnet.securityLists.enumerated()
+      where !vcn.securityLists.contains(where: { $0.name == name }) {
+        unresolved(
+          "security list", name, among: vcn.securityLists.map(\.name),
+          at: "\(subnetPath).securityLists[\(list)]")
+      }
+    }
+    overlaps(placed, what: "subnet")
+  }
+
+  private mutating func routeTables(of vcn: VCN, at path: String) {
+    for (table, routeTable) in vcn.routeTables.enumerated() {
+      for (index, rule) in routeTable.rules.enumerated() {
+        let rulePath = "\(path).routeTables[\(table)].rules[\(index)]"
+        if rule.destination.hasHostBits {
+          hostBits(rule.destination, at: "\(rulePath).destination")
+        }
+        switch rule.target {
+        case .localPeeringGateway(let name)
+        where !vcn.localPeeringGateways.contains(where: { $0.name == name }):
+          unresolved(
+            "local peering gateway", name, among: vcn.localPeeringGateways.map(\.name),
+            at: "\(rulePath).target")
+        case .drg(let name):
+          guard let drg = tenancy.drgs.first(where: { $0.name == name }) else {
+            unresolved("DRG", name, among: tenancy.drgs.map(\.name), at: "\(rulePath).target")
+            break
+          }
+          if !drg.attachments.contains(vcn.name) {
+            error(
+              .unresolvedReference,
+              "route to DRG '\(name)', but VCN '\(vcn.name)' is not attached to it: add "
+                + "'\(vcn.name)' to the DRG's attachments", at: "\(rulePath).target")
+          }
+        default:
+          break
+        }
+      }
+    }
+  }
+
+  private mutating func peerings(of vcn: VCN, at path: String) {
+    for (index, gateway) in vcn.localPeeringGateways.enumerated() {
+      guard let peer = gateway.peer else { continue }
+      let peerPath = "\(path).localPeeringGateways[\(index)].peer"
+      guard let other = tenancy.vcn(named: peer.vcn) else {
+        unresolved("VCN", peer.vcn, among: tenancy.vcns.map(\.name), at: peerPath)
+        continue
+      }
+      guard let otherGateway = other.localPeeringGateways.first(where: { $0.name == peer.gateway })
+      else {
+        unresolved(
+          "local peering gateway", "\(peer.vcn)/\(peer.gateway)",
+          among: other.localPeeringGateways.map { "\(peer.vcn)/\($0.name)" }, at: peerPath)
+        continue
+      }
+      if otherGateway.peer?.vcn != vcn.name || otherGateway.peer?.gateway != gateway.name {
+        error(
+          .oneWayPeering,
+          "'\(vcn.name)/\(gateway.name)' peers with '\(peer.vcn)/\(peer.gateway)', which does not "
+            + "peer back: set its peer to '\(vcn.name)/\(gateway.name)'", at: peerPath)
+      }
+      if peer.vcn == vcn.name {
+        error(
+          .oneWayPeering,
+          "'\(vcn.name)/\(gateway.name)' peers with its own VCN: peer with another VCN",
+          at: peerPath)
+      }
+    }
+  }
+
+  private mutating func securityRules(
+    _ rules: [SecurityRule], in vcn: VCN, nsg: Bool, at path: String
+  ) {
+    for (index, rule) in rules.enumerated() {
+      let rulePath = "\(path)[\(index)]"
+      switch rule.peer {
+      case .cidr(let block) where block.hasHostBits:
+        hostBits(block, at: rulePath)
+      case .networkSecurityGroup(let name) where !nsg:
+        error(
+          .invalidRule,
+          "security list rules name CIDRs, not NSGs ('\(name)'): use a CIDR, or move the rule to "
+            + "an NSG", at: rulePath)
+      case .networkSecurityGroup(let name)
+      where !vcn.networkSecurityGroups.contains(where: { $0.name == name }):
+        unresolved(
+          "network security group", name, among: vcn.networkSecurityGroups.map(\.name), at: rulePath
+        )
+      default:
+        break
+      }
+      let hasPorts = rule.transport == .tcp || rule.transport == .udp
+      for (ports, field) in [
+        (rule.destinationPorts, "destinationPorts"), (rule.sourcePorts, "sourcePorts"),
+      ] {
+        guard let ports else { continue }
+        if !hasPorts {
+          error(
+            .invalidRule,
+            "\(rule.transport.rawValue) has no ports: remove \(field), or use tcp or udp",
+            at: "\(rulePath).\(field)")
+        } else if ports.lowerBound < 1 || ports.upperBound > 65535 {
+          error(
+            .invalidRule, "ports are 1 to 65535, not \(ports.lowerBound)-\(ports.upperBound)",
+            at: "\(rulePath).\(field)")
+        }
+      }
+      if rule.icmpType != nil || rule.icmpCode != nil {
+        if rule.transport != .icmp {
+          error(.invalidRule, "ICMP type and code need protocol icmp", at: rulePath)
+        } else if rule.icmpCode != nil && rule.icmpType == nil {
+          error(.invalidRule, "an ICMP code needs an ICMP type: add icmpType", at: rulePath)
+        }
+        for value in [rule.icmpType, rule.icmpCode].compactMap({ $0 })
+        where !(0...255).contains(value) {
+          error(.invalidRule, "ICMP types and codes are 0 to 255, not \(value)", at: rulePath)
+        }
+      }
+    }
+  }
+
+  mutating func drgs() {
+    unique(tenancy.drgs.map(\.name), what: "DRG", path: "drgs")
+    for (index, drg) in tenancy.drgs.enumerated() {
+      for (attachment, name) in drg.attachments.enumerated() where tenancy.vcn(named: name) == nil {
+        unresolved(
+          "VCN", name, among: tenancy.vcns.map(\.name),
+          at: "drgs[\(index)].attachments[\(attachment)]")
+      }
+    }
+  }
+
+  mutating func resources() {
+    unique(tenancy.resources.map(\.name), what: "resource", path: "resources")
+    // IPs are unique within a VCN.
+    var owners: [String: [IPAddress: String]] = [:]
+    for (index, resource) in tenancy.resources.enumerated() {
+      let path = "resources[\(index)]"
+      compartment(resource.compartment, at: "\(path).compartment")
+      attributes(
+        resource.securityAttributes, on: resource.kind, name: resource.name,
+        at: "\(path).securityAttributes")
+      if resource.vnics.isEmpty {
+        error(
+          .missingElement, "\(resource.kind.rawValue) '\(resource.name)' has no VNIC: give it one",
+          at: "\(path).vnics")
+      }
+      for (number, vnic) in resource.vnics.enumerated() {
+        let vnicPath = "\(path).vnics[\(number)]"
+        let label = "\(resource.name)/\(number)"
+        attributes(
+          vnic.securityAttributes, on: .vnic, name: label, at: "\(vnicPath).securityAttributes")
+        guard let vcn = tenancy.vcn(named: vnic.vcn) else {
+          unresolved("VCN", vnic.vcn, among: tenancy.vcns.map(\.name), at: "\(vnicPath).subnet")
+          continue
+        }
+        guard let subnet = vcn.subnets.first(where: { $0.name == vnic.subnet }) else {
+          unresolved(
+            "subnet", "\(vnic.vcn)/\(vnic.subnet)",
+            among: vcn.subnets.map { "\(vcn.name)/\($0.name)" },
+            at: "\(vnicPath).subnet")
+          continue
+        }
+        if vnic.ips.isEmpty {
+          error(
+            .missingElement, "VNIC \(label) has no IP: give it its private IP",
+            at: "\(vnicPath).ips")
+        }
+        for (ipIndex, ip) in vnic.ips.enumerated() {
+          let ipPath = "\(vnicPath).ips[\(ipIndex)]"
+          if !subnet.cidr.contains(ip) {
+            error(
+              .outsideBlock,
+              "\(ip) lies outside subnet '\(subnet.name)' (\(subnet.cidr)): choose an address inside it",
+              at: ipPath)
+          }
+          if let owner = owners[vcn.name, default: [:]][ip] {
+            error(
+              .duplicateAddress,
+              "\(ip) is already used by \(owner) in VCN '\(vcn.name)': give each VNIC its own IP",
+              at: ipPath)
+          } else {
+            owners[vcn.name, default: [:]][ip] = label
+          }
+        }
+        for (group, name) in vnic.networkSecurityGroups.enumerated()
+        where !vcn.networkSecurityGroups.contains(where: { $0.name == name }) {
+          unresolved(
+            "network security group", name, among: vcn.networkSecurityGroups.map(\.name),
+            at: "\(vnicPath).networkSecurityGroups[\(group)]")
+        }
+      }
+    }
+  }
+
+  mutating func policies() {
+    unique(tenancy.policies.map(\.name), what: "policy", path: "policies")
+    let limit = tenancy.catalog.limits.statementsPerPolicy
+    for (index, policy) in tenancy.policies.enumerated() where policy.statements.count > limit {
+      error(
+        .tooManyStatements,
+        "policy '\(policy.name)' has \(policy.statements.count) statements; a policy holds at most "
+          + "\(limit) (the statementsPerPolicy limit): split it into several policies",
+        at: "policies[\(index)].statements")
+    }
+  }
+
+  // MARK: Helpers
+
+  private mutating func attributes(
+    _ attributes: [AppliedAttribute], on kind: ResourceKind, name: String, at path: String
+  ) {
+    guard !attributes.isEmpty else { return }
+    do {
+      try tenancy.catalog.validate(attributes, on: kind, name: name)
+    } catch {
+      issues.append(TenancyIssue(.error, .invalidAttributes, error.message, at: path))
+    }
+  }
+
+  private mutating func compartment(_ name: String?, at path: String) {
+    guard let name, !tenancy.compartments.contains(where: { $0.name == name }) else { return }
+    unresolved("compartment", name, among: tenancy.compartments.map(\.name), at: path)
+  }
+
+  private mutating func blocks(_ blocks: [(IPPrefix, String)], within owner: String) {
+    for (block, path) in blocks where block.hasHostBits { hostBits(block, at: path) }
+    overlaps(blocks, what: "CIDR block of \(owner)")
+  }
+
+  private mutating func overlaps(_ blocks: [(IPPrefix, String)], what: String) {
+    for (index, (block, path)) in blocks.enumerated() {
+      for (other, _) in blocks[..<index] where other.contains(block) || block.contains(other) {
+        error(
+          .overlappingBlocks,
+          "\(what) \(block) overlaps \(other): choose blocks that do not overlap",
+          at: path)
+      }
+    }
+  }
+
+  private mutating func hostBits(_ block: IPPrefix, at path: String) {
+    error(
+      .hostBitsSet,
+      "\(block) has bits set after the first \(block.length): did you mean "
+        + "\(IPPrefix(address: block.network, length: block.length))?", at: path)
+  }
+
+  private mutating func unique(_ names: [String], what: String, path: String) {
+    var seen: Set<String> = []
+    for (index, name) in names.enumerated() where !seen.insert(name).inserted {
+      error(
+        .duplicateName, "another \(what) is already named '\(name)': give each its own name",
+        at: "\(path)[\(index)].name")
+    }
+  }
+
+  private mutating func unresolved(
+    _ what: String, _ name: String, among known: [String], at path: String
+  ) {
+    let guess = Suggestions.closest(to: name, among: known).map { " (did you mean '\($0)'?)" } ?? ""
+    error(
+      .unresolvedReference,
+      "there is no \(what) named '\(name)'\(guess): define it, or fix the name", at: path)
+  }
+
+  private mutating func error(_ code: TenancyIssue.Code, _ message: String, at path: String) {
+    issues.append(TenancyIssue(.error, code, message, at: path))
+  }
+}
