@@ -22,15 +22,19 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
+    .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
   ],
   targets: [
     .target(name: "ZPRPolicy"),
-    .target(name: "ZPRModel", dependencies: ["ZPRPolicy"]),
+    .target(
+      name: "ZPRModel",
+      dependencies: ["ZPRPolicy", .product(name: "Yams", package: "Yams")]),
     .target(name: "ZPRTesting", dependencies: ["ZPRPolicy", "ZPRModel"]),
     .executableTarget(
       name: "zpr",
       dependencies: [
         "ZPRPolicy",
+        "ZPRModel",
         "ZPRTesting",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]

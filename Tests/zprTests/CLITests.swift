@@ -193,6 +193,40 @@ struct CLITests {
     #expect((filters["ports"] as? [[String: Int]]) == [["from": 5432, "to": 5432]])
   }
 
+  @Test func tenancyCheckPassesTheExamples() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent()
+    for name in ["three-tier.yaml", "two-vcns.yaml"] {
+      let result = try ZPRProcess.run(
+        ["tenancy", "check", root.appendingPathComponent("examples/tenancies/\(name)").path])
+      #expect(result.exitCode == 0, "\(name): \(result.standardOutput)")
+      #expect(result.standardOutput.hasSuffix("0 errors, 0 warnings\n"))
+    }
+  }
+
+  @Test func tenancyCheckReportsPlaceAndPath() throws {
+    let scratch = try Scratch()
+    let path = try scratch.file(
+      "t.yaml",
+      "vcns:\n  - name: prod\n    cidrs: [10.0.0.0/16]\n    subnets: [{name: web, cidr: 10.1.0.0/24}]\n"
+    )
+    let text = try ZPRProcess.run(["tenancy", "check", path])
+    #expect(text.exitCode == 1)
+    #expect(
+      text.standardOutput.hasPrefix(
+        "\(path):4:33: error: subnet 'web' (10.1.0.0/24) lies outside VCN 'prod'"))
+    #expect(text.standardOutput.contains("  at: vcns[0].subnets[0].cidr\n"))
+    let json = try ZPRProcess.run(["tenancy", "check", "--format", "json", path])
+    #expect(json.exitCode == 1)
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+    let diagnostic = try #require(
+      ((object["files"] as? [[String: Any]])?.first?["diagnostics"] as? [[String: Any]])?.first)
+    #expect(diagnostic["code"] as? String == "ZPT003")
+    #expect(diagnostic["path"] as? String == "vcns[0].subnets[0].cidr")
+    #expect(diagnostic["line"] as? Int == 4 && diagnostic["column"] as? Int == 33)
+  }
+
   @Test func benchRunsSmall() throws {
     let result = try ZPRProcess.run([
       "bench", "policy", "--statements", "200", "--iterations", "1", "--format", "json",

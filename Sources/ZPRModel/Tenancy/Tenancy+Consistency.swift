@@ -93,7 +93,7 @@ private struct ConsistencyCheck {
       let subnetPath = "\(path).subnets[\(index)]"
       if subnet.cidr.hasHostBits {
         hostBits(subnet.cidr, at: "\(subnetPath).cidr")
-      } else if !vcn.cidrs.contains(where: { $0.contains(subnet.cidr) }) {
+      } else if !vcn.cidrs.isEmpty && !vcn.cidrs.contains(where: { $0.contains(subnet.cidr) }) {
         error(
           .outsideBlock,
           "subnet '\(subnet.name)' (\(subnet.cidr)) lies outside VCN '\(vcn.name)' "

@@ -17,7 +17,9 @@ public struct DiagnosticCode: Hashable, Sendable, Comparable, CustomStringConver
   /// What the code means, in a few words (for documentation and `--explain`-style listings).
   public let summary: String
 
-  init(_ rawValue: String, _ summary: String) {
+  /// A code from its text and summary (for codes defined outside this module, such as the
+  /// tenancy file's `ZPT` codes).
+  public init(_ rawValue: String, _ summary: String) {
     self.rawValue = rawValue
     self.summary = summary
   }
@@ -128,16 +130,20 @@ public struct Diagnostic: Hashable, Sendable {
   public var range: SourceRange
   /// A concrete fix, such as "did you mean 'tcp/22'?", when one is known.
   public var suggestion: String?
+  /// In a structured file (a tenancy), the path of the element at fault, such as
+  /// `resources[2].vnics[0].ips[0]`.
+  public var path: String?
 
   /// A diagnostic from its parts.
   public init(
     _ severity: Severity, _ code: DiagnosticCode, _ message: String, at range: SourceRange,
-    suggestion: String? = nil
+    suggestion: String? = nil, path: String? = nil
   ) {
     self.severity = severity
     self.code = code
     self.message = message
     self.range = range
     self.suggestion = suggestion
+    self.path = path
   }
 }

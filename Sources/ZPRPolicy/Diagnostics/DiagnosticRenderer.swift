@@ -29,6 +29,7 @@ public struct DiagnosticRenderer: Sendable {
     if let suggestion = diagnostic.suggestion {
       text += "  suggestion: \(suggestion)\n"
     }
+    if let path = diagnostic.path { text += "  at: \(path)\n" }
     return text
   }
 

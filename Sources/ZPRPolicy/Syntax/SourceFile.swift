@@ -88,6 +88,20 @@ public struct SourceFile: Sendable {
     return SourceLocation(line: line, column: scalarCount(start, clamped) + 1)
   }
 
+  /// The offset of a 1-based line and column (columns in Unicode scalars), clamped to the line.
+  public func offset(of location: SourceLocation) -> Int {
+    guard location.line >= 1, location.line <= lineStarts.count else { return bytes.count }
+    let bounds = lineBounds(location.line)
+    var offset = bounds.lowerBound
+    var column = 1
+    while offset < bounds.upperBound, column < location.column {
+      offset += 1
+      while offset < bounds.upperBound, bytes[offset] & 0xC0 == 0x80 { offset += 1 }
+      column += 1
+    }
+    return offset
+  }
+
   /// The text of a 1-based line, without its line ending.
   public func lineText(_ line: Int) -> String {
     let bounds = lineBounds(line)

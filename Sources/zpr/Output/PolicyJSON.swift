@@ -21,16 +21,17 @@ enum PolicyJSON {
   static func diagnostic(_ diagnostic: Diagnostic, in source: SourceFile) -> JSONValue {
     let start = source.location(of: diagnostic.range.lowerBound)
     let end = source.location(of: diagnostic.range.upperBound)
-    return .object([
-      ("severity", .string(diagnostic.severity.rawValue)),
-      ("code", .string(diagnostic.code.rawValue)),
-      ("message", .string(diagnostic.message)),
-      ("line", .int(start.line)),
-      ("column", .int(start.column)),
-      ("endLine", .int(end.line)),
-      ("endColumn", .int(end.column)),
-      ("suggestion", .string(diagnostic.suggestion)),
-    ])
+    return .object(
+      [
+        ("severity", .string(diagnostic.severity.rawValue)),
+        ("code", .string(diagnostic.code.rawValue)),
+        ("message", .string(diagnostic.message)),
+        ("line", .int(start.line)),
+        ("column", .int(start.column)),
+        ("endLine", .int(end.line)),
+        ("endColumn", .int(end.column)),
+        ("suggestion", .string(diagnostic.suggestion)),
+      ] + (diagnostic.path.map { [("path", JSONValue.string($0))] } ?? []))
   }
 
   /// The whole file: its statements as trees, and its diagnostics.
