@@ -227,6 +227,24 @@ struct CLITests {
     #expect(diagnostic["line"] as? Int == 4 && diagnostic["column"] as? Int == 33)
   }
 
+  @Test func policyCheckAgainstATenancy() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent()
+    let tenancy = root.appendingPathComponent("examples/tenancies/three-tier.yaml").path
+    let scratch = try Scratch()
+    let policy = try scratch.file(
+      "extra.zpl",
+      "in network.vcn:prod VCN allow app.tier:web endpoints to connect to app.tier:cache endpoints\n"
+    )
+    let result = try ZPRProcess.run(["policy", "check", "--tenancy", tenancy, policy])
+    #expect(result.exitCode == 1)
+    #expect(
+      result.standardOutput.contains("\(policy):1:68: error: 'cache' is not a value of app.tier"))
+    #expect(result.standardOutput.hasSuffix("checked 2 files, 3 statements: 1 error, 0 warnings\n"))
+    let alone = try ZPRProcess.run(["policy", "check", "--tenancy", tenancy])
+    #expect(alone.exitCode == 0)
+  }
+
   @Test func benchRunsSmall() throws {
     let result = try ZPRProcess.run([
       "bench", "policy", "--statements", "200", "--iterations", "1", "--format", "json",

@@ -14,15 +14,15 @@ public enum TenancyFile {
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
   }
 
-  /// Reads and checks a tenancy file.
-  public static func load(_ source: SourceFile, limits: ZPRLimits = .standard) -> Loaded {
+  /// Reads and checks a tenancy file. `otherStatements` (from policy files checked with it)
+  /// count when deciding whether a protected endpoint is named by any statement.
+  public static func load(
+    _ source: SourceFile, limits: ZPRLimits = .standard, otherStatements: [Statement] = []
+  ) -> Loaded {
     var loader = TenancyLoader(source: source, limits: limits)
+    loader.otherStatements = otherStatements
     loader.load()
-    return Loaded(
-      tenancy: loader.tenancy,
-      diagnostics: loader.reader.diagnostics.enumerated().sorted {
-        ($0.element.range.lowerBound, $0.offset) < ($1.element.range.lowerBound, $1.offset)
-      }.map(\.element))
+    return Loaded(tenancy: loader.tenancy, diagnostics: loader.reader.diagnostics.sortedBySource())
   }
 }
 
@@ -32,6 +32,8 @@ private struct TenancyLoader {
   var tenancy: Tenancy
   /// For each resource, the file path it came from (`instances[2]`).
   var resourcePaths: [String] = []
+  /// Statements from elsewhere that may name this tenancy's endpoints.
+  var otherStatements: [Statement] = []
 
   static let resourceSections: [(key: String, kind: ResourceKind)] = [
     ("instances", .instance), ("databases", .database), ("loadBalancers", .loadBalancer),
@@ -81,6 +83,7 @@ private struct TenancyLoader {
     for (key, kind) in Self.resourceSections { resources(top[key], key: key, kind: kind) }
     policies(top["policies"])
     reportConsistency()
+    reportUnnamedEndpoints()
   }
 
   // MARK: Sections
@@ -535,10 +538,11 @@ private struct TenancyLoader {
       .enumerated() {
         let statementPath = "\(path).statements[\(number)]"
         guard let text = reader.string(statementNode, path: statementPath) else { continue }
-        let (statement, diagnostics) = PolicyParser().parseStatement(text)
-        // Statement diagnostics are placed inside the statement in the file.
+        let (statement, parsed) = PolicyParser().parseStatement(text)
+        // Statement diagnostics, and those of the catalog, are placed inside the statement.
         let start = reader.range(of: statementNode).lowerBound
         let shift = start + (quoted(statementNode) ? 1 : 0)
+        let diagnostics = parsed + (statement.map { tenancy.catalogDiagnostics(for: [$0]) } ?? [])
         for var diagnostic in diagnostics {
           let length = diagnostic.range.upperBound - diagnostic.range.lowerBound
           let lower = min(shift + diagnostic.range.lowerBound, reader.source.bytes.count)
@@ -617,6 +621,18 @@ private struct TenancyLoader {
         Diagnostic(
           issue.severity, issue.code.diagnosticCode, issue.message,
           at: location?.range ?? SourceRange(0, 0), path: filePath(for: issue.path)))
+    }
+  }
+
+  /// Warns, at the resource, about protected endpoints that no statement names.
+  private mutating func reportUnnamedEndpoints() {
+    let statements = tenancy.policies.flatMap(\.statements) + otherStatements
+    for unnamed in tenancy.unnamedEndpoints(given: statements) {
+      let range = reader.locations[unnamed.resourcePath]?.range ?? SourceRange(0, 0)
+      reader.diagnostics.append(
+        Diagnostic(
+          .warning, CatalogCode.unreachable, unnamed.message, at: range,
+          path: filePath(for: unnamed.resourcePath)))
     }
   }
 

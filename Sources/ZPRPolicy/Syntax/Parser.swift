@@ -48,9 +48,16 @@ public struct PolicyParser: Sendable {
 
 /// Diagnostics in source order; those at the same place keep the order they were found in.
 func sortedBySource(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
-  diagnostics.enumerated().sorted {
-    ($0.element.range.lowerBound, $0.offset) < ($1.element.range.lowerBound, $1.offset)
-  }.map(\.element)
+  diagnostics.sortedBySource()
+}
+
+extension Array where Element == Diagnostic {
+  /// In source order; diagnostics at the same place keep the order they were found in.
+  public func sortedBySource() -> [Diagnostic] {
+    enumerated().sorted {
+      ($0.element.range.lowerBound, $0.offset) < ($1.element.range.lowerBound, $1.offset)
+    }.map(\.element)
+  }
 }
 
 /// Unwinds a statement after a syntax error has been reported.

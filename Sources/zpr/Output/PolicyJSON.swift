@@ -4,15 +4,6 @@ import ZPRPolicy
 /// tools depend on these names). Lines and columns are 1-based; `endColumn` is the column just
 /// past the range.
 enum PolicyJSON {
-  /// `{"path", "statements", "diagnostics"}` for one checked file.
-  static func fileReport(_ file: PolicyFile) -> JSONValue {
-    .object([
-      ("path", .string(file.source.path)),
-      ("statements", .int(statementCount(file))),
-      ("diagnostics", .array(file.diagnostics.map { diagnostic($0, in: file.source) })),
-    ])
-  }
-
   /// Statement lines, whether or not they parsed.
   static func statementCount(_ file: PolicyFile) -> Int {
     file.statementLines.count

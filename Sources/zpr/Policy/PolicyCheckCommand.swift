@@ -1,4 +1,5 @@
 import ArgumentParser
+import ZPRModel
 import ZPRPolicy
 
 /// `zpr policy check`: report every problem in the given files.
@@ -14,39 +15,88 @@ struct PolicyCheckCommand: AsyncParsableCommand {
 
   @OptionGroup var options: PolicyOptionGroup
 
+  @Option(
+    help: """
+      A tenancy file: also check its own policies, and check every statement against its \
+      catalog and network (unknown or retired attributes, rejected values, attributes nothing \
+      carries, protected endpoints no statement names).
+      """)
+  var tenancy: String?
+
   @Argument(help: "Policy files (.zpl); '-' reads standard input.")
-  var files: [String]
+  var files: [String] = []
 
   func validate() throws {
-    guard !files.isEmpty else { throw ValidationError("name at least one policy file") }
+    guard !files.isEmpty || tenancy != nil else {
+      throw ValidationError("name at least one policy file, or a --tenancy file")
+    }
   }
 
   func run() async throws {
-    let checker = PolicyChecker(options: options.policyOptions)
-    var results: [PolicyFile] = []
-    for path in files {
-      results.append(checker.check(try readPolicySource(path)))
+    var policyOptions = options.policyOptions
+    let parsed = try files.map { PolicyParser().parse(try readPolicySource($0)) }
+    var reports: [FileReport] = []
+    var loaded: TenancyFile.Loaded?
+    if let tenancy {
+      let source = try readPolicySource(tenancy)
+      let result = TenancyFile.load(
+        source, limits: policyOptions.limits, otherStatements: parsed.flatMap(\.statements))
+      policyOptions.defaultNamespace = result.tenancy.defaultNamespace
+      reports.append(
+        FileReport(
+          source: source,
+          statements: result.tenancy.policies.reduce(0) { $0 + $1.statements.count },
+          diagnostics: result.diagnostics))
+      loaded = result
     }
+    let checker = PolicyChecker(options: policyOptions)
+    for file in parsed {
+      var diagnostics = file.diagnostics + checker.check(file)
+      if let loaded { diagnostics += loaded.tenancy.catalogDiagnostics(for: file.statements) }
+      reports.append(
+        FileReport(
+          source: file.source, statements: PolicyJSON.statementCount(file),
+          diagnostics: diagnostics.sortedBySource()))
+    }
+    try report(reports)
+  }
+
+  private func report(_ reports: [FileReport]) throws {
     switch format {
     case .json:
-      writeOut(
-        JSONValue.object([("files", .array(results.map(PolicyJSON.fileReport)))]).serialized()
-          + "\n")
+      writeOut(JSONValue.object([("files", .array(reports.map(\.json)))]).serialized() + "\n")
     case .text:
       let renderer = DiagnosticRenderer()
-      var errors = 0
-      var warnings = 0
-      var statements = 0
-      for file in results {
-        writeOut(renderer.render(file))
-        errors += file.diagnostics.count { $0.severity == .error }
-        warnings += file.diagnostics.count { $0.severity == .warning }
-        statements += PolicyJSON.statementCount(file)
+      for report in reports {
+        for diagnostic in report.diagnostics {
+          writeOut(renderer.render(diagnostic, in: report.source))
+        }
       }
+      let errors = reports.reduce(0) { $0 + $1.diagnostics.count { $0.severity == .error } }
+      let warnings = reports.reduce(0) { $0 + $1.diagnostics.count { $0.severity == .warning } }
+      let statements = reports.reduce(0) { $0 + $1.statements }
       writeOut(
-        "checked \(counted(results.count, "file")), \(counted(statements, "statement")): "
+        "checked \(counted(reports.count, "file")), \(counted(statements, "statement")): "
           + "\(counted(errors, "error")), \(counted(warnings, "warning"))\n")
     }
-    if results.contains(where: \.hasErrors) { throw ExitCode(1) }
+    if reports.contains(where: { $0.diagnostics.contains { $0.severity == .error } }) {
+      throw ExitCode(1)
+    }
+  }
+}
+
+/// What `check` reports for one file.
+struct FileReport {
+  var source: SourceFile
+  var statements: Int
+  var diagnostics: [Diagnostic]
+
+  /// `{"path", "statements", "diagnostics"}`.
+  var json: JSONValue {
+    .object([
+      ("path", .string(source.path)),
+      ("statements", .int(statements)),
+      ("diagnostics", .array(diagnostics.map { PolicyJSON.diagnostic($0, in: source) })),
+    ])
   }
 }

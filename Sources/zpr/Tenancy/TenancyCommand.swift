@@ -30,24 +30,10 @@ struct TenancyCheckCommand: AsyncParsableCommand {
     let loaded = TenancyFile.load(source)
     switch format {
     case .json:
-      writeOut(
-        JSONValue.object([
-          (
-            "files",
-            .array([
-              .object([
-                ("path", .string(source.path)),
-                (
-                  "statements", .int(loaded.tenancy.policies.reduce(0) { $0 + $1.statements.count })
-                ),
-                (
-                  "diagnostics",
-                  .array(loaded.diagnostics.map { PolicyJSON.diagnostic($0, in: source) })
-                ),
-              ])
-            ])
-          )
-        ]).serialized() + "\n")
+      let report = FileReport(
+        source: source, statements: loaded.tenancy.policies.reduce(0) { $0 + $1.statements.count },
+        diagnostics: loaded.diagnostics)
+      writeOut(JSONValue.object([("files", .array([report.json]))]).serialized() + "\n")
     case .text:
       let renderer = DiagnosticRenderer()
       for diagnostic in loaded.diagnostics { writeOut(renderer.render(diagnostic, in: source)) }
