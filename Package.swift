@@ -47,7 +47,12 @@ let package = Package(
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]
     ),
-    .testTarget(name: "ZPRModelTests", dependencies: ["ZPRModel", "ZPRPolicy", "ZPRTesting"]),
+    .testTarget(
+      name: "ZPRModelTests",
+      dependencies: [
+        "ZPRModel", "ZPRPolicy", "ZPRTesting",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ]),
     .testTarget(name: "zprTests", dependencies: ["zpr", "ZPRPolicy"]),
   ]
 )

@@ -1,0 +1,230 @@
+import Yams
+import ZPRPolicy
+
+extension TenancyFile {
+  /// The tenancy as a tenancy file (YAML) that loads back to the same tenancy. Deleted
+  /// namespaces and attributes are left out; retired ones are written `retired: true`;
+  /// resources are written by kind (instances, databases, load balancers, private endpoints).
+  public static func yaml(for tenancy: Tenancy) -> String {
+    var top: [(Node, Node)] = [
+      (key("defaultNamespace"), text(tenancy.defaultNamespace))
+    ]
+    if !tenancy.serviceNetwork.isEmpty {
+      top.append((key("serviceNetwork"), list(tenancy.serviceNetwork.map { text($0.description) })))
+    }
+    top.append(
+      (key("namespaces"), list(tenancy.catalog.namespaces.filter(\.state.isLive).map(namespace))))
+    if !tenancy.compartments.isEmpty {
+      top.append(
+        (
+          key("compartments"),
+          list(
+            tenancy.compartments.map {
+              map([("name", text($0.name))] + ($0.parent.map { [("parent", text($0))] } ?? []))
+            })
+        ))
+    }
+    top.append((key("vcns"), list(tenancy.vcns.map(vcn))))
+    if !tenancy.drgs.isEmpty {
+      top.append(
+        (
+          key("drgs"),
+          list(
+            tenancy.drgs.map {
+              map([("name", text($0.name)), ("attachments", list($0.attachments.map(text)))])
+            })
+        ))
+    }
+    let sections: [(String, ResourceKind)] = [
+      ("instances", .instance), ("databases", .database), ("loadBalancers", .loadBalancer),
+      ("privateEndpoints", .privateEndpoint),
+    ]
+    for (name, kind) in sections {
+      let resources = tenancy.resources.filter { $0.kind == kind }
+      if !resources.isEmpty { top.append((key(name), list(resources.map(resource)))) }
+    }
+    top.append(
+      (
+        key("policies"),
+        list(
+          tenancy.policies.map {
+            map([
+              ("name", text($0.name)), ("description", text($0.description)),
+              ("statements", list($0.statements.map { text(PolicyFormatter.format($0)) })),
+            ])
+          })
+      ))
+    // Serializing a tree of scalars, mappings and sequences cannot fail.
+    return (try? Yams.serialize(node: Node(top), width: -1)) ?? ""
+  }
+
+  private static func namespace(_ namespace: SecurityAttributeNamespace) -> Node {
+    var fields: [(String, Node)] = [
+      ("name", text(namespace.name)), ("description", text(namespace.description)),
+    ]
+    if namespace.state == .inactive { fields.append(("retired", text("true"))) }
+    fields.append(
+      (
+        "attributes",
+        list(
+          namespace.attributes.filter(\.state.isLive).map { attribute in
+            var fields: [(String, Node)] = [
+              ("name", text(attribute.name)), ("description", text(attribute.description)),
+            ]
+            if case .oneOf(let values) = attribute.validator {
+              fields.append(("values", list(values.map(text))))
+            }
+            if attribute.state == .inactive { fields.append(("retired", text("true"))) }
+            return map(fields)
+          })
+      ))
+    return map(fields)
+  }
+
+  private static func vcn(_ vcn: VCN) -> Node {
+    var fields: [(String, Node)] = [("name", text(vcn.name))]
+    if let compartment = vcn.compartment { fields.append(("compartment", text(compartment))) }
+    fields.append(("cidrs", list(vcn.cidrs.map { text($0.description) })))
+    fields.append(("securityAttributes", attributes(vcn.securityAttributes)))
+    fields.append(
+      (
+        "routeTables",
+        list(
+          vcn.routeTables.map { table in
+            map([
+              ("name", text(table.name)),
+              (
+                "rules",
+                list(
+                  table.rules.map {
+                    map([
+                      ("destination", text($0.destination.description)),
+                      ("target", text(target($0.target))),
+                    ])
+                  })
+              ),
+            ])
+          })
+      ))
+    fields.append(
+      (
+        "localPeeringGateways",
+        list(
+          vcn.localPeeringGateways.map { gateway in
+            map(
+              [("name", text(gateway.name))]
+                + (gateway.peer.map { [("peer", text("\($0.vcn)/\($0.gateway)"))] } ?? []))
+          })
+      ))
+    fields.append(
+      ("securityLists", list(vcn.securityLists.map { ruleSet($0.name, $0.ingress, $0.egress) })))
+    fields.append(
+      (
+        "networkSecurityGroups",
+        list(vcn.networkSecurityGroups.map { ruleSet($0.name, $0.ingress, $0.egress) })
+      ))
+    fields.append(
+      (
+        "subnets",
+        list(
+          vcn.subnets.map { subnet in
+            map(
+              [("name", text(subnet.name)), ("cidr", text(subnet.cidr.description))]
+                + (subnet.routeTable.map { [("routeTable", text($0))] } ?? [])
+                + [("securityLists", list(subnet.securityLists.map(text)))])
+          })
+      ))
+    return map(fields)
+  }
+
+  private static func ruleSet(_ name: String, _ ingress: [SecurityRule], _ egress: [SecurityRule])
+    -> Node
+  {
+    map([
+      ("name", text(name)),
+      ("ingress", list(ingress.map { rule($0, peerKey: "source") })),
+      ("egress", list(egress.map { rule($0, peerKey: "destination") })),
+    ])
+  }
+
+  private static func rule(_ rule: SecurityRule, peerKey: String) -> Node {
+    let peer =
+      switch rule.peer {
+      case .cidr(let block): block.description
+      case .networkSecurityGroup(let name): "nsg/\(name)"
+      }
+    var fields: [(String, Node)] = [
+      ("protocol", text(rule.transport.rawValue)), (peerKey, text(peer)),
+    ]
+    func ports(_ range: ClosedRange<Int>) -> Node {
+      text(
+        range.lowerBound == range.upperBound
+          ? "\(range.lowerBound)" : "\(range.lowerBound)-\(range.upperBound)")
+    }
+    if let range = rule.destinationPorts { fields.append(("ports", ports(range))) }
+    if let range = rule.sourcePorts { fields.append(("sourcePorts", ports(range))) }
+    if let type = rule.icmpType { fields.append(("icmpType", text("\(type)"))) }
+    if let code = rule.icmpCode { fields.append(("icmpCode", text("\(code)"))) }
+    if rule.stateless { fields.append(("stateless", text("true"))) }
+    return map(fields)
+  }
+
+  private static func resource(_ resource: Resource) -> Node {
+    var fields: [(String, Node)] = [("name", text(resource.name))]
+    if let compartment = resource.compartment { fields.append(("compartment", text(compartment))) }
+    fields.append(("securityAttributes", attributes(resource.securityAttributes)))
+    fields.append(
+      (
+        "vnics",
+        list(
+          resource.vnics.map { vnic in
+            map([
+              ("subnet", text("\(vnic.vcn)/\(vnic.subnet)")),
+              ("ips", list(vnic.ips.map { text($0.description) })),
+              ("nsgs", list(vnic.networkSecurityGroups.map(text))),
+              ("securityAttributes", attributes(vnic.securityAttributes)),
+            ])
+          })
+      ))
+    return map(fields)
+  }
+
+  private static func attributes(_ attributes: [AppliedAttribute]) -> Node {
+    Node(
+      attributes.map { attribute in
+        let value =
+          attribute.mode == .enforce
+          ? text(attribute.value)
+          : map([("value", text(attribute.value)), ("mode", text(attribute.mode.rawValue))])
+        return (text(attribute.qualifiedName), value)
+      })
+  }
+
+  private static func target(_ target: RouteTarget) -> String {
+    switch target {
+    case .local: "local"
+    case .internetGateway: "internet"
+    case .natGateway: "nat"
+    case .serviceGateway: "service"
+    case .localPeeringGateway(let name): "lpg/\(name)"
+    case .drg(let name): "drg/\(name)"
+    }
+  }
+
+  /// A string scalar. Text that YAML would read as null (`null`, `~`, nothing) is quoted, since
+  /// the reader treats null as absent; everything else the emitter quotes as it needs to.
+  private static func text(_ value: String) -> Node {
+    Node(value, Tag(.str), yamlNulls.contains(value) ? .singleQuoted : .any)
+  }
+
+  /// The plain scalars YAML 1.2's core schema reads as null.
+  private static let yamlNulls: Set<String> = ["", "~", "null", "Null", "NULL"]
+
+  private static func key(_ name: String) -> Node { Node(name) }
+
+  private static func list(_ nodes: [Node]) -> Node { Node(nodes) }
+
+  private static func map(_ fields: [(String, Node)]) -> Node {
+    Node(fields.map { (key($0.0), $0.1) })
+  }
+}
