@@ -22,6 +22,17 @@ let package = Package(
       ],
       path: "Benchmarks/PolicyBenchmarks",
       plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-    )
+    ),
+    .executableTarget(
+      name: "TenancyBenchmarks",
+      dependencies: [
+        .product(name: "Benchmark", package: "benchmark"),
+        .product(name: "ZPRModel", package: "zpr"),
+        .product(name: "ZPRPolicy", package: "zpr"),
+        .product(name: "ZPRTesting", package: "zpr"),
+      ],
+      path: "Benchmarks/TenancyBenchmarks",
+      plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+    ),
   ]
 )

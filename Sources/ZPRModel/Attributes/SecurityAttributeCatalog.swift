@@ -35,6 +35,9 @@ public struct SecurityAttributeNamespace: Hashable, Sendable {
 public struct SecurityAttributeCatalog: Hashable, Sendable {
   /// The namespaces, deleted ones included.
   public private(set) var namespaces: [SecurityAttributeNamespace] = []
+  /// The index of each namespace that is not being deleted, by folded name: lookups are
+  /// constant time however many namespaces there are.
+  private var liveIndex: [String: Int] = [:]
   /// The limits in force.
   public var limits: ZPRLimits
 
@@ -45,7 +48,7 @@ public struct SecurityAttributeCatalog: Hashable, Sendable {
 
   /// The namespace of that name that is not deleted, if any.
   public func namespace(named name: String) -> SecurityAttributeNamespace? {
-    namespaces.last { $0.state.isLive && SecurityAttributeName.same($0.name, name) }
+    liveIndex[SecurityAttributeName.folded(name)].map { namespaces[$0] }
   }
 
   /// The attribute `namespace.name`, if both exist and are not deleted.
@@ -84,6 +87,7 @@ public struct SecurityAttributeCatalog: Hashable, Sendable {
         "a namespace named '\(existing.name)' already exists (names ignore case): choose another "
           + "name")
     }
+    liveIndex[SecurityAttributeName.folded(name)] = namespaces.count
     namespaces.append(
       SecurityAttributeNamespace(
         name: name, description: description, state: .active, attributes: []))
@@ -137,6 +141,7 @@ public struct SecurityAttributeCatalog: Hashable, Sendable {
           + "namespace with cascade")
     }
     namespaces[index].state = .deleting
+    liveIndex[SecurityAttributeName.folded(name)] = nil
     for attribute in namespaces[index].attributes.indices
     where namespaces[index].attributes[attribute].state.isLive {
       namespaces[index].attributes[attribute].state = .deleting
@@ -244,11 +249,7 @@ public struct SecurityAttributeCatalog: Hashable, Sendable {
   }
 
   private func liveNamespaceIndex(_ name: String) throws(ModelError) -> Int {
-    guard
-      let index = namespaces.lastIndex(where: {
-        $0.state.isLive && SecurityAttributeName.same($0.name, name)
-      })
-    else {
+    guard let index = liveIndex[SecurityAttributeName.folded(name)] else {
       let known = namespaces.filter(\.state.isLive).map(\.name)
       let guess = Suggestions.closest(to: name, among: known).map { " (did you mean '\($0)'?)" }
       throw ModelError(

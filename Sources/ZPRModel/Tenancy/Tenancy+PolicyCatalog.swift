@@ -32,88 +32,125 @@ extension Tenancy {
   /// (whether anything carries the attributes they name). Each diagnostic is at the attribute
   /// reference in the statement's own source.
   public func catalogDiagnostics(for statements: [Statement]) -> [Diagnostic] {
+    PolicyCatalogCheck(self).diagnostics(for: statements)
+  }
+
+  /// The protected endpoints that none of the statements names: ZPR makes them unreachable.
+  public func unnamedEndpoints(given statements: [Statement]) -> [UnnamedEndpoint] {
+    PolicyCatalogCheck(self).unnamedEndpoints(given: statements)
+  }
+}
+
+/// Statements checked against one tenancy. What the tenancy's VCNs and endpoints carry is
+/// indexed once, so each check is a few set lookups however large the tenancy is.
+public struct PolicyCatalogCheck: Sendable {
+  private let tenancy: Tenancy
+  /// Keys (see ``keys(_:_:_:)``) of the attributes some VCN carries.
+  private let carriedByVCNs: Set<String>
+  /// Keys of the attributes some resource or VNIC carries.
+  private let carriedByEndpoints: Set<String>
+
+  /// Indexes a tenancy.
+  public init(_ tenancy: Tenancy) {
+    self.tenancy = tenancy
+    carriedByVCNs = Set(tenancy.vcns.flatMap { $0.securityAttributes.flatMap(Self.keys) })
+    var endpoints = Set<String>()
+    for resource in tenancy.resources {
+      for attribute in resource.securityAttributes { endpoints.formUnion(Self.keys(attribute)) }
+      for vnic in resource.vnics {
+        for attribute in vnic.securityAttributes { endpoints.formUnion(Self.keys(attribute)) }
+      }
+    }
+    carriedByEndpoints = endpoints
+  }
+
+  /// See ``Tenancy/catalogDiagnostics(for:)``.
+  public func diagnostics(for statements: [Statement]) -> [Diagnostic] {
     var diagnostics: [Diagnostic] = []
     for statement in statements {
       for (attribute, isVCN) in Self.attributes(of: statement) {
         if let problem = catalogProblem(attribute) {
           diagnostics.append(problem)
-        } else if isVCN, !vcns.contains(where: { carries($0.securityAttributes, attribute) }) {
+        } else if isVCN, !carriedByVCNs.contains(key(attribute)) {
           diagnostics.append(
             Diagnostic(
               .warning, CatalogCode.noSuchVCN,
-              "no VCN carries \(Self.text(attribute)), so this statement applies nowhere: apply it "
-                + "to a VCN, or fix the statement", at: attribute.range))
-        } else if !isVCN, !endpoints.contains(where: { carries($0.attributes, attribute) }) {
+              "no VCN carries \(PolicyFormatter.format(attribute)), so this statement applies "
+                + "nowhere: apply it to a VCN, or fix the statement", at: attribute.range))
+        } else if !isVCN, !carriedByEndpoints.contains(key(attribute)) {
           diagnostics.append(
             Diagnostic(
               .warning, CatalogCode.matchesNothing,
-              "no resource or VNIC carries \(Self.text(attribute)), so this endpoint matches "
-                + "nothing: apply it, or fix the statement", at: attribute.range))
+              "no resource or VNIC carries \(PolicyFormatter.format(attribute)), so this endpoint "
+                + "matches nothing: apply it, or fix the statement", at: attribute.range))
         }
       }
     }
     return diagnostics
   }
 
-  /// The protected endpoints that none of the statements names: ZPR makes them unreachable.
+  /// See ``Tenancy/unnamedEndpoints(given:)``.
   public func unnamedEndpoints(given statements: [Statement]) -> [UnnamedEndpoint] {
-    var result: [UnnamedEndpoint] = []
-    for endpoint in endpoints where endpoint.attributes.contains(where: { $0.mode == .enforce }) {
-      let vcnAttributes = vcn(named: endpoint.vnic.vcn)?.securityAttributes ?? []
-      let named = statements.contains { statement in
-        [statement.source, statement.destination].contains { side in
-          switch side.kind {
-          case .attribute(let attribute): carries(endpoint.attributes, attribute)
-          case .allEndpoints: Self.scopes(of: statement).contains { carries(vcnAttributes, $0) }
-          case .address, .serviceNetwork: false
-          }
+    // What the statements name: endpoint attributes, and the VCN scopes of all-endpoints.
+    var named = Set<String>()
+    var everyEndpointIn = Set<String>()
+    for statement in statements {
+      for side in [statement.source, statement.destination] {
+        switch side.kind {
+        case .attribute(let attribute): named.insert(key(attribute))
+        case .allEndpoints: everyEndpointIn.formUnion(Self.scopes(of: statement).map(key))
+        case .address, .serviceNetwork: break
         }
       }
-      if !named {
-        let label = "\(endpoint.resource.name)/\(endpoint.index)"
+    }
+    var result: [UnnamedEndpoint] = []
+    for (resourceIndex, resource) in tenancy.resources.enumerated() {
+      for (index, vnic) in resource.vnics.enumerated() {
+        let carried = resource.securityAttributes + vnic.securityAttributes
+        let enforced = carried.filter { $0.mode == .enforce }
+        guard !enforced.isEmpty else { continue }
+        if carried.contains(where: { Self.keys($0).contains(where: named.contains) }) { continue }
+        let vcnAttributes = tenancy.vcn(named: vnic.vcn)?.securityAttributes ?? []
+        if vcnAttributes.contains(where: { Self.keys($0).contains(where: everyEndpointIn.contains) }
+        ) {
+          continue
+        }
         result.append(
           UnnamedEndpoint(
-            resourcePath: "resources[\(endpoint.resourceIndex)]",
+            resourcePath: "resources[\(resourceIndex)]",
             message:
-              "VNIC \(label) carries \(endpoint.attributes.filter { $0.mode == .enforce }.map { "\($0.qualifiedName):\($0.value)" }.joined(separator: ", ")) "
-              + "in enforce mode but no statement names it, so it will be unreachable: write a "
+              "VNIC \(resource.name)/\(index) carries "
+              + enforced.map { "\($0.qualifiedName):\($0.value)" }.joined(separator: ", ")
+              + " in enforce mode but no statement names it, so it will be unreachable: write a "
               + "statement for it, or apply the attribute in audit mode"))
       }
     }
     return result
   }
 
-  // MARK: Helpers
+  // MARK: Keys
 
-  /// Every VNIC with the attributes it carries (its resource's and its own).
-  var endpoints:
-    [(
-      resource: Resource, resourceIndex: Int, index: Int, vnic: VNIC, attributes: [AppliedAttribute]
-    )]
-  {
-    resources.enumerated().flatMap { resourceIndex, resource in
-      resource.vnics.enumerated().map { index, vnic in
-        (
-          resource, resourceIndex, index, vnic,
-          resource.securityAttributes + vnic.securityAttributes
-        )
-      }
-    }
+  /// An applied attribute matches a reference to it with its value, or with no value.
+  private static func keys(_ attribute: AppliedAttribute) -> [String] {
+    let name =
+      SecurityAttributeName.folded(attribute.namespace) + "."
+      + SecurityAttributeName.folded(attribute.key)
+    return [name, name + ":" + attribute.value]
   }
 
-  /// Whether any of the applied attributes matches a reference (a bare reference matches any
-  /// value).
-  func carries(_ applied: [AppliedAttribute], _ reference: AttributeRef) -> Bool {
-    let namespace = reference.namespace ?? defaultNamespace
-    return applied.contains {
-      SecurityAttributeName.same($0.namespace, namespace)
-        && SecurityAttributeName.same($0.key, reference.key)
-        && (reference.value == nil || reference.value == $0.value)
-    }
+  /// The key a reference looks up (the default namespace filled in).
+  private func key(_ reference: AttributeRef) -> String {
+    let name =
+      SecurityAttributeName.folded(reference.namespace ?? tenancy.defaultNamespace) + "."
+      + SecurityAttributeName.folded(reference.key)
+    return reference.value.map { name + ":" + $0 } ?? name
   }
+
+  // MARK: The catalog
 
   private func catalogProblem(_ attribute: AttributeRef) -> Diagnostic? {
-    let namespaceName = attribute.namespace ?? defaultNamespace
+    let catalog = tenancy.catalog
+    let namespaceName = attribute.namespace ?? tenancy.defaultNamespace
     guard let namespace = catalog.namespace(named: namespaceName) else {
       let guess = Suggestions.closest(
         to: namespaceName, among: catalog.namespaces.filter(\.state.isLive).map(\.name))
@@ -150,8 +187,7 @@ extension Tenancy {
       return Diagnostic(
         .error, CatalogCode.rejectedValue,
         "'\(value)' is not a value of \(namespace.name).\(definition.name)\(allowed)",
-        at: attribute.range,
-        suggestion: suggestion)
+        at: attribute.range, suggestion: suggestion)
     }
     return nil
   }
@@ -167,9 +203,5 @@ extension Tenancy {
     case .vcn(let vcn): [vcn]
     case .crossVCN(let source, let destination): [source, destination]
     }
-  }
-
-  private static func text(_ attribute: AttributeRef) -> String {
-    PolicyFormatter.format(attribute)
   }
 }

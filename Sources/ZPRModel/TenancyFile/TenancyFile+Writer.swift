@@ -214,11 +214,8 @@ extension TenancyFile {
   /// A string scalar. Text that YAML would read as null (`null`, `~`, nothing) is quoted, since
   /// the reader treats null as absent; everything else the emitter quotes as it needs to.
   private static func text(_ value: String) -> Node {
-    Node(value, Tag(.str), yamlNulls.contains(value) ? .singleQuoted : .any)
+    Node(value, Tag(.str), YAMLReader.nulls.contains(value) ? .singleQuoted : .any)
   }
-
-  /// The plain scalars YAML 1.2's core schema reads as null.
-  private static let yamlNulls: Set<String> = ["", "~", "null", "Null", "NULL"]
 
   private static func key(_ name: String) -> Node { Node(name) }
 

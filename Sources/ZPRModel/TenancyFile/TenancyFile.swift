@@ -48,7 +48,8 @@ private struct TenancyLoader {
   mutating func load() {
     let root: Node
     do {
-      guard let node = try Yams.compose(yaml: reader.source.text) else { return }
+      // The basic resolver leaves every scalar a string: the reader decides what a value means.
+      guard let node = try Yams.compose(yaml: reader.source.text, .basic) else { return }
       root = node
     } catch let error as YamlError {
       reportSyntax(error)
@@ -521,6 +522,7 @@ private struct TenancyLoader {
   }
 
   private mutating func policies(_ node: Node?) {
+    let catalogCheck = PolicyCatalogCheck(tenancy)
     for (index, item) in reader.sequence(node, path: "policies").enumerated() {
       let path = "policies[\(index)]"
       guard
@@ -542,7 +544,7 @@ private struct TenancyLoader {
         // Statement diagnostics, and those of the catalog, are placed inside the statement.
         let start = reader.range(of: statementNode).lowerBound
         let shift = start + (quoted(statementNode) ? 1 : 0)
-        let diagnostics = parsed + (statement.map { tenancy.catalogDiagnostics(for: [$0]) } ?? [])
+        let diagnostics = parsed + (statement.map { catalogCheck.diagnostics(for: [$0]) } ?? [])
         for var diagnostic in diagnostics {
           let length = diagnostic.range.upperBound - diagnostic.range.lowerBound
           let lower = min(shift + diagnostic.range.lowerBound, reader.source.bytes.count)
@@ -595,6 +597,9 @@ private struct TenancyLoader {
       .composer(_, let text, let position, _):
       mark = position
       problem = text
+    case .duplicatedKeysInMapping(let duplicates, let context):
+      mark = context.mark
+      problem = "a mapping repeats \(duplicates.map { "'\($0)'" }.joined(separator: ", "))"
     default:
       break
     }

@@ -91,9 +91,16 @@ struct YAMLReader {
     return Array(sequence)
   }
 
+  /// The plain scalars YAML 1.2's core schema reads as null. (Tags are not resolved: the file
+  /// is read with the basic resolver, so this is the one place null is recognised.)
+  static let nulls: Set<String> = ["", "~", "null", "Null", "NULL"]
+
   /// A scalar as text; a YAML null (`null`, `~`, nothing) reads as absent.
   mutating func string(_ node: Node?, path: String) -> String? {
-    guard let node, node.null == nil else { return nil }
+    guard let node else { return nil }
+    if case .scalar(let scalar) = node, scalar.style == .plain, Self.nulls.contains(scalar.string) {
+      return nil
+    }
     guard case .scalar(let scalar) = node else {
       error(
         TenancyFileCode.wrongType, "\(path) must be a single value, not a list or mapping",

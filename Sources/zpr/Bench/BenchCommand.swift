@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Measure zpr's hot paths (build with -c release for real figures).",
-    subcommands: [PolicyBench.self]
+    subcommands: [PolicyBench.self, TenancyBench.self]
   )
 }
 
@@ -80,15 +80,10 @@ struct PolicyBench: AsyncParsableCommand {
     var parseShare = 0.0
     let clock = ContinuousClock()
     for _ in 0..<iterations {
-      var words = 0
-      let baseline = clock.measure {
-        for line in text.split(separator: "\n") { words += line.split(separator: " ").count }
-      }
-      baselineBest = min(baselineBest, baseline)
-      precondition(words > 0)
+      baselineBest = min(baselineBest, splitBaseline(text))
       var file: PolicyFile?
-      resetPeakResident()
-      let residentBefore = procStatus("VmRSS")
+      Memory.resetPeak()
+      let residentBefore = Memory.procStatus("VmRSS")
       var parseTime = Duration.zero
       let elapsed = clock.measure {
         let parser = PolicyParser()
@@ -101,7 +96,7 @@ struct PolicyBench: AsyncParsableCommand {
       }
       if elapsed < checkBest { parseShare = parseTime / elapsed }
       checkBest = min(checkBest, elapsed)
-      peakGrowth = max(peakGrowth, procStatus("VmHWM") - residentBefore)
+      peakGrowth = max(peakGrowth, Memory.procStatus("VmHWM") - residentBefore)
       parsed = file?.statements.count ?? 0
       diagnostics = file?.diagnostics.count ?? 0
     }
@@ -111,7 +106,7 @@ struct PolicyBench: AsyncParsableCommand {
       Double(baselineBest.components.seconds) + Double(baselineBest.components.attoseconds) / 1e18
     let rate = Double(statements) / seconds
     let ratio = seconds / baselineSeconds
-    let peak = procStatus("VmHWM")
+    let peak = Memory.procStatus("VmHWM")
     switch format {
     case .json:
       writeOut(
@@ -142,23 +137,5 @@ struct PolicyBench: AsyncParsableCommand {
 
         """)
     }
-  }
-
-  /// A field of /proc/self/status in bytes (`VmRSS`, `VmHWM`), or 0 where there is none.
-  private func procStatus(_ field: String) -> Int {
-    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else {
-      return 0
-    }
-    for line in status.split(separator: "\n") where line.hasPrefix(field + ":") {
-      let kibibytes = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
-      return kibibytes * 1024
-    }
-    return 0
-  }
-
-  /// Resets the kernel's peak-RSS mark (VmHWM) to the current RSS, so that the next reading
-  /// is the peak of what follows.
-  private func resetPeakResident() {
-    try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
   }
 }
