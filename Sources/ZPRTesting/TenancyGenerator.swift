@@ -231,6 +231,11 @@ public struct TenancyGenerator: Sendable {
     var nextHost: [String: Int] = [:]
     var resources: [Resource] = []
     for index in 0..<size.resources {
+      // A VNIC adds attributes to its resource's; it never gives one of them another value.
+      let inherited = attributes(usable, limit: 3)
+      let rest = usable.filter { pick in
+        !inherited.contains { $0.namespace == pick.namespace && $0.key == pick.key }
+      }
       var vnics: [VNIC] = []
       for _ in 0..<(random.chance(0.1) ? 2 : 1) {
         let vcn = vcns.randomElement(using: &random)!
@@ -245,7 +250,7 @@ public struct TenancyGenerator: Sendable {
             vcn: vcn.name, subnet: subnet.name, ips: [IPAddress(v4: network)],
             networkSecurityGroups: vcn.networkSecurityGroups.isEmpty || random.chance(0.5)
               ? [] : [vcn.networkSecurityGroups[0].name],
-            securityAttributes: attributes(usable, limit: 2)))
+            securityAttributes: attributes(rest, limit: 2)))
       }
       guard !vnics.isEmpty else { continue }
       resources.append(
@@ -254,7 +259,7 @@ public struct TenancyGenerator: Sendable {
           kind: [.instance, .instance, .database, .loadBalancer, .privateEndpoint].randomElement(
             using: &random)!,
           compartment: compartments.randomElement(using: &random)?.name,
-          securityAttributes: attributes(usable, limit: 3), vnics: vnics))
+          securityAttributes: inherited, vnics: vnics))
     }
     return resources
   }

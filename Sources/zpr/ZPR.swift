@@ -67,6 +67,14 @@ struct CLIError: Error, Hashable {
       code: "ZPR-CLI-004", message: "cannot read '\(path)': it is not UTF-8 text; save it as UTF-8")
   }
 
+  static func conflictingDefaultNamespace(_ chosen: String, tenancy: String) -> CLIError {
+    CLIError(
+      code: "ZPR-CLI-006",
+      message:
+        "--default-namespace \(chosen) differs from the tenancy's defaultNamespace '\(tenancy)': "
+        + "leave the option out, or change the tenancy")
+  }
+
   static func cannotWrite(_ path: String, _ reason: String) -> CLIError {
     CLIError(
       code: "ZPR-CLI-005",

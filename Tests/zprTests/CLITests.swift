@@ -245,6 +245,17 @@ struct CLITests {
     #expect(alone.exitCode == 0)
   }
 
+  @Test func aDefaultNamespaceThatContradictsTheTenancyIsAUsageError() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+      .deletingLastPathComponent().deletingLastPathComponent()
+    let tenancy = root.appendingPathComponent("examples/tenancies/three-tier.yaml").path
+    let result = try ZPRProcess.run([
+      "policy", "check", "--default-namespace", "app", "--tenancy", tenancy,
+    ])
+    #expect(result.exitCode == 2)
+    #expect(result.standardError.contains("[ZPR-CLI-006]"))
+  }
+
   @Test func benchRunsSmall() throws {
     let result = try ZPRProcess.run([
       "bench", "policy", "--statements", "200", "--iterations", "1", "--format", "json",

@@ -189,20 +189,19 @@ public struct SecurityAttributeCatalog: Hashable, Sendable {
   }
 
   /// Changes an attribute's description and, when given, its validator. Values already applied
-  /// are not re-checked here; ``findings(for:on:)`` reports those the new validator rejects.
+  /// are not re-checked here; ``findings(for:)`` reports those the new validator rejects.
   public mutating func updateAttribute(
     _ name: String, in namespace: String, description: String? = nil,
     validator: AttributeValidator? = nil
   ) throws(ModelError) {
     let (space, index) = try liveAttributeIndex(name, in: namespace)
+    // Check everything before changing anything.
     if let description {
       try Self.checkDescription(description, of: "attribute '\(namespace).\(name)'")
-      namespaces[space].attributes[index].description = description
     }
-    if let validator {
-      try validator.validate(limits: limits, attribute: "\(namespace).\(name)")
-      namespaces[space].attributes[index].validator = validator
-    }
+    try validator?.validate(limits: limits, attribute: "\(namespace).\(name)")
+    if let description { namespaces[space].attributes[index].description = description }
+    if let validator { namespaces[space].attributes[index].validator = validator }
   }
 
   /// Retires an active attribute.

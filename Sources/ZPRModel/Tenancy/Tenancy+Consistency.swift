@@ -30,17 +30,19 @@ private struct ConsistencyCheck {
         unresolved("compartment", parent, among: Array(names), at: "\(path).parent")
         continue
       }
-      // Walk up: meeting this compartment again means a cycle.
+      // Walk up: coming back to this compartment means it is in a cycle; meeting another one
+      // twice means a cycle above it, reported at its own members.
       var seen: Set<String> = [compartment.name]
       var current = compartment.parent
       while let name = current {
-        guard seen.insert(name).inserted else {
+        if name == compartment.name {
           error(
             .compartmentCycle,
-            "compartment '\(compartment.name)' is inside itself through '\(name)': give one of "
-              + "them another parent", at: "\(path).parent")
+            "compartment '\(compartment.name)' ends up inside itself: give one of the compartments "
+              + "in the cycle another parent", at: "\(path).parent")
           break
         }
+        guard seen.insert(name).inserted else { break }
         current = tenancy.compartments.first { $0.name == name }?.parent
       }
     }
@@ -167,6 +169,12 @@ private struct ConsistencyCheck {
           "'\(vcn.name)/\(gateway.name)' peers with '\(peer.vcn)/\(peer.gateway)', which does not "
             + "peer back: set its peer to '\(vcn.name)/\(gateway.name)'", at: peerPath)
       }
+      if let overlap = overlapping(vcn, other) {
+        error(
+          .overlappingBlocks,
+          "VCN '\(vcn.name)' and its peer '\(other.name)' overlap (\(overlap)): peered VCNs need "
+            + "blocks that do not overlap", at: peerPath)
+      }
       if peer.vcn == vcn.name {
         error(
           .oneWayPeering,
@@ -209,19 +217,26 @@ private struct ConsistencyCheck {
             at: "\(rulePath).\(field)")
         } else if ports.lowerBound < 1 || ports.upperBound > 65535 {
           error(
-            .invalidRule, "ports are 1 to 65535, not \(ports.lowerBound)-\(ports.upperBound)",
+            .invalidRule,
+            "ports are 1 to 65535, not \(ports.lowerBound)-\(ports.upperBound): write a range inside it",
             at: "\(rulePath).\(field)")
         }
       }
       if rule.icmpType != nil || rule.icmpCode != nil {
         if rule.transport != .icmp {
-          error(.invalidRule, "ICMP type and code need protocol icmp", at: rulePath)
+          error(
+            .invalidRule,
+            "ICMP type and code need protocol icmp: set protocol to icmp, or remove them",
+            at: rulePath)
         } else if rule.icmpCode != nil && rule.icmpType == nil {
           error(.invalidRule, "an ICMP code needs an ICMP type: add icmpType", at: rulePath)
         }
         for value in [rule.icmpType, rule.icmpCode].compactMap({ $0 })
         where !(0...255).contains(value) {
-          error(.invalidRule, "ICMP types and codes are 0 to 255, not \(value)", at: rulePath)
+          error(
+            .invalidRule,
+            "ICMP types and codes are 0 to 255, not \(value): write a number in that range",
+            at: rulePath)
         }
       }
     }
@@ -230,6 +245,17 @@ private struct ConsistencyCheck {
   mutating func drgs() {
     unique(tenancy.drgs.map(\.name), what: "DRG", path: "drgs")
     for (index, drg) in tenancy.drgs.enumerated() {
+      let attached = drg.attachments.compactMap { tenancy.vcn(named: $0) }
+      for (position, vcn) in attached.enumerated() {
+        for other in attached[..<position] {
+          guard let overlap = overlapping(vcn, other) else { continue }
+          error(
+            .overlappingBlocks,
+            "VCNs '\(other.name)' and '\(vcn.name)', both attached to DRG '\(drg.name)', overlap "
+              + "(\(overlap)): attached VCNs need blocks that do not overlap",
+            at: "drgs[\(index)].attachments")
+        }
+      }
       for (attachment, name) in drg.attachments.enumerated() where tenancy.vcn(named: name) == nil {
         unresolved(
           "VCN", name, among: tenancy.vcns.map(\.name),
@@ -258,6 +284,19 @@ private struct ConsistencyCheck {
         let label = "\(resource.name)/\(number)"
         attributes(
           vnic.securityAttributes, on: .vnic, name: label, at: "\(vnicPath).securityAttributes")
+        for attribute in vnic.securityAttributes {
+          guard
+            let inherited = resource.securityAttributes.first(where: {
+              SecurityAttributeName.same($0.namespace, attribute.namespace)
+                && SecurityAttributeName.same($0.key, attribute.key)
+            }), inherited.value != attribute.value
+          else { continue }
+          error(
+            .invalidAttributes,
+            "VNIC \(label) sets \(attribute.qualifiedName) to '\(attribute.value)', but its "
+              + "\(resource.kind.rawValue) sets it to '\(inherited.value)': a VNIC carries one value "
+              + "of an attribute; remove one", at: "\(vnicPath).securityAttributes")
+        }
         guard let vcn = tenancy.vcn(named: vnic.vcn) else {
           unresolved("VCN", vnic.vcn, among: tenancy.vcns.map(\.name), at: "\(vnicPath).subnet")
           continue
@@ -324,6 +363,16 @@ private struct ConsistencyCheck {
     } catch {
       issues.append(TenancyIssue(.error, .invalidAttributes, error.message, at: path))
     }
+  }
+
+  /// A block of one VCN that overlaps one of the other, described, if any.
+  private func overlapping(_ vcn: VCN, _ other: VCN) -> String? {
+    for block in vcn.cidrs {
+      for otherBlock in other.cidrs where block.contains(otherBlock) || otherBlock.contains(block) {
+        return "\(block) and \(otherBlock)"
+      }
+    }
+    return nil
   }
 
   private mutating func compartment(_ name: String?, at path: String) {

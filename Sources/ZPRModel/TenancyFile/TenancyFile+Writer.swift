@@ -35,11 +35,7 @@ extension TenancyFile {
             })
         ))
     }
-    let sections: [(String, ResourceKind)] = [
-      ("instances", .instance), ("databases", .database), ("loadBalancers", .loadBalancer),
-      ("privateEndpoints", .privateEndpoint),
-    ]
-    for (name, kind) in sections {
+    for (name, kind) in resourceSections {
       let resources = tenancy.resources.filter { $0.kind == kind }
       if !resources.isEmpty { top.append((key(name), list(resources.map(resource)))) }
     }

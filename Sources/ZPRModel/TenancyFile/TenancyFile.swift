@@ -4,6 +4,12 @@ public import ZPRPolicy
 /// The declarative tenancy file that users keep in git: YAML, or the same shape in JSON.
 /// The keys are documented in docs/tenancy-file.md.
 public enum TenancyFile {
+  /// The file's resource sections, in the order they are read and written.
+  static let resourceSections: [(key: String, kind: ResourceKind)] = [
+    ("instances", .instance), ("databases", .database), ("loadBalancers", .loadBalancer),
+    ("privateEndpoints", .privateEndpoint),
+  ]
+
   /// A loaded file: the tenancy as far as it could be read, and every problem found, in source
   /// order (the file's shape, the policies' statements, and the tenancy's consistency).
   public struct Loaded: Sendable {
@@ -34,11 +40,10 @@ private struct TenancyLoader {
   var resourcePaths: [String] = []
   /// Statements from elsewhere that may name this tenancy's endpoints.
   var otherStatements: [Statement] = []
-
-  static let resourceSections: [(key: String, kind: ResourceKind)] = [
-    ("instances", .instance), ("databases", .database), ("loadBalancers", .loadBalancer),
-    ("privateEndpoints", .privateEndpoint),
-  ]
+  /// The `defaultNamespace` value, for placing a problem with it.
+  var defaultNamespaceNode: Node?
+  /// Policies whose statement limit the loader reported (counting statements as written).
+  var reportedLimits: Set<String> = []
 
   init(source: SourceFile, limits: ZPRLimits) {
     reader = YAMLReader(source: source)
@@ -49,10 +54,14 @@ private struct TenancyLoader {
     let root: Node
     do {
       // The basic resolver leaves every scalar a string: the reader decides what a value means.
-      guard let node = try Yams.compose(yaml: reader.source.text, .basic) else { return }
+      guard let node = try Yams.compose(yaml: reader.source.text, .basic) else {
+        ensureDefaultNamespace()
+        return
+      }
       root = node
     } catch let error as YamlError {
       reportSyntax(error)
+      ensureDefaultNamespace()
       return
     } catch {
       reader.diagnostics.append(
@@ -66,8 +75,12 @@ private struct TenancyLoader {
         "defaultNamespace", "serviceNetwork", "namespaces", "compartments", "vcns", "drgs",
         "policies",
       ]
-      + Self.resourceSections.map(\.key)
-    guard let top = reader.mapping(root, path: "the tenancy file", keys: keys) else { return }
+      + TenancyFile.resourceSections.map(\.key)
+    guard let top = reader.mapping(root, path: "the tenancy file", keys: keys) else {
+      ensureDefaultNamespace()
+      return
+    }
+    defaultNamespaceNode = top["defaultNamespace"]
     if let name = reader.string(top["defaultNamespace"], path: "defaultNamespace") {
       tenancy.defaultNamespace = name
     }
@@ -81,28 +94,37 @@ private struct TenancyLoader {
     compartments(top["compartments"])
     vcns(top["vcns"])
     drgs(top["drgs"])
-    for (key, kind) in Self.resourceSections { resources(top[key], key: key, kind: kind) }
+    for (key, kind) in TenancyFile.resourceSections { resources(top[key], key: key, kind: kind) }
     policies(top["policies"])
     reportConsistency()
     reportUnnamedEndpoints()
   }
 
   // MARK: Sections
+  //
+  // Each element has two paths: its place in the file (`vcns[3]`), for messages, and its place
+  // in the model built so far (`vcns[2]` when an earlier one could not be read), which the
+  // consistency rules report. Locations are recorded under the model path.
 
   private mutating func namespaces(_ node: Node?) {
-    var retired: [(String, [String])] = []
+    var retired: [(namespace: String?, attributes: [String])] = []
     for (index, item) in reader.sequence(node, path: "namespaces").enumerated() {
       let path = "namespaces[\(index)]"
       guard
         let fields = reader.mapping(
           item, path: path, keys: ["name", "description", "retired", "attributes"],
           required: ["name", "description"]),
-        let name = reader.string(fields["name"], path: "\(path).name"),
-        let description = reader.string(fields["description"], path: "\(path).description")
+        let name = reader.required(fields["name"], path: "\(path).name"),
+        let description = reader.required(fields["description"], path: "\(path).description")
       else { continue }
-      catalogChange(at: fields["name"]!, path: "\(path).name") { catalog throws(ModelError) in
-        try catalog.createNamespace(name, description: description)
-      }
+      // A namespace that cannot be created takes its attributes with it.
+      guard
+        catalogChange(
+          at: fields, path: path,
+          { catalog throws(ModelError) in
+            try catalog.createNamespace(name, description: description)
+          })
+      else { continue }
       var retiredAttributes: [String] = []
       for (number, attributeNode) in reader.sequence(
         fields["attributes"], path: "\(path).attributes"
@@ -113,39 +135,51 @@ private struct TenancyLoader {
           let attribute = reader.mapping(
             attributeNode, path: attributePath, keys: ["name", "description", "values", "retired"],
             required: ["name", "description"]),
-          let attributeName = reader.string(attribute["name"], path: "\(attributePath).name"),
-          let attributeDescription = reader.string(
+          let attributeName = reader.required(attribute["name"], path: "\(attributePath).name"),
+          let attributeDescription = reader.required(
             attribute["description"], path: "\(attributePath).description")
         else { continue }
         var validator = AttributeValidator.anyValue
         if let values = attribute["values"] {
-          validator = .oneOf(
-            reader.sequence(values, path: "\(attributePath).values").enumerated().compactMap {
-              reader.string($0.element, path: "\(attributePath).values[\($0.offset)]")
-            })
+          let items = reader.sequence(values, path: "\(attributePath).values")
+          let texts = items.enumerated().compactMap {
+            reader.required($0.element, path: "\(attributePath).values[\($0.offset)]")
+          }
+          guard texts.count == items.count else { continue }
+          validator = .oneOf(texts)
         }
-        catalogChange(at: attribute["name"]!, path: "\(attributePath).name") {
+        let created = catalogChange(at: attribute, path: attributePath) {
           catalog throws(ModelError) in
           try catalog.createAttribute(
             attributeName, in: name, description: attributeDescription, validator: validator)
         }
-        if reader.bool(attribute["retired"], path: "\(attributePath).retired") == true {
+        if created, reader.bool(attribute["retired"], path: "\(attributePath).retired") == true {
           retiredAttributes.append(attributeName)
         }
       }
       let namespaceRetired = reader.bool(fields["retired"], path: "\(path).retired") == true
-      retired.append((namespaceRetired ? name : "", retiredAttributes.map { "\(name).\($0)" }))
+      retired.append((namespaceRetired ? name : nil, retiredAttributes.map { "\(name).\($0)" }))
     }
-    // As "Enable ZPR" would: the default namespace exists, with its example attribute.
-    if tenancy.catalog.namespace(named: tenancy.defaultNamespace) == nil {
-      try? tenancy.catalog.enableZPR(defaultNamespace: tenancy.defaultNamespace)
-    }
+    ensureDefaultNamespace()
     for (namespace, attributes) in retired {
       for qualified in attributes {
         let parts = qualified.split(separator: ".", maxSplits: 1).map(String.init)
         try? tenancy.catalog.retireAttribute(parts[1], in: parts[0])
       }
-      if !namespace.isEmpty { try? tenancy.catalog.retireNamespace(namespace) }
+      if let namespace { try? tenancy.catalog.retireNamespace(namespace) }
+    }
+  }
+
+  /// As "Enable ZPR" would: the default namespace exists, with its example attribute.
+  private mutating func ensureDefaultNamespace() {
+    guard tenancy.catalog.namespace(named: tenancy.defaultNamespace) == nil else { return }
+    do {
+      try tenancy.catalog.enableZPR(defaultNamespace: tenancy.defaultNamespace)
+    } catch {
+      let node = defaultNamespaceNode ?? Node("")
+      reader.error(
+        TenancyFileCode.invalidCatalog, "defaultNamespace: \(error.message)", at: node,
+        path: "defaultNamespace")
     }
   }
 
@@ -155,9 +189,11 @@ private struct TenancyLoader {
       guard
         let fields = reader.mapping(
           item, path: path, keys: ["name", "parent"], required: ["name"]),
-        let name = reader.string(fields["name"], path: "\(path).name")
+        let name = reader.required(fields["name"], path: "\(path).name")
       else { continue }
-      record(path, item, fields, ["name", "parent"])
+      record(
+        model: "compartments[\(tenancy.compartments.count)]", file: path, item, fields,
+        ["name", "parent"])
       tenancy.compartments.append(
         Compartment(name: name, parent: reader.string(fields["parent"], path: "\(path).parent")))
     }
@@ -170,89 +206,109 @@ private struct TenancyLoader {
     ]
     for (index, item) in reader.sequence(node, path: "vcns").enumerated() {
       let path = "vcns[\(index)]"
+      let model = "vcns[\(tenancy.vcns.count)]"
       guard
         let fields = reader.mapping(item, path: path, keys: keys, required: ["name"]),
-        let name = reader.string(fields["name"], path: "\(path).name")
+        let name = reader.required(fields["name"], path: "\(path).name")
       else { continue }
-      record(path, item, fields, ["name", "compartment", "cidrs", "securityAttributes"])
+      record(
+        model: model, file: path, item, fields,
+        ["name", "compartment", "cidrs", "securityAttributes"])
       var vcn = VCN(name: name, cidrs: [])
       vcn.compartment = reader.string(fields["compartment"], path: "\(path).compartment")
       for (number, block) in reader.sequence(fields["cidrs"], path: "\(path).cidrs").enumerated() {
-        reader.record("\(path).cidrs[\(number)]", block, filePath: "\(path).cidrs[\(number)]")
+        reader.record(
+          "\(model).cidrs[\(vcn.cidrs.count)]", block, filePath: "\(path).cidrs[\(number)]")
         if let prefix = reader.prefix(block, path: "\(path).cidrs[\(number)]") {
           vcn.cidrs.append(prefix)
         }
       }
       vcn.securityAttributes = securityAttributes(
         fields["securityAttributes"], path: "\(path).securityAttributes")
-      vcn.routeTables = routeTables(fields["routeTables"], path: "\(path).routeTables")
+      vcn.routeTables = routeTables(
+        fields["routeTables"], file: "\(path).routeTables", model: "\(model).routeTables")
       vcn.localPeeringGateways = peeringGateways(
-        fields["localPeeringGateways"], path: "\(path).localPeeringGateways")
-      vcn.securityLists = ruleSets(fields["securityLists"], path: "\(path).securityLists").map {
-        SecurityList(name: $0.name, ingress: $0.ingress, egress: $0.egress)
-      }
+        fields["localPeeringGateways"], file: "\(path).localPeeringGateways",
+        model: "\(model).localPeeringGateways")
+      vcn.securityLists = ruleSets(
+        fields["securityLists"], file: "\(path).securityLists", model: "\(model).securityLists"
+      ).map { SecurityList(name: $0.name, ingress: $0.ingress, egress: $0.egress) }
       vcn.networkSecurityGroups = ruleSets(
-        fields["networkSecurityGroups"], path: "\(path).networkSecurityGroups", allowGroups: true
+        fields["networkSecurityGroups"], file: "\(path).networkSecurityGroups",
+        model: "\(model).networkSecurityGroups"
       ).map { NetworkSecurityGroup(name: $0.name, ingress: $0.ingress, egress: $0.egress) }
-      vcn.subnets = subnets(fields["subnets"], path: "\(path).subnets")
+      vcn.subnets = subnets(fields["subnets"], file: "\(path).subnets", model: "\(model).subnets")
       tenancy.vcns.append(vcn)
     }
   }
 
-  private mutating func subnets(_ node: Node?, path: String) -> [Subnet] {
-    reader.sequence(node, path: path).enumerated().compactMap { index, item in
-      let subnetPath = "\(path)[\(index)]"
+  private mutating func subnets(_ node: Node?, file: String, model: String) -> [Subnet] {
+    var subnets: [Subnet] = []
+    for (index, item) in reader.sequence(node, path: file).enumerated() {
+      let path = "\(file)[\(index)]"
+      let modelPath = "\(model)[\(subnets.count)]"
       guard
         let fields = reader.mapping(
-          item, path: subnetPath, keys: ["name", "cidr", "routeTable", "securityLists"],
+          item, path: path, keys: ["name", "cidr", "routeTable", "securityLists"],
           required: ["name", "cidr"]),
-        let name = reader.string(fields["name"], path: "\(subnetPath).name"),
-        let cidr = reader.prefix(fields["cidr"], path: "\(subnetPath).cidr")
-      else { return nil }
-      record(subnetPath, item, fields, ["name", "cidr", "routeTable"])
-      let lists = reader.sequence(fields["securityLists"], path: "\(subnetPath).securityLists")
-      for (number, list) in lists.enumerated() {
+        let name = reader.required(fields["name"], path: "\(path).name"),
+        let cidr = reader.prefix(fields["cidr"], path: "\(path).cidr")
+      else { continue }
+      record(model: modelPath, file: path, item, fields, ["name", "cidr", "routeTable"])
+      var lists: [String] = []
+      for (number, list) in reader.sequence(fields["securityLists"], path: "\(path).securityLists")
+        .enumerated()
+      {
         reader.record(
-          "\(subnetPath).securityLists[\(number)]", list,
-          filePath: "\(subnetPath).securityLists[\(number)]")
+          "\(modelPath).securityLists[\(lists.count)]", list,
+          filePath: "\(path).securityLists[\(number)]")
+        if let name = reader.required(list, path: "\(path).securityLists[\(number)]") {
+          lists.append(name)
+        }
       }
-      return Subnet(
-        name: name, cidr: cidr,
-        routeTable: reader.string(fields["routeTable"], path: "\(subnetPath).routeTable"),
-        securityLists: lists.enumerated().compactMap {
-          reader.string($0.element, path: "\(subnetPath).securityLists[\($0.offset)]")
-        })
+      subnets.append(
+        Subnet(
+          name: name, cidr: cidr,
+          routeTable: reader.string(fields["routeTable"], path: "\(path).routeTable"),
+          securityLists: lists))
     }
+    return subnets
   }
 
-  private mutating func routeTables(_ node: Node?, path: String) -> [RouteTable] {
-    reader.sequence(node, path: path).enumerated().compactMap { index, item in
-      let tablePath = "\(path)[\(index)]"
+  private mutating func routeTables(_ node: Node?, file: String, model: String) -> [RouteTable] {
+    var tables: [RouteTable] = []
+    for (index, item) in reader.sequence(node, path: file).enumerated() {
+      let path = "\(file)[\(index)]"
+      let modelPath = "\(model)[\(tables.count)]"
       guard
-        let fields = reader.mapping(
-          item, path: tablePath, keys: ["name", "rules"], required: ["name"]),
-        let name = reader.string(fields["name"], path: "\(tablePath).name")
-      else { return nil }
-      record(tablePath, item, fields, ["name"])
-      let rules = reader.sequence(fields["rules"], path: "\(tablePath).rules").enumerated()
-        .compactMap { number, ruleNode -> RouteRule? in
-          let rulePath = "\(tablePath).rules[\(number)]"
-          guard
-            let rule = reader.mapping(
-              ruleNode, path: rulePath, keys: ["destination", "target"],
-              required: ["destination", "target"]),
-            let destination = reader.prefix(rule["destination"], path: "\(rulePath).destination"),
-            let target = routeTarget(rule["target"]!, path: "\(rulePath).target")
-          else { return nil }
-          record(rulePath, ruleNode, rule, ["destination", "target"])
-          return RouteRule(destination: destination, target: target)
-        }
-      return RouteTable(name: name, rules: rules)
+        let fields = reader.mapping(item, path: path, keys: ["name", "rules"], required: ["name"]),
+        let name = reader.required(fields["name"], path: "\(path).name")
+      else { continue }
+      record(model: modelPath, file: path, item, fields, ["name"])
+      var rules: [RouteRule] = []
+      for (number, ruleNode) in reader.sequence(fields["rules"], path: "\(path).rules").enumerated()
+      {
+        let rulePath = "\(path).rules[\(number)]"
+        guard
+          let rule = reader.mapping(
+            ruleNode, path: rulePath, keys: ["destination", "target"],
+            required: ["destination", "target"]),
+          let destination = reader.prefix(rule["destination"], path: "\(rulePath).destination"),
+          let targetNode = rule["target"],
+          let target = routeTarget(targetNode, path: "\(rulePath).target")
+        else { continue }
+        record(
+          model: "\(modelPath).rules[\(rules.count)]", file: rulePath, ruleNode, rule,
+          ["destination", "target"])
+        rules.append(RouteRule(destination: destination, target: target))
+      }
+      tables.append(RouteTable(name: name, rules: rules))
     }
+    return tables
   }
 
   private mutating func routeTarget(_ node: Node, path: String) -> RouteTarget? {
-    guard let text = reader.string(node, path: path) else { return nil }
+    guard let text = reader.required(node, path: path) else { return nil }
     let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
     switch (parts.first ?? "", parts.count) {
     case ("local", 1): return .local
@@ -270,148 +326,159 @@ private struct TenancyLoader {
     }
   }
 
-  private mutating func peeringGateways(_ node: Node?, path: String) -> [LocalPeeringGateway] {
-    reader.sequence(node, path: path).enumerated().compactMap { index, item in
-      let gatewayPath = "\(path)[\(index)]"
+  private mutating func peeringGateways(_ node: Node?, file: String, model: String)
+    -> [LocalPeeringGateway]
+  {
+    var gateways: [LocalPeeringGateway] = []
+    for (index, item) in reader.sequence(node, path: file).enumerated() {
+      let path = "\(file)[\(index)]"
       guard
-        let fields = reader.mapping(
-          item, path: gatewayPath, keys: ["name", "peer"], required: ["name"]),
-        let name = reader.string(fields["name"], path: "\(gatewayPath).name")
-      else { return nil }
-      record(gatewayPath, item, fields, ["name", "peer"])
-      guard let peerNode = fields["peer"],
-        let peer = reader.string(peerNode, path: "\(gatewayPath).peer")
-      else { return LocalPeeringGateway(name: name) }
-      let parts = peer.split(separator: "/").map(String.init)
-      guard parts.count == 2 else {
-        reader.error(
-          TenancyFileCode.invalidValue,
-          "\(gatewayPath).peer: write the peer as VCN/GATEWAY, not '\(peer)'",
-          at: peerNode, path: "\(gatewayPath).peer")
-        return LocalPeeringGateway(name: name)
-      }
-      return LocalPeeringGateway(name: name, peer: (parts[0], parts[1]))
-    }
-  }
-
-  private mutating func ruleSets(_ node: Node?, path: String, allowGroups: Bool = false) -> [(
-    name: String, ingress: [SecurityRule], egress: [SecurityRule]
-  )] {
-    reader.sequence(node, path: path).enumerated().compactMap { index, item in
-      let setPath = "\(path)[\(index)]"
-      guard
-        let fields = reader.mapping(
-          item, path: setPath, keys: ["name", "ingress", "egress"], required: ["name"]),
-        let name = reader.string(fields["name"], path: "\(setPath).name")
-      else { return nil }
-      record(setPath, item, fields, ["name"])
-      return (
-        name, rules(fields["ingress"], path: "\(setPath).ingress", peerKey: "source"),
-        rules(fields["egress"], path: "\(setPath).egress", peerKey: "destination")
-      )
-    }
-  }
-
-  private mutating func rules(_ node: Node?, path: String, peerKey: String) -> [SecurityRule] {
-    let keys = ["protocol", peerKey, "ports", "sourcePorts", "icmpType", "icmpCode", "stateless"]
-    return reader.sequence(node, path: path).enumerated().compactMap { index, item in
-      let rulePath = "\(path)[\(index)]"
-      guard
-        let fields = reader.mapping(
-          item, path: rulePath, keys: keys, required: ["protocol", peerKey])
-      else { return nil }
-      reader.record(rulePath, item, filePath: rulePath)
-      for (key, modelKey) in [("ports", "destinationPorts"), ("sourcePorts", "sourcePorts")] {
-        if let value = fields[key] {
-          reader.record("\(rulePath).\(modelKey)", value, filePath: "\(rulePath).\(key)")
+        let fields = reader.mapping(item, path: path, keys: ["name", "peer"], required: ["name"]),
+        let name = reader.required(fields["name"], path: "\(path).name")
+      else { continue }
+      record(model: "\(model)[\(gateways.count)]", file: path, item, fields, ["name", "peer"])
+      var gateway = LocalPeeringGateway(name: name)
+      if let peerNode = fields["peer"], let peer = reader.string(peerNode, path: "\(path).peer") {
+        let parts = peer.split(separator: "/").map(String.init)
+        if parts.count == 2 {
+          gateway.peer = (parts[0], parts[1])
+        } else {
+          reader.error(
+            TenancyFileCode.invalidValue,
+            "\(path).peer: write the peer as VCN/GATEWAY, not '\(peer)'",
+            at: peerNode, path: "\(path).peer")
         }
       }
-      guard let protocolText = reader.string(fields["protocol"], path: "\(rulePath).protocol"),
-        let peerText = reader.string(fields[peerKey], path: "\(rulePath).\(peerKey)")
-      else { return nil }
+      gateways.append(gateway)
+    }
+    return gateways
+  }
+
+  private mutating func ruleSets(_ node: Node?, file: String, model: String) -> [(
+    name: String, ingress: [SecurityRule], egress: [SecurityRule]
+  )] {
+    var sets: [(name: String, ingress: [SecurityRule], egress: [SecurityRule])] = []
+    for (index, item) in reader.sequence(node, path: file).enumerated() {
+      let path = "\(file)[\(index)]"
+      let modelPath = "\(model)[\(sets.count)]"
+      guard
+        let fields = reader.mapping(
+          item, path: path, keys: ["name", "ingress", "egress"], required: ["name"]),
+        let name = reader.required(fields["name"], path: "\(path).name")
+      else { continue }
+      record(model: modelPath, file: path, item, fields, ["name"])
+      sets.append(
+        (
+          name,
+          rules(
+            fields["ingress"], file: "\(path).ingress", model: "\(modelPath).ingress",
+            peerKey: "source"),
+          rules(
+            fields["egress"], file: "\(path).egress", model: "\(modelPath).egress",
+            peerKey: "destination")
+        ))
+    }
+    return sets
+  }
+
+  private mutating func rules(_ node: Node?, file: String, model: String, peerKey: String)
+    -> [SecurityRule]
+  {
+    let keys = ["protocol", peerKey, "ports", "sourcePorts", "icmpType", "icmpCode", "stateless"]
+    var rules: [SecurityRule] = []
+    for (index, item) in reader.sequence(node, path: file).enumerated() {
+      let rulePath = "\(file)[\(index)]"
+      let modelPath = "\(model)[\(rules.count)]"
+      guard
+        let fields = reader.mapping(
+          item, path: rulePath, keys: keys, required: ["protocol", peerKey]),
+        let protocolNode = fields["protocol"], let peerNode = fields[peerKey],
+        let protocolText = reader.required(protocolNode, path: "\(rulePath).protocol"),
+        let peerText = reader.required(peerNode, path: "\(rulePath).\(peerKey)")
+      else { continue }
       guard let transport = RuleProtocol(rawValue: protocolText.lowercased()) else {
         reader.error(
           TenancyFileCode.invalidValue,
-          "\(rulePath).protocol: '\(protocolText)' is not all, tcp, udp or icmp",
-          at: fields["protocol"]!, path: "\(rulePath).protocol",
+          "\(rulePath).protocol: '\(protocolText)' is not all, tcp, udp or icmp", at: protocolNode,
+          path: "\(rulePath).protocol",
           suggestion: Suggestions.closest(
             to: protocolText, among: RuleProtocol.allCases.map(\.rawValue)
           )
           .map { "did you mean '\($0)'?" })
-        return nil
+        continue
       }
       let peer: RulePeer
       if peerText.hasPrefix("nsg/") {
         peer = .networkSecurityGroup(String(peerText.dropFirst(4)))
-      } else if let block = reader.prefix(fields[peerKey], path: "\(rulePath).\(peerKey)") {
+      } else if let block = reader.prefix(peerNode, path: "\(rulePath).\(peerKey)") {
         peer = .cidr(block)
       } else {
-        return nil
+        continue
       }
-      func number(_ key: String) -> Int? {
-        guard let text = reader.string(fields[key], path: "\(rulePath).\(key)") else { return nil }
-        guard let value = Int(text) else {
-          reader.error(
-            TenancyFileCode.invalidValue, "\(rulePath).\(key) must be a number, not '\(text)'",
-            at: fields[key]!,
-            path: "\(rulePath).\(key)")
-          return nil
+      reader.record(modelPath, item, filePath: rulePath)
+      for (key, modelKey) in [("ports", "destinationPorts"), ("sourcePorts", "sourcePorts")] {
+        if let value = fields[key] {
+          reader.record("\(modelPath).\(modelKey)", value, filePath: "\(rulePath).\(key)")
         }
-        return value
       }
-      return SecurityRule(
-        stateless: reader.bool(fields["stateless"], path: "\(rulePath).stateless") ?? false,
-        transport: transport, peer: peer,
-        destinationPorts: reader.ports(fields["ports"], path: "\(rulePath).ports"),
-        sourcePorts: reader.ports(fields["sourcePorts"], path: "\(rulePath).sourcePorts"),
-        icmpType: number("icmpType"), icmpCode: number("icmpCode"))
+      rules.append(
+        SecurityRule(
+          stateless: reader.bool(fields["stateless"], path: "\(rulePath).stateless") ?? false,
+          transport: transport, peer: peer,
+          destinationPorts: reader.ports(fields["ports"], path: "\(rulePath).ports"),
+          sourcePorts: reader.ports(fields["sourcePorts"], path: "\(rulePath).sourcePorts"),
+          icmpType: reader.number(fields["icmpType"], path: "\(rulePath).icmpType"),
+          icmpCode: reader.number(fields["icmpCode"], path: "\(rulePath).icmpCode")))
     }
+    return rules
   }
 
   private mutating func drgs(_ node: Node?) {
     for (index, item) in reader.sequence(node, path: "drgs").enumerated() {
       let path = "drgs[\(index)]"
+      let model = "drgs[\(tenancy.drgs.count)]"
       guard
         let fields = reader.mapping(
           item, path: path, keys: ["name", "attachments"], required: ["name"]),
-        let name = reader.string(fields["name"], path: "\(path).name")
+        let name = reader.required(fields["name"], path: "\(path).name")
       else { continue }
-      record(path, item, fields, ["name"])
-      let attachments = reader.sequence(fields["attachments"], path: "\(path).attachments")
-      for (number, attachment) in attachments.enumerated() {
+      record(model: model, file: path, item, fields, ["name"])
+      var attachments: [String] = []
+      for (number, attachment) in reader.sequence(
+        fields["attachments"], path: "\(path).attachments"
+      ).enumerated() {
         reader.record(
-          "\(path).attachments[\(number)]", attachment, filePath: "\(path).attachments[\(number)]")
+          "\(model).attachments[\(attachments.count)]", attachment,
+          filePath: "\(path).attachments[\(number)]")
+        if let vcn = reader.required(attachment, path: "\(path).attachments[\(number)]") {
+          attachments.append(vcn)
+        }
       }
-      tenancy.drgs.append(
-        DynamicRoutingGateway(
-          name: name,
-          attachments: attachments.enumerated().compactMap {
-            reader.string($0.element, path: "\(path).attachments[\($0.offset)]")
-          }))
+      tenancy.drgs.append(DynamicRoutingGateway(name: name, attachments: attachments))
     }
   }
 
   private mutating func resources(_ node: Node?, key: String, kind: ResourceKind) {
     for (index, item) in reader.sequence(node, path: key).enumerated() {
       let path = "\(key)[\(index)]"
-      let modelPath = "resources[\(tenancy.resources.count)]"
+      let model = "resources[\(tenancy.resources.count)]"
       guard
         let fields = reader.mapping(
           item, path: path, keys: ["name", "compartment", "securityAttributes", "vnics"],
           required: ["name"]),
-        let name = reader.string(fields["name"], path: "\(path).name")
+        let name = reader.required(fields["name"], path: "\(path).name")
       else { continue }
-      reader.record(modelPath, item, filePath: path)
+      reader.record(model, item, filePath: path)
       for field in ["name", "compartment", "securityAttributes", "vnics"] {
         if let value = fields[field] {
-          reader.record("\(modelPath).\(field)", value, filePath: "\(path).\(field)")
+          reader.record("\(model).\(field)", value, filePath: "\(path).\(field)")
         }
       }
       var vnics: [VNIC] = []
       for (number, vnicNode) in reader.sequence(fields["vnics"], path: "\(path).vnics").enumerated()
       {
         if let vnic = vnic(
-          vnicNode, path: "\(path).vnics[\(number)]", modelPath: "\(modelPath).vnics[\(number)]")
+          vnicNode, path: "\(path).vnics[\(number)]", model: "\(model).vnics[\(vnics.count)]")
         {
           vnics.append(vnic)
         }
@@ -427,50 +494,50 @@ private struct TenancyLoader {
     }
   }
 
-  private mutating func vnic(_ node: Node, path: String, modelPath: String) -> VNIC? {
+  private mutating func vnic(_ node: Node, path: String, model: String) -> VNIC? {
     guard
       let fields = reader.mapping(
         node, path: path, keys: ["subnet", "ip", "ips", "nsgs", "securityAttributes"],
         required: ["subnet"]),
-      let subnet = reader.string(fields["subnet"], path: "\(path).subnet")
+      let subnetNode = fields["subnet"],
+      let subnet = reader.required(subnetNode, path: "\(path).subnet")
     else { return nil }
-    reader.record(modelPath, node, filePath: path)
-    reader.record("\(modelPath).subnet", fields["subnet"]!, filePath: "\(path).subnet")
     let parts = subnet.split(separator: "/").map(String.init)
     guard parts.count == 2 else {
       reader.error(
         TenancyFileCode.invalidValue,
         "\(path).subnet: write the subnet as VCN/SUBNET, not '\(subnet)'",
-        at: fields["subnet"]!, path: "\(path).subnet")
+        at: subnetNode, path: "\(path).subnet")
       return nil
     }
+    reader.record(model, node, filePath: path)
+    reader.record("\(model).subnet", subnetNode, filePath: "\(path).subnet")
     var ips: [IPAddress] = []
     var ipNodes: [(Node, String)] = fields["ip"].map { [($0, "\(path).ip")] } ?? []
     ipNodes += reader.sequence(fields["ips"], path: "\(path).ips").enumerated().map {
       ($0.element, "\(path).ips[\($0.offset)]")
     }
     for (ipNode, ipPath) in ipNodes {
-      reader.record("\(modelPath).ips[\(ips.count)]", ipNode, filePath: ipPath)
+      reader.record("\(model).ips[\(ips.count)]", ipNode, filePath: ipPath)
       if let ip = reader.address(ipNode, path: ipPath) { ips.append(ip) }
     }
     if let ipsNode = fields["ip"] ?? fields["ips"] {
       reader.record(
-        "\(modelPath).ips", ipsNode, filePath: fields["ip"] != nil ? "\(path).ip" : "\(path).ips")
+        "\(model).ips", ipsNode, filePath: fields["ip"] != nil ? "\(path).ip" : "\(path).ips")
     }
-    let groups = reader.sequence(fields["nsgs"], path: "\(path).nsgs")
-    for (number, group) in groups.enumerated() {
+    var groups: [String] = []
+    for (number, group) in reader.sequence(fields["nsgs"], path: "\(path).nsgs").enumerated() {
       reader.record(
-        "\(modelPath).networkSecurityGroups[\(number)]", group, filePath: "\(path).nsgs[\(number)]")
+        "\(model).networkSecurityGroups[\(groups.count)]", group,
+        filePath: "\(path).nsgs[\(number)]")
+      if let name = reader.required(group, path: "\(path).nsgs[\(number)]") { groups.append(name) }
     }
     if let attributes = fields["securityAttributes"] {
       reader.record(
-        "\(modelPath).securityAttributes", attributes, filePath: "\(path).securityAttributes")
+        "\(model).securityAttributes", attributes, filePath: "\(path).securityAttributes")
     }
     return VNIC(
-      vcn: parts[0], subnet: parts[1], ips: ips,
-      networkSecurityGroups: groups.enumerated().compactMap {
-        reader.string($0.element, path: "\(path).nsgs[\($0.offset)]")
-      },
+      vcn: parts[0], subnet: parts[1], ips: ips, networkSecurityGroups: groups,
       securityAttributes: securityAttributes(
         fields["securityAttributes"], path: "\(path).securityAttributes"))
   }
@@ -478,17 +545,16 @@ private struct TenancyLoader {
   /// `{"ns.attr": value}` or `{"ns.attr": {value: v, mode: audit}}`; no namespace means the
   /// default one.
   private mutating func securityAttributes(_ node: Node?, path: String) -> [AppliedAttribute] {
-    guard let node else { return [] }
+    guard let node, !isNull(node) else { return [] }
     guard case .mapping(let mapping) = node else {
       reader.error(
         TenancyFileCode.wrongType,
-        "\(path) must map attribute names to values, like {app.tier: web}", at: node,
-        path: path)
+        "\(path) must map attribute names to values, like {app.tier: web}", at: node, path: path)
       return []
     }
     var applied: [AppliedAttribute] = []
     for (keyNode, valueNode) in mapping {
-      guard let key = reader.string(keyNode, path: path) else { continue }
+      guard let key = reader.required(keyNode, path: path) else { continue }
       let entryPath = "\(path).\(key)"
       let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
       let (namespace, name) =
@@ -500,19 +566,21 @@ private struct TenancyLoader {
           let fields = reader.mapping(
             valueNode, path: entryPath, keys: ["value", "mode"], required: ["value"])
         else { continue }
-        value = reader.string(fields["value"], path: "\(entryPath).value")
-        if let modeText = reader.string(fields["mode"], path: "\(entryPath).mode") {
+        value = reader.required(fields["value"], path: "\(entryPath).value")
+        if let modeNode = fields["mode"],
+          let modeText = reader.string(modeNode, path: "\(entryPath).mode")
+        {
           guard let parsed = AttributeMode(rawValue: modeText.lowercased()) else {
             reader.error(
               TenancyFileCode.invalidValue,
-              "\(entryPath).mode must be enforce or audit, not '\(modeText)'",
-              at: fields["mode"]!, path: "\(entryPath).mode")
+              "\(entryPath).mode must be enforce or audit, not '\(modeText)'", at: modeNode,
+              path: "\(entryPath).mode")
             continue
           }
           mode = parsed
         }
       } else {
-        value = reader.string(valueNode, path: entryPath)
+        value = reader.required(valueNode, path: entryPath)
       }
       if let value {
         applied.append(AppliedAttribute(namespace: namespace, key: name, value: value, mode: mode))
@@ -523,38 +591,61 @@ private struct TenancyLoader {
 
   private mutating func policies(_ node: Node?) {
     let catalogCheck = PolicyCatalogCheck(tenancy)
+    let limit = tenancy.catalog.limits.statementsPerPolicy
     for (index, item) in reader.sequence(node, path: "policies").enumerated() {
       let path = "policies[\(index)]"
+      let model = "policies[\(tenancy.policies.count)]"
       guard
         let fields = reader.mapping(
           item, path: path, keys: ["name", "description", "statements"],
           required: ["name", "description", "statements"]),
-        let name = reader.string(fields["name"], path: "\(path).name"),
-        let description = reader.string(fields["description"], path: "\(path).description")
+        let name = reader.required(fields["name"], path: "\(path).name"),
+        let description = reader.required(fields["description"], path: "\(path).description")
       else { continue }
-      record(path, item, fields, ["name", "statements"])
+      record(model: model, file: path, item, fields, ["name", "statements"])
+      let nodes = reader.sequence(fields["statements"], path: "\(path).statements")
+      if nodes.count > limit, let statementsNode = fields["statements"] {
+        // Counted as written: statements with errors count toward the limit too.
+        reader.error(
+          TenancyIssue.Code.tooManyStatements.diagnosticCode,
+          "policy '\(name)' has \(nodes.count) statements; a policy holds at most \(limit) (the "
+            + "statementsPerPolicy limit): split it into several policies", at: statementsNode,
+          path: "\(path).statements")
+        reportedLimits.insert(model)
+      }
       var statements: [Statement] = []
-      for (number, statementNode) in reader.sequence(
-        fields["statements"], path: "\(path).statements"
-      )
-      .enumerated() {
+      for (number, statementNode) in nodes.enumerated() {
         let statementPath = "\(path).statements[\(number)]"
-        guard let text = reader.string(statementNode, path: statementPath) else { continue }
+        guard let text = reader.required(statementNode, path: statementPath) else { continue }
         let (statement, parsed) = PolicyParser().parseStatement(text)
-        // Statement diagnostics, and those of the catalog, are placed inside the statement.
-        let start = reader.range(of: statementNode).lowerBound
-        let shift = start + (quoted(statementNode) ? 1 : 0)
         let diagnostics = parsed + (statement.map { catalogCheck.diagnostics(for: [$0]) } ?? [])
-        for var diagnostic in diagnostics {
-          let length = diagnostic.range.upperBound - diagnostic.range.lowerBound
-          let lower = min(shift + diagnostic.range.lowerBound, reader.source.bytes.count)
-          diagnostic.range = SourceRange(lower, min(lower + length, reader.source.bytes.count))
-          diagnostic.path = statementPath
-          reader.diagnostics.append(diagnostic)
-        }
+        place(diagnostics, of: text, at: statementNode, path: statementPath)
         if let statement { statements.append(statement) }
       }
       tenancy.policies.append(Policy(name: name, description: description, statements: statements))
+    }
+  }
+
+  /// Places a statement's diagnostics inside the statement in the file when the file holds the
+  /// statement's text as it is (plain or simply quoted); otherwise (escapes, block scalars) at
+  /// the statement as a whole.
+  private mutating func place(
+    _ diagnostics: [Diagnostic], of text: String, at node: Node, path: String
+  ) {
+    let whole = reader.range(of: node)
+    let start = whole.lowerBound + (quoted(node) ? 1 : 0)
+    let bytes = reader.source.bytes
+    let expected = Array(text.utf8)
+    let exact =
+      start + expected.count <= bytes.count
+      && bytes[start..<(start + expected.count)].elementsEqual(expected)
+    for var diagnostic in diagnostics {
+      diagnostic.range =
+        exact
+        ? SourceRange(start + diagnostic.range.lowerBound, start + diagnostic.range.upperBound)
+        : whole
+      diagnostic.path = path
+      reader.diagnostics.append(diagnostic)
     }
   }
 
@@ -565,27 +656,40 @@ private struct TenancyLoader {
     return scalar.style == .singleQuoted || scalar.style == .doubleQuoted
   }
 
-  /// Records the element at `path` (its mapping) and the given fields, model and file paths
-  /// being the same.
+  /// Records where an element (its mapping) and the given fields were written.
   private mutating func record(
-    _ path: String, _ node: Node, _ fields: [String: Node], _ keys: [String]
+    model: String, file: String, _ node: Node, _ fields: [String: Node], _ keys: [String]
   ) {
-    reader.record(path, node, filePath: path)
+    reader.record(model, node, filePath: file)
     for key in keys {
       if let value = fields[key] {
-        reader.record("\(path).\(key)", value, filePath: "\(path).\(key)")
+        reader.record("\(model).\(key)", value, filePath: "\(file).\(key)")
       }
     }
   }
 
-  /// Runs a catalog operation the file implies; a refusal becomes a diagnostic at `node`.
+  private func isNull(_ node: Node) -> Bool {
+    if case .scalar(let scalar) = node {
+      return scalar.style == .plain && YAMLReader.nulls.contains(scalar.string)
+    }
+    return false
+  }
+
+  /// Runs a catalog operation the file implies for the element with these fields; a refusal
+  /// becomes a diagnostic at the field it concerns. Returns whether it succeeded.
+  @discardableResult
   private mutating func catalogChange(
-    at node: Node, path: String, _ body: (inout SecurityAttributeCatalog) throws(ModelError) -> Void
-  ) {
+    at fields: [String: Node], path: String,
+    _ body: (inout SecurityAttributeCatalog) throws(ModelError) -> Void
+  ) -> Bool {
     do {
       try tenancy.catalog.change(body)
+      return true
     } catch {
-      reader.error(TenancyFileCode.invalidCatalog, error.message, at: node, path: path)
+      let key = error.code == .missingDescription ? "description" : "name"
+      let node = fields[key] ?? fields["name"] ?? Node("")
+      reader.error(TenancyFileCode.invalidCatalog, error.message, at: node, path: "\(path).\(key)")
+      return false
     }
   }
 
@@ -598,8 +702,14 @@ private struct TenancyLoader {
       mark = position
       problem = text
     case .duplicatedKeysInMapping(let duplicates, let context):
-      mark = context.mark
-      problem = "a mapping repeats \(duplicates.map { "'\($0)'" }.joined(separator: ", "))"
+      let offset = reader.source.offset(
+        of: SourceLocation(line: context.mark.line, column: context.mark.column))
+      reader.diagnostics.append(
+        Diagnostic(
+          .error, TenancyFileCode.invalidYAML,
+          "this mapping gives \(duplicates.map { "'\($0)'" }.joined(separator: ", ")) more than "
+            + "once: keep one", at: SourceRange(offset, offset)))
+      return
     default:
       break
     }
@@ -608,14 +718,20 @@ private struct TenancyLoader {
     reader.diagnostics.append(
       Diagnostic(
         .error, TenancyFileCode.invalidYAML,
-        "this is not valid YAML (\(problem)): check the indentation and quoting here",
+        problem.contains("another document")
+          ? "a tenancy file holds one YAML document: remove the '---' that starts another"
+          : "this is not valid YAML (\(problem)): check the indentation and quoting here",
         at: SourceRange(offset, offset)))
   }
 
   /// Places the tenancy's consistency issues at the element they name (or its nearest
   /// recorded ancestor), with the path as the file writes it.
   private mutating func reportConsistency() {
-    for issue in tenancy.consistencyIssues() {
+    for issue in tenancy.consistencyIssues()
+    where
+      !(issue.code == .tooManyStatements
+      && reportedLimits.contains(String(issue.path.prefix { $0 != "." })))
+    {
       var modelPath = issue.path
       var location = reader.locations[modelPath]
       while location == nil, let cut = modelPath.lastIndex(where: { $0 == "." || $0 == "[" }) {

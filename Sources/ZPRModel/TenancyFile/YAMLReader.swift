@@ -21,14 +21,36 @@ struct YAMLReader {
 
   // MARK: Positions
 
-  func range(of node: Node) -> SourceRange {
+  /// The last position turned into an offset: nodes come in order, so the next one is found by
+  /// walking on from it rather than from the start of its line (a long line stays linear).
+  private var lastMark: (line: Int, column: Int, offset: Int) = (1, 1, 0)
+
+  mutating func range(of node: Node) -> SourceRange {
     guard let mark = node.mark else { return SourceRange(0, 0) }
-    let start = source.offset(of: SourceLocation(line: mark.line, column: mark.column))
+    let start = offset(line: mark.line, column: mark.column)
     guard case .scalar(let scalar) = node else { return SourceRange(start, start) }
     let quotes = scalar.style == .singleQuoted || scalar.style == .doubleQuoted ? 2 : 0
     let end = start + scalar.string.utf8.count + quotes
     let lineEnd = source.lineBounds(mark.line).upperBound
     return SourceRange(start, max(start, min(end, lineEnd)))
+  }
+
+  private mutating func offset(line: Int, column: Int) -> Int {
+    guard line == lastMark.line, column >= lastMark.column else {
+      let offset = source.offset(of: SourceLocation(line: line, column: column))
+      lastMark = (line, column, offset)
+      return offset
+    }
+    let bounds = source.lineBounds(line)
+    var offset = lastMark.offset
+    var current = lastMark.column
+    while offset < bounds.upperBound, current < column {
+      offset += 1
+      while offset < bounds.upperBound, source.bytes[offset] & 0xC0 == 0x80 { offset += 1 }
+      current += 1
+    }
+    lastMark = (line, column, offset)
+    return offset
   }
 
   /// Remembers that the model element at `modelPath` was written at `node` (file path given).
@@ -108,6 +130,28 @@ struct YAMLReader {
       return nil
     }
     return scalar.string
+  }
+
+  /// A scalar that must be there: a null (`~`, nothing) is reported, not taken as absent.
+  mutating func required(_ node: Node?, path: String) -> String? {
+    guard let node else { return nil }
+    if case .scalar(let scalar) = node, scalar.style == .plain, Self.nulls.contains(scalar.string) {
+      error(TenancyFileCode.missingKey, "\(path) is empty: give it a value", at: node, path: path)
+      return nil
+    }
+    return string(node, path: path)
+  }
+
+  /// A whole number.
+  mutating func number(_ node: Node?, path: String) -> Int? {
+    guard let text = string(node, path: path), let node else { return nil }
+    guard let value = Int(text) else {
+      error(
+        TenancyFileCode.invalidValue, "\(path) must be a whole number, not '\(text)'", at: node,
+        path: path)
+      return nil
+    }
+    return value
   }
 
   /// A scalar `true` or `false`.

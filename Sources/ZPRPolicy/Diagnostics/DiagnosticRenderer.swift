@@ -15,14 +15,21 @@ public struct DiagnosticRenderer: Sendable {
       "\(source.path):\(location.line):\(location.column): \(diagnostic.severity.rawValue): "
       + "\(diagnostic.message) [\(diagnostic.code)]\n"
     let bounds = source.lineBounds(location.line)
-    text += source.lineText(location.line) + "\n"
+    // A very long line (a minified file) is shown around the problem only.
+    var shown = bounds
+    if source.scalarCount(bounds.lowerBound, bounds.upperBound) > Self.longLine {
+      shown = window(around: diagnostic.range.lowerBound, in: bounds, source: source)
+    }
+    let prefix = shown.lowerBound > bounds.lowerBound ? "…" : ""
+    let suffix = shown.upperBound < bounds.upperBound ? "…" : ""
+    text += prefix + String(decoding: source.bytes[shown], as: UTF8.self) + suffix + "\n"
     // Keep tabs in the indentation so that the caret lines up under the source.
-    var indent = ""
-    for byte in source.bytes[bounds.lowerBound..<diagnostic.range.lowerBound]
+    var indent = prefix.isEmpty ? "" : " "
+    for byte in source.bytes[shown.lowerBound..<max(shown.lowerBound, diagnostic.range.lowerBound)]
     where byte & 0xC0 != 0x80 {
       indent += byte == 9 ? "\t" : " "
     }
-    let end = min(diagnostic.range.upperBound, bounds.upperBound)
+    let end = min(diagnostic.range.upperBound, shown.upperBound)
     let width = max(
       1, source.scalarCount(diagnostic.range.lowerBound, max(end, diagnostic.range.lowerBound)))
     text += indent + "^" + String(repeating: "~", count: width - 1) + "\n"
@@ -31,6 +38,28 @@ public struct DiagnosticRenderer: Sendable {
     }
     if let path = diagnostic.path { text += "  at: \(path)\n" }
     return text
+  }
+
+  /// Lines longer than this (in characters) are shown in a window around the problem.
+  static let longLine = 200
+
+  /// About 60 characters before `offset` and 100 after, cut at character boundaries.
+  private func window(around offset: Int, in bounds: Range<Int>, source: SourceFile) -> Range<Int> {
+    func step(_ from: Int, by count: Int, forward: Bool) -> Int {
+      var position = from
+      for _ in 0..<count {
+        guard forward ? position < bounds.upperBound : position > bounds.lowerBound else { break }
+        position += forward ? 1 : -1
+        while position > bounds.lowerBound, position < bounds.upperBound,
+          source.bytes[position] & 0xC0 == 0x80
+        {
+          position += forward ? 1 : -1
+        }
+      }
+      return position
+    }
+    let anchor = min(max(offset, bounds.lowerBound), bounds.upperBound)
+    return step(anchor, by: 60, forward: false)..<step(anchor, by: 100, forward: true)
   }
 
   /// Every diagnostic of a file, in order.

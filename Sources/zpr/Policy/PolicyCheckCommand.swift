@@ -41,6 +41,9 @@ struct PolicyCheckCommand: AsyncParsableCommand {
       let source = try readPolicySource(tenancy)
       let result = TenancyFile.load(
         source, limits: policyOptions.limits, otherStatements: parsed.flatMap(\.statements))
+      if let chosen = options.defaultNamespace, chosen != result.tenancy.defaultNamespace {
+        throw CLIError.conflictingDefaultNamespace(chosen, tenancy: result.tenancy.defaultNamespace)
+      }
       policyOptions.defaultNamespace = result.tenancy.defaultNamespace
       reports.append(
         FileReport(

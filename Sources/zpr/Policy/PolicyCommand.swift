@@ -13,15 +13,18 @@ struct PolicyCommand: AsyncParsableCommand {
 
 /// Options every policy command shares.
 struct PolicyOptionGroup: ParsableArguments {
-  @Option(help: "The namespace that attributes without one refer to.")
-  var defaultNamespace = "oracle-zpr"
+  @Option(
+    help:
+      "The namespace that attributes without one refer to (default: oracle-zpr, or the tenancy's).")
+  var defaultNamespace: String?
 
   @Option(help: "The most statements one policy may hold.")
   var maxStatements = ZPRLimits.standard.statementsPerPolicy
 
   var policyOptions: PolicyOptions {
     PolicyOptions(
-      limits: ZPRLimits(statementsPerPolicy: maxStatements), defaultNamespace: defaultNamespace)
+      limits: ZPRLimits(statementsPerPolicy: maxStatements),
+      defaultNamespace: defaultNamespace ?? "oracle-zpr")
   }
 
   func validate() throws {
