@@ -103,44 +103,82 @@ extension SecurityAttributeCatalog {
 
   /// What is wrong with applying one attribute now, if anything.
   private func problem(with attribute: AppliedAttribute) -> ModelError? {
-    guard let space = namespace(named: attribute.namespace) else {
-      let guess = Suggestions.closest(
-        to: attribute.namespace, among: namespaces.filter(\.state.isLive).map(\.name))
+    switch lookup(namespace: attribute.namespace, key: attribute.key, value: attribute.value) {
+    case .found:
+      return nil
+    case .unknownNamespace(let guess):
       return ModelError(
         .notFound,
-        "there is no namespace '\(attribute.namespace)'"
-          + (guess.map { " (did you mean '\($0)'?)" } ?? "") + ": create it, or fix the name")
-    }
-    guard space.state == .active else {
-      return ModelError(
-        .invalidState,
-        "namespace '\(space.name)' is retired: reactivate it before applying its attributes")
-    }
-    guard let definition = space.attribute(named: attribute.key) else {
-      let guess = Suggestions.closest(
-        to: attribute.key, among: space.attributes.filter(\.state.isLive).map(\.name))
+        "there is no namespace '\(attribute.namespace)'" + Self.didYouMean(guess)
+          + ": create it, or fix the name")
+    case .unknownAttribute(let namespace, let guess):
       return ModelError(
         .notFound,
-        "namespace '\(space.name)' has no attribute '\(attribute.key)'"
-          + (guess.map { " (did you mean '\($0)'?)" } ?? "") + ": create it, or fix the name")
-    }
-    guard definition.state == .active else {
+        "namespace '\(namespace.name)' has no attribute '\(attribute.key)'" + Self.didYouMean(guess)
+          + ": create it, or fix the name")
+    case .retired(let namespace, let definition):
       return ModelError(
         .invalidState,
-        "attribute \(attribute.qualifiedName) is retired: reactivate it, or apply another one")
-    }
-    guard definition.validator.accepts(attribute.value) else {
-      if case .oneOf(let values) = definition.validator {
-        let guess = Suggestions.closest(to: attribute.value, among: values)
+        namespace.state != .active
+          ? "namespace '\(namespace.name)' is retired: reactivate it before applying its attributes"
+          : "attribute \(namespace.name).\(definition.name) is retired: reactivate it, or apply "
+            + "another one")
+    case .rejected(_, _, let values, let guess):
+      guard let values else {
         return ModelError(
-          .valueRejected,
-          "'\(attribute.value)' is not a value of \(attribute.qualifiedName): use one of "
-            + values.map { "'\($0)'" }.joined(separator: ", ")
-            + (guess.map { " (did you mean '\($0)'?)" } ?? ""))
+          .valueRejected, "\(attribute.qualifiedName) needs a value: give a non-empty one")
       }
       return ModelError(
-        .valueRejected, "\(attribute.qualifiedName) needs a value: give a non-empty one")
+        .valueRejected,
+        "'\(attribute.value)' is not a value of \(attribute.qualifiedName): use one of "
+          + values.map { "'\($0)'" }.joined(separator: ", ") + Self.didYouMean(guess))
     }
-    return nil
+  }
+
+  static func didYouMean(_ guess: String?) -> String {
+    guess.map { " (did you mean '\($0)'?)" } ?? ""
+  }
+}
+
+/// What the catalog says about `namespace.key` (with a value): the one place that resolves an
+/// attribute reference, for applying attributes and for checking policy statements alike.
+public enum CatalogLookup: Sendable {
+  /// Both exist and are active, and the value (if any) passes the validator.
+  case found(SecurityAttributeNamespace, SecurityAttribute)
+  /// No such namespace; the closest name, if one is close.
+  case unknownNamespace(guess: String?)
+  /// No such attribute in the namespace; the closest name, if one is close.
+  case unknownAttribute(SecurityAttributeNamespace, guess: String?)
+  /// The namespace or the attribute is retired.
+  case retired(SecurityAttributeNamespace, SecurityAttribute)
+  /// The validator rejects the value: the ENUM values (nil for DEFAULT) and the closest one.
+  case rejected(SecurityAttributeNamespace, SecurityAttribute, values: [String]?, guess: String?)
+}
+
+extension SecurityAttributeCatalog {
+  /// Resolves `namespace.key`, and checks `value` when one is given.
+  public func lookup(namespace name: String, key: String, value: String?) -> CatalogLookup {
+    guard let namespace = namespace(named: name) else {
+      return .unknownNamespace(
+        guess: Suggestions.closest(to: name, among: namespaces.filter(\.state.isLive).map(\.name)))
+    }
+    guard let definition = namespace.attribute(named: key) else {
+      return .unknownAttribute(
+        namespace,
+        guess: Suggestions.closest(
+          to: key, among: namespace.attributes.filter(\.state.isLive).map(\.name)))
+    }
+    guard namespace.state == .active, definition.state == .active else {
+      return .retired(namespace, definition)
+    }
+    if let value, !definition.validator.accepts(value) {
+      if case .oneOf(let values) = definition.validator {
+        return .rejected(
+          namespace, definition, values: values,
+          guess: Suggestions.closest(to: value, among: values))
+      }
+      return .rejected(namespace, definition, values: nil, guess: nil)
+    }
+    return .found(namespace, definition)
   }
 }

@@ -149,47 +149,40 @@ public struct PolicyCatalogCheck: Sendable {
   // MARK: The catalog
 
   private func catalogProblem(_ attribute: AttributeRef) -> Diagnostic? {
-    let catalog = tenancy.catalog
     let namespaceName = attribute.namespace ?? tenancy.defaultNamespace
-    guard let namespace = catalog.namespace(named: namespaceName) else {
-      let guess = Suggestions.closest(
-        to: namespaceName, among: catalog.namespaces.filter(\.state.isLive).map(\.name))
+    func didYouMean(_ guess: String?) -> String? { guess.map { "did you mean '\($0)'?" } }
+    switch tenancy.catalog.lookup(
+      namespace: namespaceName, key: attribute.key, value: attribute.value)
+    {
+    case .found:
+      return nil
+    case .unknownNamespace(let guess):
       return Diagnostic(
         .error, CatalogCode.unknownNamespace,
         "there is no namespace '\(namespaceName)'"
           + (attribute.namespace == nil
             ? " (the default namespace, used when none is written)" : "")
           + ": create it in the tenancy, or fix the name", at: attribute.range,
-        suggestion: guess.map { "did you mean '\($0)'?" })
-    }
-    guard let definition = namespace.attribute(named: attribute.key) else {
-      let guess = Suggestions.closest(
-        to: attribute.key, among: namespace.attributes.filter(\.state.isLive).map(\.name))
+        suggestion: didYouMean(guess))
+    case .unknownAttribute(let namespace, let guess):
       return Diagnostic(
         .error, CatalogCode.unknownAttribute,
         "namespace '\(namespace.name)' has no attribute '\(attribute.key)': create it, or fix the name",
-        at: attribute.range, suggestion: guess.map { "did you mean '\($0)'?" })
-    }
-    if definition.state != .active || namespace.state != .active {
+        at: attribute.range, suggestion: didYouMean(guess))
+    case .retired(let namespace, let definition):
       return Diagnostic(
         .warning, CatalogCode.retiredAttribute,
         "\(namespace.name).\(definition.name) is retired: it can no longer be applied, so this "
           + "statement matches less and less; reactivate it, or name another attribute",
         at: attribute.range)
-    }
-    if let value = attribute.value, !definition.validator.accepts(value) {
-      var suggestion: String?
-      var allowed = ""
-      if case .oneOf(let values) = definition.validator {
-        suggestion = Suggestions.closest(to: value, among: values).map { "did you mean '\($0)'?" }
-        allowed = ": use one of " + values.map { "'\($0)'" }.joined(separator: ", ")
-      }
+    case .rejected(let namespace, let definition, let values, let guess):
+      let allowed =
+        values.map { ": use one of " + $0.map { "'\($0)'" }.joined(separator: ", ") } ?? ""
       return Diagnostic(
         .error, CatalogCode.rejectedValue,
-        "'\(value)' is not a value of \(namespace.name).\(definition.name)\(allowed)",
-        at: attribute.range, suggestion: suggestion)
+        "'\(attribute.value ?? "")' is not a value of \(namespace.name).\(definition.name)\(allowed)",
+        at: attribute.range, suggestion: didYouMean(guess))
     }
-    return nil
   }
 
   /// The attribute references of a statement, each marked as a VCN attribute or not.
