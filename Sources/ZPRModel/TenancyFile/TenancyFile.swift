@@ -633,7 +633,7 @@ private struct TenancyLoader {
     _ diagnostics: [Diagnostic], of text: String, at node: Node, path: String
   ) {
     let whole = reader.range(of: node)
-    let start = whole.lowerBound + (quoted(node) ? 1 : 0)
+    let start = whole.lowerBound + (YAMLReader.isQuoted(node) ? 1 : 0)
     let bytes = reader.source.bytes
     let expected = Array(text.utf8)
     let exact =
@@ -650,11 +650,6 @@ private struct TenancyLoader {
   }
 
   // MARK: Helpers
-
-  private func quoted(_ node: Node) -> Bool {
-    guard case .scalar(let scalar) = node else { return false }
-    return scalar.style == .singleQuoted || scalar.style == .doubleQuoted
-  }
 
   /// Records where an element (its mapping) and the given fields were written.
   private mutating func record(

@@ -29,7 +29,7 @@ struct YAMLReader {
     guard let mark = node.mark else { return SourceRange(0, 0) }
     let start = offset(line: mark.line, column: mark.column)
     guard case .scalar(let scalar) = node else { return SourceRange(start, start) }
-    let quotes = scalar.style == .singleQuoted || scalar.style == .doubleQuoted ? 2 : 0
+    let quotes = Self.isQuoted(node) ? 2 : 0
     let end = start + scalar.string.utf8.count + quotes
     let lineEnd = source.lineBounds(mark.line).upperBound
     return SourceRange(start, max(start, min(end, lineEnd)))
@@ -51,6 +51,12 @@ struct YAMLReader {
     }
     lastMark = (line, column, offset)
     return offset
+  }
+
+  /// Whether a node is a single- or double-quoted scalar.
+  static func isQuoted(_ node: Node) -> Bool {
+    guard case .scalar(let scalar) = node else { return false }
+    return scalar.style == .singleQuoted || scalar.style == .doubleQuoted
   }
 
   /// Remembers that the model element at `modelPath` was written at `node` (file path given).
