@@ -45,6 +45,11 @@ public struct Tenancy: Hashable, Sendable {
     self.policies = policies
   }
 
+  /// The statements of all its policies (those that parsed).
+  public var statementCount: Int {
+    policies.reduce(0) { $0 + $1.statements.count }
+  }
+
   /// The VCN of that name.
   public func vcn(named name: String) -> VCN? {
     vcns.first { $0.name == name }

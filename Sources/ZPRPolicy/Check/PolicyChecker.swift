@@ -17,7 +17,7 @@ public struct PolicyChecker: Sendable {
   public func check(_ source: SourceFile) -> PolicyFile {
     var file = PolicyParser().parse(source)
     let found = check(file)
-    if !found.isEmpty { file.diagnostics = sortedBySource(file.diagnostics + found) }
+    if !found.isEmpty { file.diagnostics = (file.diagnostics + found).sortedBySource() }
     return file
   }
 

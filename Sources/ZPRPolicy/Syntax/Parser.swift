@@ -20,7 +20,7 @@ public struct PolicyParser: Sendable {
       }
       return PolicyFile(
         source: source, lines: lines, statements: state.statements,
-        diagnostics: sortedBySource(state.diagnostics))
+        diagnostics: state.diagnostics.sortedBySource())
     }
   }
 
@@ -44,11 +44,6 @@ public struct PolicyParser: Sendable {
     }
     return (diagnostics.contains { $0.severity == .error } ? nil : statements.first, diagnostics)
   }
-}
-
-/// Diagnostics in source order; those at the same place keep the order they were found in.
-func sortedBySource(_ diagnostics: [Diagnostic]) -> [Diagnostic] {
-  diagnostics.sortedBySource()
 }
 
 extension Array where Element == Diagnostic {

@@ -1,15 +1,11 @@
 /// A JSON document with keys kept in the order they were given, for stable tool output.
-enum JSONValue: Equatable {
+enum JSONValue {
   case object([(String, JSONValue)])
   case array([JSONValue])
   case string(String)
   case int(Int)
   case bool(Bool)
   case null
-
-  static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
-    lhs.serialized() == rhs.serialized()
-  }
 
   /// An optional string, or `null`.
   static func string(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }

@@ -4,11 +4,6 @@ import ZPRPolicy
 /// tools depend on these names). Lines and columns are 1-based; `endColumn` is the column just
 /// past the range.
 enum PolicyJSON {
-  /// Statement lines, whether or not they parsed.
-  static func statementCount(_ file: PolicyFile) -> Int {
-    file.statementLines.count
-  }
-
   static func diagnostic(_ diagnostic: Diagnostic, in source: SourceFile) -> JSONValue {
     let start = source.location(of: diagnostic.range.lowerBound)
     let end = source.location(of: diagnostic.range.upperBound)

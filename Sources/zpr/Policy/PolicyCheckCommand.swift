@@ -48,7 +48,7 @@ struct PolicyCheckCommand: AsyncParsableCommand {
       reports.append(
         FileReport(
           source: source,
-          statements: result.tenancy.policies.reduce(0) { $0 + $1.statements.count },
+          statements: result.tenancy.statementCount,
           diagnostics: result.diagnostics))
       loaded = result
     }
@@ -58,7 +58,7 @@ struct PolicyCheckCommand: AsyncParsableCommand {
       if let loaded { diagnostics += loaded.tenancy.catalogDiagnostics(for: file.statements) }
       reports.append(
         FileReport(
-          source: file.source, statements: PolicyJSON.statementCount(file),
+          source: file.source, statements: file.statementLines.count,
           diagnostics: diagnostics.sortedBySource()))
     }
     try report(reports)

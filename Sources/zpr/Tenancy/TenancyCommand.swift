@@ -31,7 +31,7 @@ struct TenancyCheckCommand: AsyncParsableCommand {
     switch format {
     case .json:
       let report = FileReport(
-        source: source, statements: loaded.tenancy.policies.reduce(0) { $0 + $1.statements.count },
+        source: source, statements: loaded.tenancy.statementCount,
         diagnostics: loaded.diagnostics)
       writeOut(JSONValue.object([("files", .array([report.json]))]).serialized() + "\n")
     case .text:
@@ -43,7 +43,7 @@ struct TenancyCheckCommand: AsyncParsableCommand {
       writeOut(
         "checked \(source.path): \(counted(tenancy.vcns.count, "VCN")), "
           + "\(counted(tenancy.resources.count, "resource")), "
-          + "\(counted(tenancy.policies.count, "policy").replacing("policys", with: "policies")): "
+          + "\(counted(tenancy.policies.count, "policy", plural: "policies")): "
           + "\(counted(errors, "error")), \(counted(warnings, "warning"))\n")
     }
     if loaded.hasErrors { throw ExitCode(1) }
