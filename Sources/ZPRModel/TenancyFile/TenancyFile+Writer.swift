@@ -210,7 +210,7 @@ extension TenancyFile {
   /// A string scalar. Text that YAML would read as null (`null`, `~`, nothing) is quoted, since
   /// the reader treats null as absent; everything else the emitter quotes as it needs to.
   private static func text(_ value: String) -> Node {
-    Node(value, Tag(.str), YAMLReader.nulls.contains(value) ? .singleQuoted : .any)
+    Node(value, Tag(.str), YAMLNode.nulls.contains(value) ? .singleQuoted : .any)
   }
 
   private static func key(_ name: String) -> Node { Node(name) }

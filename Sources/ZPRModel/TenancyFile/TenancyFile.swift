@@ -41,7 +41,7 @@ private struct TenancyLoader {
   /// Statements from elsewhere that may name this tenancy's endpoints.
   var otherStatements: [Statement] = []
   /// The `defaultNamespace` value, for placing a problem with it.
-  var defaultNamespaceNode: Node?
+  var defaultNamespaceNode: YAMLNode?
   /// Policies whose statement limit the loader reported (counting statements as written).
   var reportedLimits: Set<String> = []
 
@@ -51,10 +51,10 @@ private struct TenancyLoader {
   }
 
   mutating func load() {
-    let root: Node
+    let root: YAMLNode
     do {
-      // The basic resolver leaves every scalar a string: the reader decides what a value means.
-      guard let node = try Yams.compose(yaml: reader.source.text, .basic) else {
+      // Scalars stay strings: the reader decides what a value means.
+      guard let node = try YAMLDocument.read(reader.source) else {
         ensureDefaultNamespace()
         return
       }
@@ -106,7 +106,7 @@ private struct TenancyLoader {
   // in the model built so far (`vcns[2]` when an earlier one could not be read), which the
   // consistency rules report. Locations are recorded under the model path.
 
-  private mutating func namespaces(_ node: Node?) {
+  private mutating func namespaces(_ node: YAMLNode?) {
     var retired: [(namespace: String?, attributes: [String])] = []
     for (index, item) in reader.sequence(node, path: "namespaces").enumerated() {
       let path = "namespaces[\(index)]"
@@ -176,14 +176,14 @@ private struct TenancyLoader {
     do {
       try tenancy.catalog.enableZPR(defaultNamespace: tenancy.defaultNamespace)
     } catch {
-      let node = defaultNamespaceNode ?? Node("")
+      let node = defaultNamespaceNode ?? YAMLNode.missing
       reader.error(
         TenancyFileCode.invalidCatalog, "defaultNamespace: \(error.message)", at: node,
         path: "defaultNamespace")
     }
   }
 
-  private mutating func compartments(_ node: Node?) {
+  private mutating func compartments(_ node: YAMLNode?) {
     for (index, item) in reader.sequence(node, path: "compartments").enumerated() {
       let path = "compartments[\(index)]"
       guard
@@ -199,7 +199,7 @@ private struct TenancyLoader {
     }
   }
 
-  private mutating func vcns(_ node: Node?) {
+  private mutating func vcns(_ node: YAMLNode?) {
     let keys = [
       "name", "compartment", "cidrs", "securityAttributes", "routeTables", "localPeeringGateways",
       "securityLists", "networkSecurityGroups", "subnets",
@@ -242,7 +242,7 @@ private struct TenancyLoader {
     }
   }
 
-  private mutating func subnets(_ node: Node?, file: String, model: String) -> [Subnet] {
+  private mutating func subnets(_ node: YAMLNode?, file: String, model: String) -> [Subnet] {
     var subnets: [Subnet] = []
     for (index, item) in reader.sequence(node, path: file).enumerated() {
       let path = "\(file)[\(index)]"
@@ -275,7 +275,8 @@ private struct TenancyLoader {
     return subnets
   }
 
-  private mutating func routeTables(_ node: Node?, file: String, model: String) -> [RouteTable] {
+  private mutating func routeTables(_ node: YAMLNode?, file: String, model: String) -> [RouteTable]
+  {
     var tables: [RouteTable] = []
     for (index, item) in reader.sequence(node, path: file).enumerated() {
       let path = "\(file)[\(index)]"
@@ -307,7 +308,7 @@ private struct TenancyLoader {
     return tables
   }
 
-  private mutating func routeTarget(_ node: Node, path: String) -> RouteTarget? {
+  private mutating func routeTarget(_ node: YAMLNode, path: String) -> RouteTarget? {
     guard let text = reader.required(node, path: path) else { return nil }
     let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
     switch (parts.first ?? "", parts.count) {
@@ -326,7 +327,7 @@ private struct TenancyLoader {
     }
   }
 
-  private mutating func peeringGateways(_ node: Node?, file: String, model: String)
+  private mutating func peeringGateways(_ node: YAMLNode?, file: String, model: String)
     -> [LocalPeeringGateway]
   {
     var gateways: [LocalPeeringGateway] = []
@@ -354,7 +355,7 @@ private struct TenancyLoader {
     return gateways
   }
 
-  private mutating func ruleSets(_ node: Node?, file: String, model: String) -> [(
+  private mutating func ruleSets(_ node: YAMLNode?, file: String, model: String) -> [(
     name: String, ingress: [SecurityRule], egress: [SecurityRule]
   )] {
     var sets: [(name: String, ingress: [SecurityRule], egress: [SecurityRule])] = []
@@ -381,7 +382,7 @@ private struct TenancyLoader {
     return sets
   }
 
-  private mutating func rules(_ node: Node?, file: String, model: String, peerKey: String)
+  private mutating func rules(_ node: YAMLNode?, file: String, model: String, peerKey: String)
     -> [SecurityRule]
   {
     let keys = ["protocol", peerKey, "ports", "sourcePorts", "icmpType", "icmpCode", "stateless"]
@@ -433,7 +434,7 @@ private struct TenancyLoader {
     return rules
   }
 
-  private mutating func drgs(_ node: Node?) {
+  private mutating func drgs(_ node: YAMLNode?) {
     for (index, item) in reader.sequence(node, path: "drgs").enumerated() {
       let path = "drgs[\(index)]"
       let model = "drgs[\(tenancy.drgs.count)]"
@@ -458,7 +459,7 @@ private struct TenancyLoader {
     }
   }
 
-  private mutating func resources(_ node: Node?, key: String, kind: ResourceKind) {
+  private mutating func resources(_ node: YAMLNode?, key: String, kind: ResourceKind) {
     for (index, item) in reader.sequence(node, path: key).enumerated() {
       let path = "\(key)[\(index)]"
       let model = "resources[\(tenancy.resources.count)]"
@@ -494,7 +495,7 @@ private struct TenancyLoader {
     }
   }
 
-  private mutating func vnic(_ node: Node, path: String, model: String) -> VNIC? {
+  private mutating func vnic(_ node: YAMLNode, path: String, model: String) -> VNIC? {
     guard
       let fields = reader.mapping(
         node, path: path, keys: ["subnet", "ip", "ips", "nsgs", "securityAttributes"],
@@ -513,7 +514,7 @@ private struct TenancyLoader {
     reader.record(model, node, filePath: path)
     reader.record("\(model).subnet", subnetNode, filePath: "\(path).subnet")
     var ips: [IPAddress] = []
-    var ipNodes: [(Node, String)] = fields["ip"].map { [($0, "\(path).ip")] } ?? []
+    var ipNodes: [(YAMLNode, String)] = fields["ip"].map { [($0, "\(path).ip")] } ?? []
     ipNodes += reader.sequence(fields["ips"], path: "\(path).ips").enumerated().map {
       ($0.element, "\(path).ips[\($0.offset)]")
     }
@@ -544,16 +545,17 @@ private struct TenancyLoader {
 
   /// `{"ns.attr": value}` or `{"ns.attr": {value: v, mode: audit}}`; no namespace means the
   /// default one.
-  private mutating func securityAttributes(_ node: Node?, path: String) -> [AppliedAttribute] {
-    guard let node, !isNull(node) else { return [] }
-    guard case .mapping(let mapping) = node else {
+  private mutating func securityAttributes(_ node: YAMLNode?, path: String) -> [AppliedAttribute] {
+    guard let node, !node.isNull else { return [] }
+    guard case .mapping(let mapping, _) = node else {
       reader.error(
         TenancyFileCode.wrongType,
         "\(path) must map attribute names to values, like {app.tier: web}", at: node, path: path)
       return []
     }
     var applied: [AppliedAttribute] = []
-    for (keyNode, valueNode) in mapping {
+    for pair in mapping {
+      let (keyNode, valueNode) = (pair.key, pair.value)
       guard let key = reader.required(keyNode, path: path) else { continue }
       let entryPath = "\(path).\(key)"
       let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
@@ -589,7 +591,7 @@ private struct TenancyLoader {
     return applied
   }
 
-  private mutating func policies(_ node: Node?) {
+  private mutating func policies(_ node: YAMLNode?) {
     let catalogCheck = PolicyCatalogCheck(tenancy)
     let limit = tenancy.catalog.limits.statementsPerPolicy
     for (index, item) in reader.sequence(node, path: "policies").enumerated() {
@@ -630,10 +632,10 @@ private struct TenancyLoader {
   /// statement's text as it is (plain or simply quoted); otherwise (escapes, block scalars) at
   /// the statement as a whole.
   private mutating func place(
-    _ diagnostics: [Diagnostic], of text: String, at node: Node, path: String
+    _ diagnostics: [Diagnostic], of text: String, at node: YAMLNode, path: String
   ) {
-    let whole = reader.range(of: node)
-    let start = whole.lowerBound + (YAMLReader.isQuoted(node) ? 1 : 0)
+    let whole = node.range
+    let start = whole.lowerBound + (node.isQuoted ? 1 : 0)
     let bytes = reader.source.bytes
     let expected = Array(text.utf8)
     let exact =
@@ -653,7 +655,7 @@ private struct TenancyLoader {
 
   /// Records where an element (its mapping) and the given fields were written.
   private mutating func record(
-    model: String, file: String, _ node: Node, _ fields: [String: Node], _ keys: [String]
+    model: String, file: String, _ node: YAMLNode, _ fields: [String: YAMLNode], _ keys: [String]
   ) {
     reader.record(model, node, filePath: file)
     for key in keys {
@@ -663,18 +665,11 @@ private struct TenancyLoader {
     }
   }
 
-  private func isNull(_ node: Node) -> Bool {
-    if case .scalar(let scalar) = node {
-      return scalar.style == .plain && YAMLReader.nulls.contains(scalar.string)
-    }
-    return false
-  }
-
   /// Runs a catalog operation the file implies for the element with these fields; a refusal
   /// becomes a diagnostic at the field it concerns. Returns whether it succeeded.
   @discardableResult
   private mutating func catalogChange(
-    at fields: [String: Node], path: String,
+    at fields: [String: YAMLNode], path: String,
     _ body: (inout SecurityAttributeCatalog) throws(ModelError) -> Void
   ) -> Bool {
     do {
@@ -682,7 +677,7 @@ private struct TenancyLoader {
       return true
     } catch {
       let key = error.code == .missingDescription ? "description" : "name"
-      let node = fields[key] ?? fields["name"] ?? Node("")
+      let node = fields[key] ?? fields["name"] ?? YAMLNode.missing
       reader.error(TenancyFileCode.invalidCatalog, error.message, at: node, path: "\(path).\(key)")
       return false
     }

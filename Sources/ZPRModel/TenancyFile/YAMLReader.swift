@@ -1,4 +1,3 @@
-import Yams
 import ZPRPolicy
 
 /// Reads typed values out of a YAML node tree, reporting what it cannot read as diagnostics at
@@ -19,59 +18,19 @@ struct YAMLReader {
     self.source = source
   }
 
-  // MARK: Positions
-
-  /// The last position turned into an offset: nodes come in order, so the next one is found by
-  /// walking on from it rather than from the start of its line (a long line stays linear).
-  private var lastMark: (line: Int, column: Int, offset: Int) = (1, 1, 0)
-
-  mutating func range(of node: Node) -> SourceRange {
-    guard let mark = node.mark else { return SourceRange(0, 0) }
-    let start = offset(line: mark.line, column: mark.column)
-    guard case .scalar(let scalar) = node else { return SourceRange(start, start) }
-    let quotes = Self.isQuoted(node) ? 2 : 0
-    let end = start + scalar.string.utf8.count + quotes
-    let lineEnd = source.lineBounds(mark.line).upperBound
-    return SourceRange(start, max(start, min(end, lineEnd)))
-  }
-
-  private mutating func offset(line: Int, column: Int) -> Int {
-    guard line == lastMark.line, column >= lastMark.column else {
-      let offset = source.offset(of: SourceLocation(line: line, column: column))
-      lastMark = (line, column, offset)
-      return offset
-    }
-    let bounds = source.lineBounds(line)
-    var offset = lastMark.offset
-    var current = lastMark.column
-    while offset < bounds.upperBound, current < column {
-      offset += 1
-      while offset < bounds.upperBound, source.bytes[offset] & 0xC0 == 0x80 { offset += 1 }
-      current += 1
-    }
-    lastMark = (line, column, offset)
-    return offset
-  }
-
-  /// Whether a node is a single- or double-quoted scalar.
-  static func isQuoted(_ node: Node) -> Bool {
-    guard case .scalar(let scalar) = node else { return false }
-    return scalar.style == .singleQuoted || scalar.style == .doubleQuoted
-  }
-
   /// Remembers that the model element at `modelPath` was written at `node` (file path given).
-  mutating func record(_ modelPath: String, _ node: Node, filePath: String) {
-    locations[modelPath] = Location(range: range(of: node), filePath: filePath)
+  mutating func record(_ modelPath: String, _ node: YAMLNode, filePath: String) {
+    locations[modelPath] = Location(range: node.range, filePath: filePath)
   }
 
   // MARK: Reporting
 
   mutating func error(
-    _ code: DiagnosticCode, _ message: String, at node: Node, path: String,
+    _ code: DiagnosticCode, _ message: String, at node: YAMLNode, path: String,
     suggestion: String? = nil
   ) {
     diagnostics.append(
-      Diagnostic(.error, code, message, at: range(of: node), suggestion: suggestion, path: path))
+      Diagnostic(.error, code, message, at: node.range, suggestion: suggestion, path: path))
   }
 
   // MARK: Typed access
@@ -79,16 +38,17 @@ struct YAMLReader {
   /// The pairs of a mapping; unknown keys are reported with a did-you-mean, and required keys
   /// that are missing are reported at the mapping.
   mutating func mapping(
-    _ node: Node, path: String, keys allowed: [String], required: [String] = []
-  ) -> [String: Node]? {
-    guard case .mapping(let mapping) = node else {
+    _ node: YAMLNode, path: String, keys allowed: [String], required: [String] = []
+  ) -> [String: YAMLNode]? {
+    guard case .mapping(let mapping, _) = node else {
       error(
         TenancyFileCode.wrongType, "\(path) must be a mapping of keys to values", at: node,
         path: path)
       return nil
     }
-    var pairs: [String: Node] = [:]
-    for (keyNode, value) in mapping {
+    var pairs: [String: YAMLNode] = [:]
+    for pair in mapping {
+      let (keyNode, value) = (pair.key, pair.value)
       guard let key = keyNode.string else {
         error(TenancyFileCode.wrongType, "keys in \(path) must be strings", at: keyNode, path: path)
         continue
@@ -110,38 +70,32 @@ struct YAMLReader {
   }
 
   /// The elements of a sequence (a missing one reads as empty).
-  mutating func sequence(_ node: Node?, path: String) -> [Node] {
+  mutating func sequence(_ node: YAMLNode?, path: String) -> [YAMLNode] {
     guard let node else { return [] }
-    guard case .sequence(let sequence) = node else {
+    guard case .sequence(let sequence, _) = node else {
       error(TenancyFileCode.wrongType, "\(path) must be a list", at: node, path: path)
       return []
     }
-    return Array(sequence)
+    return sequence
   }
 
-  /// The plain scalars YAML 1.2's core schema reads as null. (Tags are not resolved: the file
-  /// is read with the basic resolver, so this is the one place null is recognised.)
-  static let nulls: Set<String> = ["", "~", "null", "Null", "NULL"]
-
   /// A scalar as text; a YAML null (`null`, `~`, nothing) reads as absent.
-  mutating func string(_ node: Node?, path: String) -> String? {
+  mutating func string(_ node: YAMLNode?, path: String) -> String? {
     guard let node else { return nil }
-    if case .scalar(let scalar) = node, scalar.style == .plain, Self.nulls.contains(scalar.string) {
-      return nil
-    }
+    if node.isNull { return nil }
     guard case .scalar(let scalar) = node else {
       error(
         TenancyFileCode.wrongType, "\(path) must be a single value, not a list or mapping",
         at: node, path: path)
       return nil
     }
-    return scalar.string
+    return scalar.text
   }
 
   /// A scalar that must be there: a null (`~`, nothing) is reported, not taken as absent.
-  mutating func required(_ node: Node?, path: String) -> String? {
+  mutating func required(_ node: YAMLNode?, path: String) -> String? {
     guard let node else { return nil }
-    if case .scalar(let scalar) = node, scalar.style == .plain, Self.nulls.contains(scalar.string) {
+    if node.isNull {
       error(TenancyFileCode.missingKey, "\(path) is empty: give it a value", at: node, path: path)
       return nil
     }
@@ -149,7 +103,7 @@ struct YAMLReader {
   }
 
   /// A whole number.
-  mutating func number(_ node: Node?, path: String) -> Int? {
+  mutating func number(_ node: YAMLNode?, path: String) -> Int? {
     guard let text = string(node, path: path), let node else { return nil }
     guard let value = Int(text) else {
       error(
@@ -161,7 +115,7 @@ struct YAMLReader {
   }
 
   /// A scalar `true` or `false`.
-  mutating func bool(_ node: Node?, path: String) -> Bool? {
+  mutating func bool(_ node: YAMLNode?, path: String) -> Bool? {
     guard let text = string(node, path: path), let node else { return nil }
     switch text.lowercased() {
     case "true", "yes": return true
@@ -175,7 +129,7 @@ struct YAMLReader {
   }
 
   /// An address block (`10.0.0.0/16`) or single address.
-  mutating func prefix(_ node: Node?, path: String) -> IPPrefix? {
+  mutating func prefix(_ node: YAMLNode?, path: String) -> IPPrefix? {
     guard let text = string(node, path: path), let node else { return nil }
     switch IPPrefix.parse(text) {
     case .success(let prefix):
@@ -195,7 +149,7 @@ struct YAMLReader {
   }
 
   /// A single address.
-  mutating func address(_ node: Node, path: String) -> IPAddress? {
+  mutating func address(_ node: YAMLNode, path: String) -> IPAddress? {
     guard let text = string(node, path: path) else { return nil }
     guard let address = IPAddress(text) else {
       error(
@@ -208,7 +162,7 @@ struct YAMLReader {
   }
 
   /// A port or port range: `5432`, `"1521-1522"`.
-  mutating func ports(_ node: Node?, path: String) -> ClosedRange<Int>? {
+  mutating func ports(_ node: YAMLNode?, path: String) -> ClosedRange<Int>? {
     guard let text = string(node, path: path), let node else { return nil }
     let parts = text.split(separator: "-", omittingEmptySubsequences: false)
       .map { Int($0.filter { $0 != " " }) }
