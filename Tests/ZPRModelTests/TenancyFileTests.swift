@@ -124,6 +124,35 @@ struct TenancyFileTests {
     )
   }
 
+  /// Elements that could not be read shift the model's indexes; issues still point at the
+  /// element in the file.
+  @Test func consistencyIssuesSkipUnreadElements() {
+    let text = """
+      vcns:
+        - name: prod
+          cidrs: [10.0.0.0/16]
+          subnets: [{name: web, cidr: 10.0.1.0/24}]
+      instances:
+        - name: web-1
+          vnics:
+            - {subnet: nonsense}
+            - {subnet: prod/web, ips: [bad, 10.0.9.9], nsgs: [~, zzz]}
+      """
+    let loaded = Self.load(text)
+    let outside = loaded.diagnostics.first { $0.code.rawValue == "ZPT003" }
+    #expect(outside?.path == "instances[0].vnics[1].ips[1]")
+    #expect(
+      outside.map { Self.position($0, in: loaded, text: text) }
+        == ZPRPolicy.SourceLocation(line: 9, column: 39))
+    let group = loaded.diagnostics.first {
+      $0.severity == .error && $0.message.contains("zzz")
+    }
+    #expect(group?.path == "instances[0].vnics[1].nsgs[1]")
+    #expect(
+      group.map { Self.position($0, in: loaded, text: text) }
+        == ZPRPolicy.SourceLocation(line: 9, column: 60))
+  }
+
   @Test func statementProblemsArePlacedInsideTheStatement() {
     let text = """
       policies:

@@ -65,14 +65,16 @@ extension SecurityAttributeCatalog {
   /// Checks the attributes to apply to one resource: each names an active attribute of an active
   /// namespace, its value passes the validator, no attribute is applied twice, and the resource
   /// kind's limit holds. Throws the first problem.
-  public func validate(_ attributes: [AppliedAttribute], on kind: ResourceKind, name: String)
+  public func validate(
+    _ attributes: [AppliedAttribute], on kind: ResourceKind, name: @autoclosure () -> String
+  )
     throws(ModelError)
   {
     let limit = kind.attributeLimit(in: limits)
     guard attributes.count <= limit.count else {
       throw ModelError(
         .limitExceeded,
-        "\(kind.rawValue) '\(name)' would carry \(attributes.count) security attributes; one "
+        "\(kind.rawValue) '\(name())' would carry \(attributes.count) security attributes; one "
           + "carries at most \(limit.count) (the \(limit.name) limit): remove some")
     }
     var seen: [String: AppliedAttribute] = [:]
@@ -83,12 +85,12 @@ extension SecurityAttributeCatalog {
       if let earlier = seen[key] {
         throw ModelError(
           .duplicateAttribute,
-          "\(kind.rawValue) '\(name)' carries \(attribute.qualifiedName) twice (values "
+          "\(kind.rawValue) '\(name())' carries \(attribute.qualifiedName) twice (values "
             + "'\(earlier.value)' and '\(attribute.value)'): keep one value")
       }
       seen[key] = attribute
       if let problem = problem(with: attribute) {
-        throw ModelError(problem.code, "\(kind.rawValue) '\(name)': \(problem.message)")
+        throw ModelError(problem.code, "\(kind.rawValue) '\(name())': \(problem.message)")
       }
     }
   }

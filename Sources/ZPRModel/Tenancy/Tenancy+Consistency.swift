@@ -267,23 +267,24 @@ private struct ConsistencyCheck {
   mutating func resources() {
     unique(tenancy.resources.map(\.name), what: "resource", path: "resources")
     // IPs are unique within a VCN.
-    var owners: [String: [IPAddress: String]] = [:]
+    var owners: [String: [IPAddress: (resource: Int, vnic: Int)]] = [:]
     for (index, resource) in tenancy.resources.enumerated() {
-      let path = "resources[\(index)]"
-      compartment(resource.compartment, at: "\(path).compartment")
+      // Paths and labels are only written out for problems, so they are built only then.
+      func path() -> String { "resources[\(index)]" }
+      compartment(resource.compartment, at: "\(path()).compartment")
       attributes(
         resource.securityAttributes, on: resource.kind, name: resource.name,
-        at: "\(path).securityAttributes")
+        at: "\(path()).securityAttributes")
       if resource.vnics.isEmpty {
         error(
           .missingElement, "\(resource.kind.rawValue) '\(resource.name)' has no VNIC: give it one",
-          at: "\(path).vnics")
+          at: "\(path()).vnics")
       }
       for (number, vnic) in resource.vnics.enumerated() {
-        let vnicPath = "\(path).vnics[\(number)]"
-        let label = "\(resource.name)/\(number)"
+        func vnicPath() -> String { "\(path()).vnics[\(number)]" }
+        func label() -> String { "\(resource.name)/\(number)" }
         attributes(
-          vnic.securityAttributes, on: .vnic, name: label, at: "\(vnicPath).securityAttributes")
+          vnic.securityAttributes, on: .vnic, name: label(), at: "\(vnicPath()).securityAttributes")
         for attribute in vnic.securityAttributes {
           guard
             let inherited = resource.securityAttributes.first(where: {
@@ -293,48 +294,49 @@ private struct ConsistencyCheck {
           else { continue }
           error(
             .invalidAttributes,
-            "VNIC \(label) sets \(attribute.qualifiedName) to '\(attribute.value)', but its "
+            "VNIC \(label()) sets \(attribute.qualifiedName) to '\(attribute.value)', but its "
               + "\(resource.kind.rawValue) sets it to '\(inherited.value)': a VNIC carries one value "
-              + "of an attribute; remove one", at: "\(vnicPath).securityAttributes")
+              + "of an attribute; remove one", at: "\(vnicPath()).securityAttributes")
         }
         guard let vcn = tenancy.vcn(named: vnic.vcn) else {
-          unresolved("VCN", vnic.vcn, among: tenancy.vcns.map(\.name), at: "\(vnicPath).subnet")
+          unresolved("VCN", vnic.vcn, among: tenancy.vcns.map(\.name), at: "\(vnicPath()).subnet")
           continue
         }
         guard let subnet = vcn.subnets.first(where: { $0.name == vnic.subnet }) else {
           unresolved(
             "subnet", "\(vnic.vcn)/\(vnic.subnet)",
             among: vcn.subnets.map { "\(vcn.name)/\($0.name)" },
-            at: "\(vnicPath).subnet")
+            at: "\(vnicPath()).subnet")
           continue
         }
         if vnic.ips.isEmpty {
           error(
-            .missingElement, "VNIC \(label) has no IP: give it its private IP",
-            at: "\(vnicPath).ips")
+            .missingElement, "VNIC \(label()) has no IP: give it its private IP",
+            at: "\(vnicPath()).ips")
         }
         for (ipIndex, ip) in vnic.ips.enumerated() {
-          let ipPath = "\(vnicPath).ips[\(ipIndex)]"
+          func ipPath() -> String { "\(vnicPath()).ips[\(ipIndex)]" }
           if !subnet.cidr.contains(ip) {
             error(
               .outsideBlock,
               "\(ip) lies outside subnet '\(subnet.name)' (\(subnet.cidr)): choose an address inside it",
-              at: ipPath)
+              at: ipPath())
           }
-          if let owner = owners[vcn.name, default: [:]][ip] {
+          if let (ownerIndex, ownerVNIC) = owners[vcn.name, default: [:]][ip] {
+            let owner = "\(tenancy.resources[ownerIndex].name)/\(ownerVNIC)"
             error(
               .duplicateAddress,
               "\(ip) is already used by \(owner) in VCN '\(vcn.name)': give each VNIC its own IP",
-              at: ipPath)
+              at: ipPath())
           } else {
-            owners[vcn.name, default: [:]][ip] = label
+            owners[vcn.name, default: [:]][ip] = (index, number)
           }
         }
         for (group, name) in vnic.networkSecurityGroups.enumerated()
         where !vcn.networkSecurityGroups.contains(where: { $0.name == name }) {
           unresolved(
             "network security group", name, among: vcn.networkSecurityGroups.map(\.name),
-            at: "\(vnicPath).networkSecurityGroups[\(group)]")
+            at: "\(vnicPath()).networkSecurityGroups[\(group)]")
         }
       }
     }
@@ -355,13 +357,14 @@ private struct ConsistencyCheck {
   // MARK: Helpers
 
   private mutating func attributes(
-    _ attributes: [AppliedAttribute], on kind: ResourceKind, name: String, at path: String
+    _ attributes: [AppliedAttribute], on kind: ResourceKind, name: @autoclosure () -> String,
+    at path: @autoclosure () -> String
   ) {
     guard !attributes.isEmpty else { return }
     do {
-      try tenancy.catalog.validate(attributes, on: kind, name: name)
+      try tenancy.catalog.validate(attributes, on: kind, name: name())
     } catch {
-      issues.append(TenancyIssue(.error, .invalidAttributes, error.message, at: path))
+      issues.append(TenancyIssue(.error, .invalidAttributes, error.message, at: path()))
     }
   }
 
@@ -375,9 +378,9 @@ private struct ConsistencyCheck {
     return nil
   }
 
-  private mutating func compartment(_ name: String?, at path: String) {
+  private mutating func compartment(_ name: String?, at path: @autoclosure () -> String) {
     guard let name, !tenancy.compartments.contains(where: { $0.name == name }) else { return }
-    unresolved("compartment", name, among: tenancy.compartments.map(\.name), at: path)
+    unresolved("compartment", name, among: tenancy.compartments.map(\.name), at: path())
   }
 
   private mutating func blocks(_ blocks: [(IPPrefix, String)], within owner: String) {
@@ -413,15 +416,18 @@ private struct ConsistencyCheck {
   }
 
   private mutating func unresolved(
-    _ what: String, _ name: String, among known: [String], at path: String
+    _ what: String, _ name: String, among known: [String], at path: @autoclosure () -> String
   ) {
     let guess = Suggestions.closest(to: name, among: known).map { " (did you mean '\($0)'?)" } ?? ""
     error(
       .unresolvedReference,
-      "there is no \(what) named '\(name)'\(guess): define it, or fix the name", at: path)
+      "there is no \(what) named '\(name)'\(guess): define it, or fix the name", at: path())
   }
 
-  private mutating func error(_ code: TenancyIssue.Code, _ message: String, at path: String) {
-    issues.append(TenancyIssue(.error, code, message, at: path))
+  private mutating func error(
+    _ code: TenancyIssue.Code, _ message: @autoclosure () -> String,
+    at path: @autoclosure () -> String
+  ) {
+    issues.append(TenancyIssue(.error, code, message(), at: path()))
   }
 }

@@ -103,18 +103,30 @@ public struct PolicyCatalogCheck: Sendable {
         }
       }
     }
+    // Many endpoints carry the same attributes and sit in the same VCNs: decide each once.
+    var attributeNamed: [AppliedAttribute: Bool] = [:]
+    func isNamed(_ attribute: AppliedAttribute) -> Bool {
+      if let known = attributeNamed[attribute] { return known }
+      let answer = Self.keys(attribute).contains(where: named.contains)
+      attributeNamed[attribute] = answer
+      return answer
+    }
+    var vcnCovered: [String: Bool] = [:]
+    func isCovered(_ vcnName: String) -> Bool {
+      if let known = vcnCovered[vcnName] { return known }
+      let attributes = tenancy.vcn(named: vcnName)?.securityAttributes ?? []
+      let answer = attributes.contains { Self.keys($0).contains(where: everyEndpointIn.contains) }
+      vcnCovered[vcnName] = answer
+      return answer
+    }
     var result: [UnnamedEndpoint] = []
     for (resourceIndex, resource) in tenancy.resources.enumerated() {
       for (index, vnic) in resource.vnics.enumerated() {
-        let carried = resource.securityAttributes + vnic.securityAttributes
+        let carried = [resource.securityAttributes, vnic.securityAttributes].joined()
+        guard carried.contains(where: { $0.mode == .enforce }),
+          !carried.contains(where: isNamed), !isCovered(vnic.vcn)
+        else { continue }
         let enforced = carried.filter { $0.mode == .enforce }
-        guard !enforced.isEmpty else { continue }
-        if carried.contains(where: { Self.keys($0).contains(where: named.contains) }) { continue }
-        let vcnAttributes = tenancy.vcn(named: vnic.vcn)?.securityAttributes ?? []
-        if vcnAttributes.contains(where: { Self.keys($0).contains(where: everyEndpointIn.contains) }
-        ) {
-          continue
-        }
         result.append(
           UnnamedEndpoint(
             resourcePath: "resources[\(resourceIndex)]",

@@ -36,12 +36,14 @@ public enum TenancyFile {
 private struct TenancyLoader {
   var reader: YAMLReader
   var tenancy: Tenancy
-  /// For each resource, the file path it came from (`instances[2]`).
-  var resourcePaths: [String] = []
+  /// For each resource, where it and its parts were written.
+  var resourceOrigins: [ResourceOrigin] = []
   /// Statements from elsewhere that may name this tenancy's endpoints.
   var otherStatements: [Statement] = []
   /// The `defaultNamespace` value, for placing a problem with it.
   var defaultNamespaceNode: YAMLNode?
+  /// The catalog check of the policies, kept for the endpoints no statement names.
+  var catalogCheck: PolicyCatalogCheck?
   /// Policies whose statement limit the loader reported (counting statements as written).
   var reportedLimits: Set<String> = []
 
@@ -461,103 +463,99 @@ private struct TenancyLoader {
 
   private mutating func resources(_ node: YAMLNode?, key: String, kind: ResourceKind) {
     for (index, item) in reader.sequence(node, path: key).enumerated() {
-      let path = "\(key)[\(index)]"
-      let model = "resources[\(tenancy.resources.count)]"
+      // Paths are only written out for messages, so they are built only then.
+      func path() -> String { "\(key)[\(index)]" }
       guard
         let fields = reader.mapping(
-          item, path: path, keys: ["name", "compartment", "securityAttributes", "vnics"],
+          item, path: path(), keys: ["name", "compartment", "securityAttributes", "vnics"],
           required: ["name"]),
-        let name = reader.required(fields["name"], path: "\(path).name")
+        let name = reader.required(fields["name"], path: "\(path()).name")
       else { continue }
-      reader.record(model, item, filePath: path)
-      for field in ["name", "compartment", "securityAttributes", "vnics"] {
-        if let value = fields[field] {
-          reader.record("\(model).\(field)", value, filePath: "\(path).\(field)")
-        }
-      }
+      var origin = ResourceOrigin(section: key, index: index, node: item)
       var vnics: [VNIC] = []
-      for (number, vnicNode) in reader.sequence(fields["vnics"], path: "\(path).vnics").enumerated()
+      for (number, vnicNode) in reader.sequence(fields["vnics"], path: "\(path()).vnics")
+        .enumerated()
       {
-        if let vnic = vnic(
-          vnicNode, path: "\(path).vnics[\(number)]", model: "\(model).vnics[\(vnics.count)]")
+        if let (vnic, vnicOrigin) = vnic(
+          vnicNode, index: number, path: "\(path()).vnics[\(number)]")
         {
           vnics.append(vnic)
+          origin.vnics.append(vnicOrigin)
         }
       }
       tenancy.resources.append(
         Resource(
           name: name, kind: kind,
-          compartment: reader.string(fields["compartment"], path: "\(path).compartment"),
+          compartment: reader.string(fields["compartment"], path: "\(path()).compartment"),
           securityAttributes: securityAttributes(
-            fields["securityAttributes"], path: "\(path).securityAttributes"),
+            fields["securityAttributes"], path: "\(path()).securityAttributes"),
           vnics: vnics))
-      resourcePaths.append(path)
+      resourceOrigins.append(origin)
     }
   }
 
-  private mutating func vnic(_ node: YAMLNode, path: String, model: String) -> VNIC? {
+  private mutating func vnic(_ node: YAMLNode, index: Int, path: @autoclosure () -> String)
+    -> (VNIC, VNICOrigin)?
+  {
     guard
       let fields = reader.mapping(
-        node, path: path, keys: ["subnet", "ip", "ips", "nsgs", "securityAttributes"],
+        node, path: path(), keys: ["subnet", "ip", "ips", "nsgs", "securityAttributes"],
         required: ["subnet"]),
       let subnetNode = fields["subnet"],
-      let subnet = reader.required(subnetNode, path: "\(path).subnet")
+      let subnet = reader.required(subnetNode, path: "\(path()).subnet")
     else { return nil }
     let parts = subnet.split(separator: "/").map(String.init)
     guard parts.count == 2 else {
       reader.error(
         TenancyFileCode.invalidValue,
-        "\(path).subnet: write the subnet as VCN/SUBNET, not '\(subnet)'",
-        at: subnetNode, path: "\(path).subnet")
+        "\(path()).subnet: write the subnet as VCN/SUBNET, not '\(subnet)'",
+        at: subnetNode, path: "\(path()).subnet")
       return nil
     }
-    reader.record(model, node, filePath: path)
-    reader.record("\(model).subnet", subnetNode, filePath: "\(path).subnet")
+    var origin = VNICOrigin(index: index, node: node)
     var ips: [IPAddress] = []
-    var ipNodes: [(YAMLNode, String)] = fields["ip"].map { [($0, "\(path).ip")] } ?? []
-    ipNodes += reader.sequence(fields["ips"], path: "\(path).ips").enumerated().map {
-      ($0.element, "\(path).ips[\($0.offset)]")
+    if let ipNode = fields["ip"], let ip = reader.address(ipNode, path: "\(path()).ip") {
+      ips.append(ip)
+      origin.ips.append((ipNode, .single))
     }
-    for (ipNode, ipPath) in ipNodes {
-      reader.record("\(model).ips[\(ips.count)]", ipNode, filePath: ipPath)
-      if let ip = reader.address(ipNode, path: ipPath) { ips.append(ip) }
-    }
-    if let ipsNode = fields["ip"] ?? fields["ips"] {
-      reader.record(
-        "\(model).ips", ipsNode, filePath: fields["ip"] != nil ? "\(path).ip" : "\(path).ips")
+    for (number, ipNode) in reader.sequence(fields["ips"], path: "\(path()).ips").enumerated() {
+      if let ip = reader.address(ipNode, path: "\(path()).ips[\(number)]") {
+        ips.append(ip)
+        origin.ips.append((ipNode, .listed(number)))
+      }
     }
     var groups: [String] = []
-    for (number, group) in reader.sequence(fields["nsgs"], path: "\(path).nsgs").enumerated() {
-      reader.record(
-        "\(model).networkSecurityGroups[\(groups.count)]", group,
-        filePath: "\(path).nsgs[\(number)]")
-      if let name = reader.required(group, path: "\(path).nsgs[\(number)]") { groups.append(name) }
+    for (number, group) in reader.sequence(fields["nsgs"], path: "\(path()).nsgs").enumerated() {
+      if let name = reader.required(group, path: "\(path()).nsgs[\(number)]") {
+        groups.append(name)
+        origin.networkSecurityGroups.append((group, number))
+      }
     }
-    if let attributes = fields["securityAttributes"] {
-      reader.record(
-        "\(model).securityAttributes", attributes, filePath: "\(path).securityAttributes")
-    }
-    return VNIC(
+    let vnic = VNIC(
       vcn: parts[0], subnet: parts[1], ips: ips, networkSecurityGroups: groups,
       securityAttributes: securityAttributes(
-        fields["securityAttributes"], path: "\(path).securityAttributes"))
+        fields["securityAttributes"], path: "\(path()).securityAttributes"))
+    return (vnic, origin)
   }
 
   /// `{"ns.attr": value}` or `{"ns.attr": {value: v, mode: audit}}`; no namespace means the
   /// default one.
-  private mutating func securityAttributes(_ node: YAMLNode?, path: String) -> [AppliedAttribute] {
+  private mutating func securityAttributes(
+    _ node: YAMLNode?, path: @autoclosure () -> String
+  ) -> [AppliedAttribute] {
     guard let node, !node.isNull else { return [] }
     guard case .mapping(let mapping, _) = node else {
       reader.error(
         TenancyFileCode.wrongType,
-        "\(path) must map attribute names to values, like {app.tier: web}", at: node, path: path)
+        "\(path()) must map attribute names to values, like {app.tier: web}", at: node, path: path()
+      )
       return []
     }
     var applied: [AppliedAttribute] = []
     for pair in mapping {
       let (keyNode, valueNode) = (pair.key, pair.value)
-      guard let key = reader.required(keyNode, path: path) else { continue }
-      let entryPath = "\(path).\(key)"
+      guard let key = reader.required(keyNode, path: path()) else { continue }
+      func entryPath() -> String { "\(path()).\(key)" }
       let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
       let (namespace, name) =
         parts.count == 2 ? (parts[0], parts[1]) : (tenancy.defaultNamespace, key)
@@ -566,23 +564,23 @@ private struct TenancyLoader {
       if case .mapping = valueNode {
         guard
           let fields = reader.mapping(
-            valueNode, path: entryPath, keys: ["value", "mode"], required: ["value"])
+            valueNode, path: entryPath(), keys: ["value", "mode"], required: ["value"])
         else { continue }
-        value = reader.required(fields["value"], path: "\(entryPath).value")
+        value = reader.required(fields["value"], path: "\(entryPath()).value")
         if let modeNode = fields["mode"],
-          let modeText = reader.string(modeNode, path: "\(entryPath).mode")
+          let modeText = reader.string(modeNode, path: "\(entryPath()).mode")
         {
           guard let parsed = AttributeMode(rawValue: modeText.lowercased()) else {
             reader.error(
               TenancyFileCode.invalidValue,
-              "\(entryPath).mode must be enforce or audit, not '\(modeText)'", at: modeNode,
-              path: "\(entryPath).mode")
+              "\(entryPath()).mode must be enforce or audit, not '\(modeText)'", at: modeNode,
+              path: "\(entryPath()).mode")
             continue
           }
           mode = parsed
         }
       } else {
-        value = reader.required(valueNode, path: entryPath)
+        value = reader.required(valueNode, path: entryPath())
       }
       if let value {
         applied.append(AppliedAttribute(namespace: namespace, key: name, value: value, mode: mode))
@@ -593,6 +591,7 @@ private struct TenancyLoader {
 
   private mutating func policies(_ node: YAMLNode?) {
     let catalogCheck = PolicyCatalogCheck(tenancy)
+    self.catalogCheck = catalogCheck
     let limit = tenancy.catalog.limits.statementsPerPolicy
     for (index, item) in reader.sequence(node, path: "policies").enumerated() {
       let path = "policies[\(index)]"
@@ -655,7 +654,7 @@ private struct TenancyLoader {
 
   /// Records where an element (its mapping) and the given fields were written.
   private mutating func record(
-    model: String, file: String, _ node: YAMLNode, _ fields: [String: YAMLNode], _ keys: [String]
+    model: String, file: String, _ node: YAMLNode, _ fields: YAMLFields, _ keys: [String]
   ) {
     reader.record(model, node, filePath: file)
     for key in keys {
@@ -669,7 +668,7 @@ private struct TenancyLoader {
   /// becomes a diagnostic at the field it concerns. Returns whether it succeeded.
   @discardableResult
   private mutating func catalogChange(
-    at fields: [String: YAMLNode], path: String,
+    at fields: YAMLFields, path: String,
     _ body: (inout SecurityAttributeCatalog) throws(ModelError) -> Void
   ) -> Bool {
     do {
@@ -723,10 +722,10 @@ private struct TenancyLoader {
       && reportedLimits.contains(String(issue.path.prefix { $0 != "." })))
     {
       var modelPath = issue.path
-      var location = reader.locations[modelPath]
+      var location = self.location(of: modelPath)
       while location == nil, let cut = modelPath.lastIndex(where: { $0 == "." || $0 == "[" }) {
         modelPath = String(modelPath[..<cut])
-        location = reader.locations[modelPath]
+        location = self.location(of: modelPath)
       }
       reader.diagnostics.append(
         Diagnostic(
@@ -738,8 +737,9 @@ private struct TenancyLoader {
   /// Warns, at the resource, about protected endpoints that no statement names.
   private mutating func reportUnnamedEndpoints() {
     let statements = tenancy.policies.flatMap(\.statements) + otherStatements
-    for unnamed in tenancy.unnamedEndpoints(given: statements) {
-      let range = reader.locations[unnamed.resourcePath]?.range ?? SourceRange(0, 0)
+    let check = catalogCheck ?? PolicyCatalogCheck(tenancy)
+    for unnamed in check.unnamedEndpoints(given: statements) {
+      let range = location(of: unnamed.resourcePath)?.range ?? SourceRange(0, 0)
       reader.diagnostics.append(
         Diagnostic(
           .warning, CatalogCode.unreachable, unnamed.message, at: range,
@@ -747,13 +747,19 @@ private struct TenancyLoader {
     }
   }
 
+  /// Where the model element at a path was written, if the file has it.
+  private func location(of modelPath: String) -> YAMLReader.Location? {
+    modelPath.hasPrefix("resources[")
+      ? resourceOrigins.location(of: modelPath) : reader.locations[modelPath]
+  }
+
   /// The file's path for a model path: `resources[3]` becomes `databases[0]`, and so on.
   private func filePath(for modelPath: String) -> String {
-    if let location = reader.locations[modelPath] { return location.filePath }
+    if let location = location(of: modelPath) { return location.filePath }
     guard modelPath.hasPrefix("resources["), let close = modelPath.firstIndex(of: "]"),
       let index = Int(modelPath[modelPath.index(modelPath.startIndex, offsetBy: 10)..<close]),
-      index < resourcePaths.count
+      index < resourceOrigins.count
     else { return modelPath }
-    return resourcePaths[index] + modelPath[modelPath.index(after: close)...]
+    return resourceOrigins[index].filePath + modelPath[modelPath.index(after: close)...]
   }
 }

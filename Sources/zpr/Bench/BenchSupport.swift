@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// The process's memory, from /proc (Linux); zeros elsewhere.
 enum Memory {
@@ -14,9 +15,15 @@ enum Memory {
     return 0
   }
 
-  /// Resets the kernel's peak-RSS mark (VmHWM) to the current RSS, so that the next reading
-  /// is the peak of what follows.
+  /// Hands memory the allocator holds but no longer uses back to the system, then resets the
+  /// kernel's peak-RSS mark (VmHWM) to the current RSS, so that the next reading is the peak of
+  /// what follows (not hidden by memory freed earlier and reused).
   static func resetPeak() {
+    // glibc's malloc_trim, which Swift's Glibc module does not export.
+    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
+      let trim = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)
+      _ = trim(0)
+    }
     try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
   }
 }
