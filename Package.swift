@@ -17,6 +17,7 @@ let package = Package(
     .executable(name: "zpr", targets: ["zpr"]),
     .library(name: "ZPRPolicy", targets: ["ZPRPolicy"]),
     .library(name: "ZPRModel", targets: ["ZPRModel"]),
+    .library(name: "ZPREngine", targets: ["ZPREngine"]),
     .library(name: "ZPRTesting", targets: ["ZPRTesting"]),
   ],
   dependencies: [
@@ -29,12 +30,14 @@ let package = Package(
     .target(
       name: "ZPRModel",
       dependencies: ["ZPRPolicy", .product(name: "Yams", package: "Yams")]),
+    .target(name: "ZPREngine", dependencies: ["ZPRPolicy", "ZPRModel"]),
     .target(name: "ZPRTesting", dependencies: ["ZPRPolicy", "ZPRModel"]),
     .executableTarget(
       name: "zpr",
       dependencies: [
         "ZPRPolicy",
         "ZPRModel",
+        "ZPREngine",
         "ZPRTesting",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
@@ -51,6 +54,12 @@ let package = Package(
       name: "ZPRModelTests",
       dependencies: [
         "ZPRModel", "ZPRPolicy", "ZPRTesting",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ]),
+    .testTarget(
+      name: "ZPREngineTests",
+      dependencies: [
+        "ZPREngine", "ZPRModel", "ZPRPolicy", "ZPRTesting",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]),
     .testTarget(name: "zprTests", dependencies: ["zpr", "ZPRPolicy"]),

@@ -1,0 +1,285 @@
+import ZPRModel
+import ZPRPolicy
+
+/// A tenancy's policies compiled into decision tables, for one evaluation mode.
+///
+/// Every address of the tenancy is a *location*: a VNIC's address, or an elementary interval of
+/// the address space outside the VNICs (cut at every CIDR a statement names). A location has a
+/// source signature and a destination signature: the statements whose source (destination) side
+/// matches it. Endpoints with the same attributes in VCNs with the same attributes form one
+/// identity class and share signatures, so there are far fewer signatures than endpoints. Each
+/// pair of signatures that some statement joins has a rule set: port intervals per protocol with
+/// the first statement granting each. A decision is two address lookups, one pair lookup and a
+/// search in a few intervals, whatever the number of statements or endpoints.
+public struct CompiledPolicy: Sendable {
+  public let mode: EvaluationMode
+  /// The statements in policy order, as the tables number them.
+  public let statementIDs: [StatementID]
+
+  // Locations.
+  private var v4Locations = IntTable()
+  private var v6Locations: [IPAddress: Int32] = [:]
+  /// For each location: its endpoint (-1 outside the VNICs) and its signatures.
+  private var locationEndpoint: [Int32] = []
+  private var locationSource: [Int32] = []
+  private var locationDestination: [Int32] = []
+  /// Elementary intervals outside the VNICs: sorted starts and their locations, per family.
+  private var v4Starts: [UInt32] = []
+  private var v4Intervals: [Int32] = []
+  private var v6Starts: [IPAddress] = []
+  private var v6Intervals: [Int32] = []
+
+  // Endpoints.
+  private var endpointProtected: [Bool] = []
+  private var endpointNamed: [Bool] = []
+
+  // Pairs of signatures.
+  private var pairs = IntTable()
+  private var ruleSets: [RuleSet] = []
+
+  /// How many identity classes, signatures and rule sets the compilation made.
+  public private(set) var statistics = Statistics()
+
+  /// Sizes of the compiled tables.
+  public struct Statistics: Hashable, Sendable {
+    public var identityClasses = 0
+    public var sourceSignatures = 0
+    public var destinationSignatures = 0
+    public var signaturePairs = 0
+    public var ruleSets = 0
+    public var locations = 0
+  }
+
+  /// Compiles a topology's policies for a mode.
+  public init(_ topology: Topology, mode: EvaluationMode = .enforce) {
+    self.mode = mode
+    var compiler = PolicyCompiler(topology: topology, mode: mode)
+    statementIDs = compiler.statementIDs
+    compiler.compile(into: &self)
+  }
+
+  // MARK: Deciding
+
+  /// ZPR's decision about a flow: the same as ``ZPRSemantics/decide(_:mode:)``, in constant time.
+  public func decide(_ flow: Flow) -> ZPRDecision {
+    let source = location(of: flow.source)
+    let destination = location(of: flow.destination)
+    let sourceEndpoint = Int(locationEndpoint[source])
+    let destinationEndpoint = Int(locationEndpoint[destination])
+    let sourceProtected = sourceEndpoint >= 0 && endpointProtected[sourceEndpoint]
+    let destinationProtected = destinationEndpoint >= 0 && endpointProtected[destinationEndpoint]
+    var decision = ZPRDecision(egress: nil, ingress: nil, statement: nil, stateful: false)
+    guard sourceProtected || destinationProtected else { return decision }
+    let key =
+      UInt64(UInt32(bitPattern: locationSource[source])) << 32
+      | UInt64(UInt32(bitPattern: locationDestination[destination]))
+    let ruleSet = pairs.find(key)
+    if ruleSet >= 0, let (first, stateful) = ruleSets[ruleSet].match(flow) {
+      decision.statement = statementIDs[Int(first)]
+      decision.stateful = stateful
+    }
+    let allowed = decision.statement != nil
+    if sourceProtected {
+      decision.egress = allowed ? .allowed : endpointNamed[sourceEndpoint] ? .denied : .missingPolicy
+    }
+    if destinationProtected {
+      decision.ingress =
+        allowed ? .allowed : endpointNamed[destinationEndpoint] ? .denied : .missingPolicy
+    }
+    return decision
+  }
+
+  /// The location of an address.
+  private func location(of address: IPAddress) -> Int {
+    if let v4 = address.v4Value {
+      let found = v4Locations.find(UInt64(v4))
+      if found >= 0 { return found }
+      return Int(v4Intervals[Self.lastIndex(notAbove: v4, in: v4Starts)])
+    }
+    if let found = v6Locations[address] { return Int(found) }
+    return Int(v6Intervals[Self.lastIndex(notAbove: address, in: v6Starts)])
+  }
+
+  /// The index of the last element not above `value` (the first element is the smallest value).
+  private static func lastIndex<T: Comparable>(notAbove value: T, in sorted: [T]) -> Int {
+    var low = 0
+    var high = sorted.count
+    while high - low > 1 {
+      let middle = (low + high) / 2
+      if sorted[middle] <= value { low = middle } else { high = middle }
+    }
+    return low
+  }
+
+  // MARK: Building (for the compiler)
+
+  mutating func addLocation(endpoint: Int, source: Int32, destination: Int32) -> Int32 {
+    locationEndpoint.append(Int32(endpoint))
+    locationSource.append(source)
+    locationDestination.append(destination)
+    return Int32(locationEndpoint.count - 1)
+  }
+
+  mutating func bind(_ address: IPAddress, to location: Int32) {
+    if let v4 = address.v4Value {
+      if v4Locations.find(UInt64(v4)) < 0 { _ = v4Locations.insert(UInt64(v4), location) }
+    } else if v6Locations[address] == nil {
+      v6Locations[address] = location
+    }
+  }
+
+  mutating func setIntervals(v4 starts: [UInt32], _ v4: [Int32], v6 v6Starts: [IPAddress], _ v6: [Int32])
+  {
+    self.v4Starts = starts
+    v4Intervals = v4
+    self.v6Starts = v6Starts
+    v6Intervals = v6
+  }
+
+  mutating func setEndpoints(protected: [Bool], named: [Bool]) {
+    endpointProtected = protected
+    endpointNamed = named
+  }
+
+  mutating func setPairs(_ pairs: IntTable, ruleSets: [RuleSet], statistics: Statistics) {
+    self.pairs = pairs
+    self.ruleSets = ruleSets
+    var statistics = statistics
+    statistics.locations = locationEndpoint.count
+    self.statistics = statistics
+  }
+}
+
+/// The statements that join one pair of signatures, as port intervals per protocol.
+struct RuleSet: Sendable {
+  /// Disjoint, sorted ranges of destination ports with the first statement granting them and
+  /// whether any granting statement is stateful.
+  struct Span: Sendable {
+    var lower: Int32
+    var upper: Int32
+    var first: Int32
+    var stateful: Bool
+  }
+
+  /// An ICMP grant: family (4, 6, or 0 for both), type and code (-1: any).
+  struct ICMPGrant: Sendable {
+    var family: Int8
+    var type: Int32
+    var code: Int32
+    var statement: Int32
+    var stateful: Bool
+  }
+
+  var tcp: [Span] = []
+  var udp: [Span] = []
+  var icmp: [ICMPGrant] = []
+
+  /// The first statement that admits the flow and whether any admitting one is stateful.
+  func match(_ flow: Flow) -> (Int32, Bool)? {
+    switch flow.transport {
+    case .tcp: return Self.find(Int32(flow.destinationPort), in: tcp)
+    case .udp: return Self.find(Int32(flow.destinationPort), in: udp)
+    case .icmp:
+      let family: Int8 = flow.destination.family == .v4 ? 4 : 6
+      var first: Int32 = -1
+      var stateful = false
+      for grant in icmp
+      where (grant.family == 0 || grant.family == family)
+        && (grant.type < 0 || grant.type == flow.icmpType)
+        && (grant.code < 0 || grant.code == flow.icmpCode)
+      {
+        if first < 0 { first = grant.statement }
+        stateful = stateful || grant.stateful
+      }
+      return first < 0 ? nil : (first, stateful)
+    }
+  }
+
+  private static func find(_ port: Int32, in spans: [Span]) -> (Int32, Bool)? {
+    var low = 0
+    var high = spans.count
+    while low < high {
+      let middle = (low + high) / 2
+      let span = spans[middle]
+      if port < span.lower {
+        high = middle
+      } else if port > span.upper {
+        low = middle + 1
+      } else {
+        return (span.first, span.stateful)
+      }
+    }
+    return nil
+  }
+
+  /// The rule set of statements (their numbers, ascending, and their filters).
+  init(_ statements: [(number: Int32, filters: Filters)]) {
+    var tcpRanges: [(Int32, Int32, Int32, Bool)] = []
+    var udpRanges: [(Int32, Int32, Int32, Bool)] = []
+    for (number, filters) in statements {
+      let stateful = filters.state == .stateful
+      let typeFilter = Int32(filters.icmpType?.value ?? -1)
+      let codeFilter = Int32(filters.icmpCode?.value ?? -1)
+      let icmpOnly = filters.icmpType != nil || filters.icmpCode != nil
+      switch filters.transport?.transport {
+      case nil:
+        if !icmpOnly {
+          tcpRanges.append((0, 65535, number, stateful))
+          udpRanges.append((0, 65535, number, stateful))
+        }
+        icmp.append(ICMPGrant(family: 0, type: typeFilter, code: codeFilter, statement: number, stateful: stateful))
+      case .tcp?, .udp?:
+        guard !icmpOnly else { continue }
+        let ranges =
+          filters.transport!.ports.isEmpty
+          ? [(Int32(0), Int32(65535))]
+          : filters.transport!.ports.map { (Int32($0.lower), Int32($0.upper)) }
+        for (lower, upper) in ranges {
+          if filters.transport!.transport == .tcp {
+            tcpRanges.append((lower, upper, number, stateful))
+          } else {
+            udpRanges.append((lower, upper, number, stateful))
+          }
+        }
+      case .icmp?, .icmp6?:
+        icmp.append(
+          ICMPGrant(
+            family: filters.transport!.transport == .icmp ? 4 : 6, type: typeFilter,
+            code: codeFilter, statement: number, stateful: stateful))
+      }
+    }
+    tcp = Self.spans(tcpRanges)
+    udp = Self.spans(udpRanges)
+  }
+
+  /// Disjoint spans from overlapping ranges: each point gets the lowest statement number that
+  /// covers it and whether any covering statement is stateful.
+  private static func spans(_ ranges: [(Int32, Int32, Int32, Bool)]) -> [Span] {
+    guard !ranges.isEmpty else { return [] }
+    var cuts = Set<Int32>()
+    for (lower, upper, _, _) in ranges {
+      cuts.insert(lower)
+      cuts.insert(upper + 1)
+    }
+    let points = cuts.sorted()
+    var spans: [Span] = []
+    for (start, end) in zip(points, points.dropFirst()) {
+      var first: Int32 = -1
+      var stateful = false
+      for (lower, upper, number, isStateful) in ranges where lower <= start && start <= upper {
+        if first < 0 || number < first { first = number }
+        stateful = stateful || isStateful
+      }
+      guard first >= 0 else { continue }
+      if var last = spans.last, last.upper == start - 1, last.first == first,
+        last.stateful == stateful
+      {
+        last.upper = end - 1
+        spans[spans.count - 1] = last
+      } else {
+        spans.append(Span(lower: start, upper: end - 1, first: first, stateful: stateful))
+      }
+    }
+    return spans
+  }
+}
