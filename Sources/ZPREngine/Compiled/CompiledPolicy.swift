@@ -19,19 +19,14 @@ public struct CompiledPolicy: Sendable {
   // Locations.
   private var v4Locations = IntTable()
   private var v6Locations: [IPAddress: Int32] = [:]
-  /// For each location: its endpoint (-1 outside the VNICs) and its signatures.
-  private var locationEndpoint: [Int32] = []
-  private var locationSource: [Int32] = []
-  private var locationDestination: [Int32] = []
+  /// For each location: its signatures and what ZPR needs to know of its endpoint, packed
+  /// together so that a decision touches one cache line per end.
+  private var locations: [Location] = []
   /// Elementary intervals outside the VNICs: sorted starts and their locations, per family.
   private var v4Starts: [UInt32] = []
   private var v4Intervals: [Int32] = []
   private var v6Starts: [IPAddress] = []
   private var v6Intervals: [Int32] = []
-
-  // Endpoints.
-  private var endpointProtected: [Bool] = []
-  private var endpointNamed: [Bool] = []
 
   // Pairs of signatures.
   private var pairs = IntTable()
@@ -62,29 +57,24 @@ public struct CompiledPolicy: Sendable {
 
   /// ZPR's decision about a flow: the same as ``ZPRSemantics/decide(_:mode:)``, in constant time.
   public func decide(_ flow: Flow) -> ZPRDecision {
-    let source = location(of: flow.source)
-    let destination = location(of: flow.destination)
-    let sourceEndpoint = Int(locationEndpoint[source])
-    let destinationEndpoint = Int(locationEndpoint[destination])
-    let sourceProtected = sourceEndpoint >= 0 && endpointProtected[sourceEndpoint]
-    let destinationProtected = destinationEndpoint >= 0 && endpointProtected[destinationEndpoint]
+    let source = locations[location(of: flow.source)]
+    let destination = locations[location(of: flow.destination)]
     var decision = ZPRDecision(egress: nil, ingress: nil, statement: nil, stateful: false)
-    guard sourceProtected || destinationProtected else { return decision }
+    guard source.protected || destination.protected else { return decision }
     let key =
-      UInt64(UInt32(bitPattern: locationSource[source])) << 32
-      | UInt64(UInt32(bitPattern: locationDestination[destination]))
+      UInt64(UInt32(bitPattern: source.source)) << 32
+      | UInt64(UInt32(bitPattern: destination.destination))
     let ruleSet = pairs.find(key)
     if ruleSet >= 0, let (first, stateful) = ruleSets[ruleSet].match(flow) {
       decision.statement = statementIDs[Int(first)]
       decision.stateful = stateful
     }
     let allowed = decision.statement != nil
-    if sourceProtected {
-      decision.egress = allowed ? .allowed : endpointNamed[sourceEndpoint] ? .denied : .missingPolicy
+    if source.protected {
+      decision.egress = allowed ? .allowed : source.named ? .denied : .missingPolicy
     }
-    if destinationProtected {
-      decision.ingress =
-        allowed ? .allowed : endpointNamed[destinationEndpoint] ? .denied : .missingPolicy
+    if destination.protected {
+      decision.ingress = allowed ? .allowed : destination.named ? .denied : .missingPolicy
     }
     return decision
   }
@@ -113,11 +103,19 @@ public struct CompiledPolicy: Sendable {
 
   // MARK: Building (for the compiler)
 
-  mutating func addLocation(endpoint: Int, source: Int32, destination: Int32) -> Int32 {
-    locationEndpoint.append(Int32(endpoint))
-    locationSource.append(source)
-    locationDestination.append(destination)
-    return Int32(locationEndpoint.count - 1)
+  /// A location's signatures and its endpoint's standing with ZPR.
+  struct Location: Sendable {
+    var source: Int32
+    var destination: Int32
+    /// The endpoint is protected.
+    var protected: Bool
+    /// Some statement names the endpoint.
+    var named: Bool
+  }
+
+  mutating func addLocation(_ location: Location) -> Int32 {
+    locations.append(location)
+    return Int32(locations.count - 1)
   }
 
   mutating func bind(_ address: IPAddress, to location: Int32) {
@@ -136,16 +134,11 @@ public struct CompiledPolicy: Sendable {
     v6Intervals = v6
   }
 
-  mutating func setEndpoints(protected: [Bool], named: [Bool]) {
-    endpointProtected = protected
-    endpointNamed = named
-  }
-
   mutating func setPairs(_ pairs: IntTable, ruleSets: [RuleSet], statistics: Statistics) {
     self.pairs = pairs
     self.ruleSets = ruleSets
     var statistics = statistics
-    statistics.locations = locationEndpoint.count
+    statistics.locations = locations.count
     self.statistics = statistics
   }
 }

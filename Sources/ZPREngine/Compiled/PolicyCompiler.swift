@@ -117,7 +117,8 @@ struct PolicyCompiler {
       if let known = externalLocations[key] {
         intervalLocations.append(known)
       } else {
-        let location = policy.addLocation(endpoint: -1, source: source, destination: destination)
+        let location = policy.addLocation(
+          .init(source: source, destination: destination, protected: false, named: false))
         externalLocations[key] = location
         intervalLocations.append(location)
       }
@@ -162,13 +163,9 @@ struct PolicyCompiler {
       return made
     }
 
-    var protected: [Bool] = []
-    var named: [Bool] = []
-    for (index, endpoint) in topology.endpoints.enumerated() {
+    for endpoint in topology.endpoints {
       let identity = identityClass(endpoint)
       let isProtected = endpoint.isProtected(in: mode)
-      protected.append(isProtected)
-      named.append(identity.named)
       var classLocation: Int32?
       for address in endpoint.ips {
         if isProtected {
@@ -176,23 +173,25 @@ struct PolicyCompiler {
           // addresses.
           if classLocation == nil {
             classLocation = policy.addLocation(
-              endpoint: index, source: signatures.source(identity.source),
-              destination: signatures.destination(identity.destination))
+              .init(
+                source: signatures.source(identity.source),
+                destination: signatures.destination(identity.destination), protected: true,
+                named: identity.named))
           }
           policy.bind(address, to: classLocation!)
         } else {
           // An unprotected endpoint also answers to the addresses statements name.
           let interval = intervals.index(of: address)
           let location = policy.addLocation(
-            endpoint: index,
-            source: signatures.source(Self.merge(identity.source, intervalSource[interval])),
-            destination: signatures.destination(
-              Self.merge(identity.destination, intervalDestination[interval])))
+            .init(
+              source: signatures.source(Self.merge(identity.source, intervalSource[interval])),
+              destination: signatures.destination(
+                Self.merge(identity.destination, intervalDestination[interval])),
+              protected: false, named: identity.named))
           policy.bind(address, to: location)
         }
       }
     }
-    policy.setEndpoints(protected: protected, named: named)
 
     // The rule set of every pair of signatures some statement joins.
     var sourceSignaturesOf = [[Int32]](repeating: [], count: statements.count)

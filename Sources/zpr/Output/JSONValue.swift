@@ -4,6 +4,7 @@ enum JSONValue {
   case array([JSONValue])
   case string(String)
   case int(Int)
+  case number(Double)
   case bool(Bool)
   case null
 
@@ -50,6 +51,7 @@ enum JSONValue {
       out += closing + "]"
     case .string(let string): Self.writeString(string, to: &out)
     case .int(let value): out += String(value)
+    case .number(let value): out += value.isFinite ? String(value) : "null"
     case .bool(let value): out += value ? "true" : "false"
     case .null: out += "null"
     }
