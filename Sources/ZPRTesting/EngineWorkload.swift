@@ -38,12 +38,17 @@ public struct EngineWorkload: Sendable {
         securityLists: [
           SecurityList(
             name: "open",
-            ingress: [SecurityRule(transport: .all, peer: .cidr(TenancyFixtures.prefix("0.0.0.0/0")))],
-            egress: [SecurityRule(transport: .all, peer: .cidr(TenancyFixtures.prefix("0.0.0.0/0")))])
+            ingress: [
+              SecurityRule(transport: .all, peer: .cidr(TenancyFixtures.prefix("0.0.0.0/0")))
+            ],
+            egress: [
+              SecurityRule(transport: .all, peer: .cidr(TenancyFixtures.prefix("0.0.0.0/0")))
+            ])
         ])
       vcn.subnets = (0..<subnetsPerVCN).map {
         Subnet(
-          name: "s\($0)", cidr: IPPrefix(address: IPAddress(v4: block | UInt32($0) << 8), length: 24),
+          name: "s\($0)",
+          cidr: IPPrefix(address: IPAddress(v4: block | UInt32($0) << 8), length: 24),
           routeTable: "main", securityLists: ["open"])
       }
       tenancy.vcns.append(vcn)
@@ -57,7 +62,8 @@ public struct EngineWorkload: Sendable {
       let subnet = slot % subnetsPerVCN
       let host = 4 + slot / subnetsPerVCN
       guard host < 255 else { break }
-      let address = IPAddress(v4: UInt32(10 << 24) | UInt32(vcn) << 16 | UInt32(subnet) << 8 | UInt32(host))
+      let address = IPAddress(
+        v4: UInt32(10 << 24) | UInt32(vcn) << 16 | UInt32(subnet) << 8 | UInt32(host))
       let role = Int.random(in: 0..<roles, using: &random)
       resources.append(
         Resource(
@@ -77,20 +83,26 @@ public struct EngineWorkload: Sendable {
         range: zero)
     }
     func zone() -> AttributeRef {
-      AttributeRef(namespace: "network", key: "zone", value: zones.randomElement(using: &random)!, range: zero)
+      AttributeRef(
+        namespace: "network", key: "zone", value: zones.randomElement(using: &random)!, range: zero)
     }
     var all: [Statement] = []
     for _ in 0..<statements {
       let port = ports.randomElement(using: &random)!
       let transport: ProtocolFilter
       switch Int.random(in: 0..<10, using: &random) {
-      case 0: transport = ProtocolFilter(transport: .udp, ports: [PortRange(53, 53, range: zero)], range: zero)
+      case 0:
+        transport = ProtocolFilter(
+          transport: .udp, ports: [PortRange(53, 53, range: zero)], range: zero)
       case 1: transport = ProtocolFilter(transport: .icmp, ports: [], range: zero)
       case 2:
         transport = ProtocolFilter(
-          transport: .tcp, ports: [PortRange(port, port + 10, range: zero), PortRange(22, 22, range: zero)],
+          transport: .tcp,
+          ports: [PortRange(port, port + 10, range: zero), PortRange(22, 22, range: zero)],
           range: zero)
-      default: transport = ProtocolFilter(transport: .tcp, ports: [PortRange(port, port, range: zero)], range: zero)
+      default:
+        transport = ProtocolFilter(
+          transport: .tcp, ports: [PortRange(port, port, range: zero)], range: zero)
       }
       let filters = Filters(transport: transport)
       switch Int.random(in: 0..<20, using: &random) {

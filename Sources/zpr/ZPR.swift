@@ -11,7 +11,9 @@ struct ZPR: AsyncParsableCommand {
       Exit codes: 0 success, 1 the input has errors (or is not canonical, with fmt --check),
       2 a usage error (a bad option, a missing file).
       """,
-    subcommands: [PolicyCommand.self, TenancyCommand.self, BenchCommand.self]
+    subcommands: [
+      PolicyCommand.self, TenancyCommand.self, AnalyzeCommand.self, BenchCommand.self,
+    ]
   )
 
   /// Runs the command, mapping usage errors to exit code 2 as the contract promises.

@@ -27,7 +27,9 @@ struct CompiledEngineTests {
           compared += 1
           if expected.statement != nil { allowed += 1 }
           if expected.egress == .denied || expected.ingress == .denied { denied += 1 }
-          if expected.egress == .missingPolicy || expected.ingress == .missingPolicy { missing += 1 }
+          if expected.egress == .missingPolicy || expected.ingress == .missingPolicy {
+            missing += 1
+          }
         }
       }
     }

@@ -57,7 +57,8 @@ struct Sampling {
           code: Int.random(in: 0...1, using: &random))
       default:
         return Flow(
-          .tcp, from: source, sourcePort: Int.random(in: 1024...65535, using: &random), to: destination,
+          .tcp, from: source, sourcePort: Int.random(in: 1024...65535, using: &random),
+          to: destination,
           port: ports.randomElement(using: &random)!)
       }
     }

@@ -126,8 +126,9 @@ public struct CompiledPolicy: Sendable {
     }
   }
 
-  mutating func setIntervals(v4 starts: [UInt32], _ v4: [Int32], v6 v6Starts: [IPAddress], _ v6: [Int32])
-  {
+  mutating func setIntervals(
+    v4 starts: [UInt32], _ v4: [Int32], v6 v6Starts: [IPAddress], _ v6: [Int32]
+  ) {
     self.v4Starts = starts
     v4Intervals = v4
     self.v6Starts = v6Starts
@@ -220,7 +221,9 @@ struct RuleSet: Sendable {
           tcpRanges.append((0, 65535, number, stateful))
           udpRanges.append((0, 65535, number, stateful))
         }
-        icmp.append(ICMPGrant(family: 0, type: typeFilter, code: codeFilter, statement: number, stateful: stateful))
+        icmp.append(
+          ICMPGrant(
+            family: 0, type: typeFilter, code: codeFilter, statement: number, stateful: stateful))
       case .tcp?, .udp?:
         guard !icmpOnly else { continue }
         let ranges =

@@ -87,7 +87,9 @@ struct PolicyCompiler {
         case .address(let block):
           add { $0.addresses.append((block, Int32(number))) }
         case .serviceNetwork:
-          for block in tenancy.serviceNetwork { add { $0.addresses.append((block, Int32(number))) } }
+          for block in tenancy.serviceNetwork {
+            add { $0.addresses.append((block, Int32(number))) }
+          }
         }
       }
     }
@@ -148,7 +150,8 @@ struct PolicyCompiler {
       func matching(_ side: SideIndex) -> [Int32] {
         var found: [Int32] = []
         for term in terms {
-          for number in side.byTerm[term] ?? [] where carried.contains(side.scopeTerm[Int(number)]) {
+          for number in side.byTerm[term] ?? [] where carried.contains(side.scopeTerm[Int(number)])
+          {
             found.append(number)
           }
         }

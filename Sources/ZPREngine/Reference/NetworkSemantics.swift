@@ -147,7 +147,8 @@ public struct NetworkSemantics: Sendable {
       table: tableName, index: index, destination: rule.destination, target: rule.target)
     switch rule.target {
     case .local:
-      return .none("route table '\(tableName)' sends \(address) to local, outside VCN '\(vcn.name)'")
+      return .none(
+        "route table '\(tableName)' sends \(address) to local, outside VCN '\(vcn.name)'")
     case .localPeeringGateway(let name):
       guard let gateway = vcn.localPeeringGateways.first(where: { $0.name == name }),
         let peer = gateway.peer, let peerIndex = topology.vcn(named: peer.vcn),

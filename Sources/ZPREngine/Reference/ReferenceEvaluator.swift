@@ -69,7 +69,10 @@ public struct ReferenceEvaluator: Sendable {
       case .none: return stop(.unreachable, .route)
       case .edge:
         guard !Self.blocks(decision.egress) else { return stop(.unreachable, .zprEgress) }
-        if bidirectional { result.replyStatus = .reachable }
+        if bidirectional {
+          (result.replyStatus, result.replyStoppedAt) = repliesFromOutside(
+            of: flow, decision: decision, source: source, egress: egress!)
+        }
         return result
       case .vcn(let vcn, _): targetVCN = vcn
       }
@@ -122,6 +125,21 @@ public struct ReferenceEvaluator: Sendable {
     guard let source else { return (.reachable, nil) }
     guard egress?.stateful == true || network.securityMatch(reply, at: source, .ingress) != nil
     else { return (.unreachable, .securityIngress) }
+    return (.reachable, nil)
+  }
+
+  /// The replies of a flow that left the tenancy: they come back from outside to the source.
+  private func repliesFromOutside(
+    of flow: Flow, decision: ZPRDecision, source: Int, egress: SecurityMatch
+  ) -> (ReachabilityStatus, PathLayer?) {
+    let reply = flow.reply
+    let replyDecision = zpr.decide(reply, mode: .enforce)
+    guard !decision.applies || decision.stateful || replyDecision.allowed else {
+      return (.unreachable, .zprIngress)
+    }
+    guard egress.stateful || network.securityMatch(reply, at: source, .ingress) != nil else {
+      return (.unreachable, .securityIngress)
+    }
     return (.reachable, nil)
   }
 

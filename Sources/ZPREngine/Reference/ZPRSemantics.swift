@@ -23,7 +23,9 @@ public struct ZPRDecision: Hashable, Sendable {
   public var stateful: Bool
 
   /// Whether ZPR lets the flow through: it is allowed, or neither end is protected.
-  public var allowed: Bool { egress != .denied && egress != .missingPolicy && ingress != .denied && ingress != .missingPolicy }
+  public var allowed: Bool {
+    egress != .denied && egress != .missingPolicy && ingress != .denied && ingress != .missingPolicy
+  }
 
   /// Whether ZPR has a say at all.
   public var applies: Bool { egress != nil || ingress != nil }

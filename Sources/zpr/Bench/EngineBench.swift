@@ -103,8 +103,8 @@ struct EngineBench: AsyncParsableCommand {
     var agree = 0
     let referenceRate = bestRate(count: referenceSample.count, runs: 1) {
       agree = 0
-      for flow in referenceSample where semantics.decide(flow, mode: .enforce) == engine.decide(flow)
-      {
+      for flow in referenceSample
+      where semantics.decide(flow, mode: .enforce) == engine.decide(flow) {
         agree += 1
       }
     }
