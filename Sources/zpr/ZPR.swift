@@ -12,7 +12,8 @@ struct ZPR: AsyncParsableCommand {
       2 a usage error (a bad option, a missing file).
       """,
     subcommands: [
-      PolicyCommand.self, TenancyCommand.self, AnalyzeCommand.self, BenchCommand.self,
+      PolicyCommand.self, TenancyCommand.self, AnalyzeCommand.self, TestCommand.self,
+      BenchCommand.self,
     ]
   )
 

@@ -12,6 +12,7 @@ extension Tenancy {
     check.drgs()
     check.resources()
     check.policies()
+    check.tests()
     return check.issues
   }
 }
@@ -351,6 +352,29 @@ private struct ConsistencyCheck {
         "policy '\(policy.name)' has \(policy.statements.count) statements; a policy holds at most "
           + "\(limit) (the statementsPerPolicy limit): split it into several policies",
         at: "policies[\(index)].statements")
+    }
+  }
+
+  /// A test's ends name resources (NAME, or NAME/N for its VNIC N) or addresses.
+  mutating func tests() {
+    var names: [String: Int] = [:]
+    for resource in tenancy.resources { names[resource.name] = resource.vnics.count }
+    for (index, test) in tenancy.tests.enumerated() {
+      for (key, end) in [("from", test.from), ("to", test.to)] where IPAddress(end) == nil {
+        let parts = end.split(separator: "/", maxSplits: 1).map(String.init)
+        if let vnics = names[parts[0]] {
+          if parts.count == 2, Int(parts[1]).map({ !(0..<vnics).contains($0) }) ?? true {
+            error(
+              .unresolvedReference,
+              "'\(parts[0])' has \(vnics) VNIC\(vnics == 1 ? "" : "s"); '\(end)' names none of "
+                + "them: write \(parts[0])/0 to \(parts[0])/\(max(0, vnics - 1))",
+              at: "tests[\(index)].\(key)")
+          }
+        } else {
+          unresolved(
+            "resource", parts[0], among: Array(names.keys), at: "tests[\(index)].\(key)")
+        }
+      }
     }
   }
 

@@ -27,13 +27,15 @@ public struct Tenancy: Hashable, Sendable {
   public var drgs: [DynamicRoutingGateway]
   public var resources: [Resource]
   public var policies: [Policy]
+  /// Flows the policies must allow or deny, checked by `zpr test`.
+  public var tests: [PolicyTest]
 
   /// A tenancy from its parts.
   public init(
     defaultNamespace: String = "oracle-zpr", serviceNetwork: [IPPrefix] = [],
     catalog: SecurityAttributeCatalog = SecurityAttributeCatalog(),
     compartments: [Compartment] = [], vcns: [VCN] = [], drgs: [DynamicRoutingGateway] = [],
-    resources: [Resource] = [], policies: [Policy] = []
+    resources: [Resource] = [], policies: [Policy] = [], tests: [PolicyTest] = []
   ) {
     self.defaultNamespace = defaultNamespace
     self.serviceNetwork = serviceNetwork
@@ -43,6 +45,7 @@ public struct Tenancy: Hashable, Sendable {
     self.drgs = drgs
     self.resources = resources
     self.policies = policies
+    self.tests = tests
   }
 
   /// The statements of all its policies (those that parsed).

@@ -50,8 +50,22 @@ extension TenancyFile {
             ])
           })
       ))
+    if !tenancy.tests.isEmpty { top.append((key("tests"), list(tenancy.tests.map(test)))) }
     // Serializing a tree of scalars, mappings and sequences cannot fail.
     return (try? Yams.serialize(node: Node(top), width: -1)) ?? ""
+  }
+
+  private static func test(_ test: PolicyTest) -> Node {
+    var fields: [(String, Node)] = []
+    if let name = test.name { fields.append(("name", text(name))) }
+    fields += [
+      ("from", text(test.from)), ("to", text(test.to)), ("protocol", text(test.transport.rawValue)),
+    ]
+    if let port = test.port { fields.append(("port", text(String(port)))) }
+    if let type = test.icmpType { fields.append(("icmpType", text(String(type)))) }
+    if let code = test.icmpCode { fields.append(("icmpCode", text(String(code)))) }
+    fields.append(("expect", text(test.expect.rawValue)))
+    return map(fields)
   }
 
   private static func namespace(_ namespace: SecurityAttributeNamespace) -> Node {

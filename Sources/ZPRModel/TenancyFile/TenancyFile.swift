@@ -75,7 +75,7 @@ private struct TenancyLoader {
     let keys =
       [
         "defaultNamespace", "serviceNetwork", "namespaces", "compartments", "vcns", "drgs",
-        "policies",
+        "policies", "tests",
       ]
       + TenancyFile.resourceSections.map(\.key)
     guard let top = reader.mapping(root, path: "the tenancy file", keys: keys) else {
@@ -98,6 +98,7 @@ private struct TenancyLoader {
     drgs(top["drgs"])
     for (key, kind) in TenancyFile.resourceSections { resources(top[key], key: key, kind: kind) }
     policies(top["policies"])
+    tests(top["tests"])
     reportConsistency()
     reportUnnamedEndpoints()
   }
@@ -624,6 +625,64 @@ private struct TenancyLoader {
         if let statement { statements.append(statement) }
       }
       tenancy.policies.append(Policy(name: name, description: description, statements: statements))
+    }
+  }
+
+  private mutating func tests(_ node: YAMLNode?) {
+    let keys = ["name", "from", "to", "protocol", "port", "icmpType", "icmpCode", "expect"]
+    for (index, item) in reader.sequence(node, path: "tests").enumerated() {
+      let path = "tests[\(index)]"
+      guard
+        let fields = reader.mapping(
+          item, path: path, keys: keys, required: ["from", "to", "protocol", "expect"]),
+        let from = reader.required(fields["from"], path: "\(path).from"),
+        let to = reader.required(fields["to"], path: "\(path).to"),
+        let protocolNode = fields["protocol"],
+        let protocolText = reader.required(protocolNode, path: "\(path).protocol"),
+        let expectNode = fields["expect"],
+        let expectText = reader.required(expectNode, path: "\(path).expect")
+      else { continue }
+      guard let transport = PolicyTest.Transport(rawValue: protocolText.lowercased()) else {
+        reader.error(
+          TenancyFileCode.invalidValue,
+          "\(path).protocol: '\(protocolText)' is not tcp, udp or icmp", at: protocolNode,
+          path: "\(path).protocol",
+          suggestion: Suggestions.closest(
+            to: protocolText, among: PolicyTest.Transport.allCases.map(\.rawValue)
+          ).map { "did you mean '\($0)'?" })
+        continue
+      }
+      guard let expect = PolicyTest.Expectation(rawValue: expectText.lowercased()) else {
+        reader.error(
+          TenancyFileCode.invalidValue, "\(path).expect must be allow or deny, not '\(expectText)'",
+          at: expectNode, path: "\(path).expect")
+        continue
+      }
+      let port = reader.number(fields["port"], path: "\(path).port")
+      if transport != .icmp, port == nil, fields["port"] == nil {
+        reader.error(
+          TenancyFileCode.missingKey, "\(path) tests a \(transport.rawValue) flow: add its port",
+          at: item, path: path)
+        continue
+      }
+      if let port, !(1...65535).contains(port), let portNode = fields["port"] {
+        reader.error(
+          TenancyFileCode.invalidValue, "\(path).port: \(port) is not a port: give 1 to 65535",
+          at: portNode, path: "\(path).port")
+        continue
+      }
+      reader.record("tests[\(tenancy.tests.count)]", item, filePath: path)
+      for key in ["from", "to"] {
+        if let value = fields[key] {
+          reader.record("tests[\(tenancy.tests.count)].\(key)", value, filePath: "\(path).\(key)")
+        }
+      }
+      tenancy.tests.append(
+        PolicyTest(
+          name: reader.string(fields["name"], path: "\(path).name"), from: from, to: to,
+          transport: transport, port: port,
+          icmpType: reader.number(fields["icmpType"], path: "\(path).icmpType"),
+          icmpCode: reader.number(fields["icmpCode"], path: "\(path).icmpCode"), expect: expect))
     }
   }
 

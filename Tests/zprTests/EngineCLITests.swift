@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+@Suite("zpr analyze, test and bench engine")
+struct EngineCLITests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+  static let threeTier = root.appendingPathComponent("examples/tenancies/three-tier.yaml").path
+
+  @Test func analyzeJSONHasTheStatusAndEveryLayersCode() throws {
+    let result = try ZPRProcess.run([
+      "analyze", "--tenancy", Self.threeTier, "--from", "app-1", "--to", "db-1", "--protocol",
+      "tcp", "--port", "5432", "--bidirectional", "--format", "json",
+    ])
+    #expect(result.exitCode == 0, "\(result.standardError)")
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+    #expect(json["status"] as? String == "REACHABLE")
+    #expect(json["returnStatus"] as? String == "REACHABLE")
+    let hops = try #require(json["forward"] as? [[String: Any]])
+    let actions = hops.flatMap { ($0["layers"] as? [[String: Any]]) ?? [] }.compactMap {
+      $0["action"] as? String
+    }
+    #expect(actions == ["ALLOWED", "ZPR_ALLOWED", "ALLOWED", "ALLOWED", "ZPR_ALLOWED"])
+    let zpr = hops.flatMap { ($0["layers"] as? [[String: Any]]) ?? [] }.first {
+      $0["layer"] as? String == "ZPR"
+    }
+    #expect(zpr?["policy"] as? String == "three-tier")
+    #expect(zpr?["statement"] as? Int == 1)
+  }
+
+  @Test func analyzeTextExplainsADenial() throws {
+    let result = try ZPRProcess.run([
+      "analyze", "--tenancy", Self.threeTier, "--from", "web-1", "--to", "db-1", "--protocol",
+      "tcp", "--port", "5432",
+    ])
+    #expect(result.exitCode == 0)
+    #expect(result.standardOutput.hasPrefix("UNREACHABLE: web-1"))
+    #expect(result.standardOutput.contains("ZPR egress: ZPR_DENIED"))
+    #expect(result.standardOutput.contains("a statement that would allow it:"))
+  }
+
+  @Test func analyzeRejectsAnUnknownEndWithAGuess() throws {
+    let result = try ZPRProcess.run([
+      "analyze", "--tenancy", Self.threeTier, "--from", "web1", "--to", "db-1", "--protocol",
+      "tcp", "--port", "5432",
+    ])
+    #expect(result.exitCode == 2)
+    #expect(result.standardError.contains("did you mean 'web-1'?"))
+    #expect(result.standardError.contains("[ZPR-ANALYZE-001]"))
+  }
+
+  @Test func testPassesTheExampleAndFailsABrokenExpectation() throws {
+    let passing = try ZPRProcess.run(["test", Self.threeTier])
+    #expect(passing.exitCode == 0, "\(passing.standardOutput)")
+    #expect(passing.standardOutput.hasSuffix("5 tests, 5 passed, 0 failed\n"))
+
+    let scratch = try Scratch()
+    let text = try String(contentsOfFile: Self.threeTier, encoding: .utf8)
+      .replacingOccurrences(
+        of: "{from: web-1, to: app-1, protocol: tcp, port: 8080, expect: allow}",
+        with: "{from: web-1, to: app-1, protocol: tcp, port: 8081, expect: allow}")
+    let broken = try scratch.file("broken.yaml", text)
+    let failing = try ZPRProcess.run(["test", broken])
+    #expect(failing.exitCode == 1)
+    #expect(failing.standardOutput.contains("FAIL tests[0] web-1 -> app-1 tcp/8081"))
+    #expect(failing.standardOutput.contains("expected allow, but the flow is UNREACHABLE"))
+    #expect(failing.standardOutput.contains("statements that nearly allow it:"))
+  }
+
+  @Test func aTenancyWithErrorsIsRefused() throws {
+    let scratch = try Scratch()
+    let file = try scratch.file(
+      "bad.yaml", "instances:\n  - {name: x, vnics: [{subnet: nowhere/none, ip: 10.0.0.1}]}\n")
+    let result = try ZPRProcess.run([
+      "analyze", "--tenancy", file, "--from", "x", "--to", "x", "--protocol", "icmp",
+    ])
+    #expect(result.exitCode == 1)
+    #expect(result.standardError.contains("[ZPR-CLI-007]"))
+  }
+
+  @Test func benchEngineRunsSmall() throws {
+    let result = try ZPRProcess.run([
+      "bench", "engine", "--endpoints", "300", "--statements", "40", "--flows", "2000",
+      "--reference-flows", "200", "--format", "json",
+    ])
+    #expect(result.exitCode == 0, "\(result.standardError)")
+    let json = try #require(
+      try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+    #expect(json["endpoints"] as? Double == 300)
+    #expect(json["statements"] as? Double == 40)
+    #expect(json["referenceAgreement"] as? Double == 1)
+    for key in ["compiled", "reference", "hashBaseline"] {
+      let rate = (json[key] as? [String: Any])?["decisionsPerSecond"] as? Double
+      #expect((rate ?? 0) > 0, "\(key)")
+    }
+  }
+}
