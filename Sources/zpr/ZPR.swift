@@ -13,6 +13,7 @@ struct ZPR: AsyncParsableCommand {
       """,
     subcommands: [
       PolicyCommand.self, TenancyCommand.self, AnalyzeCommand.self, TestCommand.self,
+      MatrixCommand.self,
       BenchCommand.self,
     ]
   )

@@ -8,8 +8,13 @@ extension PathAnalyzer {
     let sourceEndpoint = source.map { topology.endpoints[$0] }
     let destinationEndpoint = destination.map { topology.endpoints[$0] }
     var misses: [NearMiss] = []
-    for policy in topology.tenancy.policies {
-      for (index, statement) in policy.statements.enumerated() {
+    // Only statements with a side matching an end can nearly match: the compiled signatures
+    // list them, so a denial costs what the ends touch, not every statement.
+    for id in compiled.statementsTouching(flow) {
+      let policy = topology.tenancy.policies[id.policy]
+      let index = id.statement
+      let statement = policy.statements[index]
+      do {
         guard misses.count < 3 else { return misses }
         let (sourceScope, destinationScope) = ZPRSemantics.scopes(of: statement)
         let sourceMatches = semantics.side(

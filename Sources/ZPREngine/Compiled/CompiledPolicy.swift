@@ -1,5 +1,5 @@
 import ZPRModel
-import ZPRPolicy
+public import ZPRPolicy
 
 /// A tenancy's policies compiled into decision tables, for one evaluation mode.
 ///
@@ -31,6 +31,11 @@ public struct CompiledPolicy: Sendable {
   // Pairs of signatures.
   private var pairs = IntTable()
   private var ruleSets: [RuleSet] = []
+  /// Every pair of signatures with a rule set: (source, destination, rule set).
+  private var pairList: [(Int32, Int32, Int32)] = []
+  /// The statements (numbers, ascending) of each source and destination signature.
+  private var sourceStatements: [[Int32]] = []
+  private var destinationStatements: [[Int32]] = []
 
   /// How many identity classes, signatures and rule sets the compilation made.
   public private(set) var statistics = Statistics()
@@ -77,6 +82,65 @@ public struct CompiledPolicy: Sendable {
       decision.ingress = allowed ? .allowed : destination.named ? .denied : .missingPolicy
     }
     return decision
+  }
+
+  // MARK: Reading the tables
+
+  /// Where an address stands: its signatures, and whether ZPR protects it.
+  public func signatures(at address: IPAddress) -> (
+    source: Int32, destination: Int32, protected: Bool
+  ) {
+    let location = locations[location(of: address)]
+    return (location.source, location.destination, location.protected)
+  }
+
+  /// The statements with a side that matches either end of a flow (either way round): the only
+  /// ones that can match it or nearly match it. In policy order.
+  public func statementsTouching(_ flow: Flow) -> [StatementID] {
+    let source = locations[location(of: flow.source)]
+    let destination = locations[location(of: flow.destination)]
+    var numbers = Set<Int32>()
+    for list in [
+      sourceStatements[Int(source.source)], destinationStatements[Int(source.destination)],
+      sourceStatements[Int(destination.source)],
+      destinationStatements[Int(destination.destination)],
+    ] {
+      numbers.formUnion(list)
+    }
+    return numbers.sorted().map { statementIDs[Int($0)] }
+  }
+
+  /// Every pair of signatures some statement joins.
+  public var signaturePairs: [(source: Int32, destination: Int32)] {
+    pairList.map { ($0.0, $0.1) }
+  }
+
+  /// What ZPR grants from one signature to another: port ranges per protocol and ICMP messages,
+  /// each with the first statement granting it.
+  public func grants(from source: Int32, to destination: Int32) -> [Grant] {
+    let key = UInt64(UInt32(bitPattern: source)) << 32 | UInt64(UInt32(bitPattern: destination))
+    let index = pairs.find(key)
+    guard index >= 0 else { return [] }
+    let ruleSet = ruleSets[index]
+    var grants: [Grant] = []
+    for (transport, spans) in [("tcp", ruleSet.tcp), ("udp", ruleSet.udp)] {
+      for span in spans {
+        grants.append(
+          Grant(
+            transport: transport, ports: Int(span.lower)...Int(span.upper), icmpType: nil,
+            icmpCode: nil, statement: statementIDs[Int(span.first)], stateful: span.stateful))
+      }
+    }
+    for icmp in ruleSet.icmp {
+      grants.append(
+        Grant(
+          transport: icmp.family == 6 ? "icmp6" : icmp.family == 4 ? "icmp" : "icmp/icmp6",
+          ports: nil, icmpType: icmp.type < 0 ? nil : Int(icmp.type),
+          icmpCode: icmp.code < 0 ? nil : Int(icmp.code),
+          statement: statementIDs[Int(icmp.statement)],
+          stateful: icmp.stateful))
+    }
+    return grants
   }
 
   /// The location of an address.
@@ -135,12 +199,47 @@ public struct CompiledPolicy: Sendable {
     v6Intervals = v6
   }
 
-  mutating func setPairs(_ pairs: IntTable, ruleSets: [RuleSet], statistics: Statistics) {
+  mutating func setSignatures(source: [[Int32]], destination: [[Int32]]) {
+    sourceStatements = source
+    destinationStatements = destination
+  }
+
+  mutating func setPairs(
+    _ pairs: IntTable, list: [(Int32, Int32, Int32)], ruleSets: [RuleSet], statistics: Statistics
+  ) {
     self.pairs = pairs
+    pairList = list
     self.ruleSets = ruleSets
     var statistics = statistics
     statistics.locations = locations.count
     self.statistics = statistics
+  }
+}
+
+/// Something ZPR allows between two signatures: TCP or UDP to a range of destination ports, or
+/// ICMP messages (a type and code, or any), with the first statement that allows it.
+public struct Grant: Hashable, Sendable, CustomStringConvertible {
+  /// `tcp`, `udp`, `icmp`, `icmp6`, or `icmp/icmp6` for a statement without a protocol.
+  public var transport: String
+  public var ports: ClosedRange<Int>?
+  public var icmpType: Int?
+  public var icmpCode: Int?
+  public var statement: StatementID
+  /// Whether a granting statement is stateful (replies pass).
+  public var stateful: Bool
+
+  /// `tcp/5432`, `tcp/1000-2000`, `tcp` (every port), `icmp type 8`.
+  public var description: String {
+    if let ports {
+      if ports == 0...65535 { return transport }
+      return ports.count == 1
+        ? "\(transport)/\(ports.lowerBound)"
+        : "\(transport)/\(ports.lowerBound)-\(ports.upperBound)"
+    }
+    var text = transport
+    if let icmpType { text += " type \(icmpType)" }
+    if let icmpCode { text += " code \(icmpCode)" }
+    return text
   }
 }
 

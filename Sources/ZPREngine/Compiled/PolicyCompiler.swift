@@ -226,6 +226,7 @@ struct PolicyCompiler {
     var ruleSetIndex: [[Int32]: Int32] = [:]
     var ruleSets: [RuleSet] = []
     var pairs = IntTable()
+    var pairList: [(Int32, Int32, Int32)] = []
     for (key, list) in zip(pairKeys, pairStatements) {
       let index: Int32
       if let known = ruleSetIndex[list] {
@@ -236,6 +237,7 @@ struct PolicyCompiler {
         ruleSetIndex[list] = index
       }
       _ = pairs.insert(key, index)
+      pairList.append((Int32(truncatingIfNeeded: key >> 32), Int32(truncatingIfNeeded: key), index))
     }
     var statistics = CompiledPolicy.Statistics()
     statistics.identityClasses = classes.count
@@ -243,7 +245,8 @@ struct PolicyCompiler {
     statistics.destinationSignatures = signatures.destinationLists.count
     statistics.signaturePairs = pairKeys.count
     statistics.ruleSets = ruleSets.count
-    policy.setPairs(pairs, ruleSets: ruleSets, statistics: statistics)
+    policy.setSignatures(source: signatures.sourceLists, destination: signatures.destinationLists)
+    policy.setPairs(pairs, list: pairList, ruleSets: ruleSets, statistics: statistics)
   }
 
   /// The union of two ascending lists, ascending.

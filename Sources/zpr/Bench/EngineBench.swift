@@ -29,6 +29,12 @@ struct EngineBench: AsyncParsableCommand {
   @Option(help: "Flows decided by the reference evaluator (it is slow on purpose).")
   var referenceFlows = 2_000
 
+  @Option(help: "Path analyses timed (on the same flows).")
+  var analyses = 2_000
+
+  @Option(help: "Endpoints of the tenancy whose reachability matrix is timed.")
+  var matrixEndpoints = 10_000
+
   @Option(help: "The seed of the generated tenancy and flows.")
   var seed: UInt64 = 42
 
@@ -109,6 +115,35 @@ struct EngineBench: AsyncParsableCommand {
       }
     }
     precondition(found != 0 || allowed >= 0)
+
+    // One path analysis: the analyzer over the same tenancy, on the first flows.
+    let analyzer = PathAnalyzer(workload.tenancy)
+    var reachable = 0
+    let analysisSample = Array(sample.prefix(analyses))
+    let analysisTime = ContinuousClock().measure {
+      for flow in analysisSample {
+        // Addresses of the tenancy always resolve.
+        guard let source = try? analyzer.resolve(flow.source.description),
+          let destination = try? analyzer.resolve(flow.destination.description)
+        else { continue }
+        if analyzer.analyze(flow, source: source, destination: destination, bidirectional: false)
+          .status == .reachable
+        {
+          reachable += 1
+        }
+      }
+    }
+    let analysisMicroseconds = seconds(analysisTime) * 1e6 / Double(max(1, analysisSample.count))
+
+    // The matrix of a smaller tenancy with the same number of statements.
+    let matrixWorkload = EngineWorkload(
+      endpoints: matrixEndpoints, statements: statements, seed: seed)
+    let matrixTopology = Topology(matrixWorkload.tenancy)
+    let matrixCompiled = CompiledPolicy(matrixTopology)
+    var cells = 0
+    let matrixTime = ContinuousClock().measure {
+      cells = ReachabilityMatrix(matrixCompiled, topology: matrixTopology).cells.count
+    }
     let statistics = engine.statistics
     switch format {
     case .json:
@@ -121,6 +156,14 @@ struct EngineBench: AsyncParsableCommand {
         ("hashBaseline", .object([("decisionsPerSecond", .number(hashRate))])),
         ("allowedShare", .number(Double(allowed) / Double(sample.count))),
         ("referenceAgreement", .number(Double(agree) / Double(referenceSample.count))),
+        ("pathAnalysisMicroseconds", .number(analysisMicroseconds)),
+        (
+          "matrix",
+          .object([
+            ("endpoints", .number(Double(matrixTopology.endpoints.count))),
+            ("seconds", .number(seconds(matrixTime))), ("cells", .number(Double(cells))),
+          ])
+        ),
         ("identityClasses", .number(Double(statistics.identityClasses))),
         ("signaturePairs", .number(Double(statistics.signaturePairs))),
         ("ruleSets", .number(Double(statistics.ruleSets))),
@@ -141,6 +184,10 @@ struct EngineBench: AsyncParsableCommand {
         \(String(format: "%.1f", hashRate / compiledRate))x its time, goal within 3x)
           allowed          \(String(format: "%.1f", 100 * Double(allowed) / Double(sample.count)))% of flows
           agreement        \(agree) of \(referenceSample.count) reference decisions
+          path analysis    \(String(format: "%8.1f", analysisMicroseconds)) µs each   (\(analysisSample.count) \
+        flows, \(reachable) reachable; goal under 100 µs)
+          matrix           \(String(format: "%8.3f", seconds(matrixTime))) s   (\(matrixTopology.endpoints.count) \
+        endpoints, \(cells) cells; goal under 1 s)
 
         """)
     }
