@@ -79,10 +79,58 @@ struct EngineCLITests {
     #expect(result.standardError.contains("[ZPR-CLI-007]"))
   }
 
+  @Test func matrixListsTheTiersAndTheirGrants() throws {
+    let text = try ZPRProcess.run(["matrix", "--tenancy", Self.threeTier])
+    #expect(text.exitCode == 0)
+    #expect(text.standardOutput.contains("G1 -> G2: tcp/8080 (policy 'three-tier' statement 0)"))
+    let csv = try ZPRProcess.run(["matrix", "--tenancy", Self.threeTier, "--format", "csv"])
+    #expect(
+      csv.standardOutput
+        == "from,to,protocol,ports,icmpType,icmpCode,policy,statement,stateful\n"
+        + "web-1/0,app-1/0,tcp,8080-8080,,,three-tier,0,true\n"
+        + "app-1/0,db-1/0,tcp,5432-5432,,,three-tier,1,true\n")
+    let json = try ZPRProcess.run(["matrix", "--tenancy", Self.threeTier, "--format", "json"])
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+    #expect((object["groups"] as? [Any])?.count == 3)
+    #expect((object["cells"] as? [Any])?.count == 2)
+  }
+
+  @Test func diffShowsWhatANewPolicyFileChanges() throws {
+    let scratch = try Scratch()
+    let policy = try scratch.file(
+      "new.zpl",
+      """
+      in network.vcn:prod VCN allow app.tier:web endpoints to connect to app.tier:app endpoints with protocol='tcp/8080'
+      in network.vcn:prod VCN allow app.tier:app endpoints to connect to app.tier:db endpoints with protocol='tcp/5433'
+
+      """)
+    let result = try ZPRProcess.run(["diff", "--tenancy", Self.threeTier, "--policies", policy])
+    #expect(result.exitCode == 0, "\(result.standardError)")
+    #expect(
+      result.standardOutput
+        == """
+        what-if: 1 pair of endpoint groups change
+          app-1/0 -> db-1/0:
+            gains tcp/5433 (policy 'new' statement 1)
+            loses tcp/5432 (policy 'three-tier' statement 1)
+
+        """)
+    let broken = try scratch.file(
+      "broken.zpl",
+      "in network.vcn:prod VCN allow app.tier:wbe endpoints to connect to app.tier:db endpoints\n")
+    let refused = try ZPRProcess.run(["diff", "--tenancy", Self.threeTier, "--policies", broken])
+    #expect(refused.exitCode == 1)
+    #expect(refused.standardError.contains("[ZPR-CLI-008]"))
+    let neither = try ZPRProcess.run(["diff", "--tenancy", Self.threeTier])
+    #expect(neither.exitCode == 2)
+  }
+
   @Test func benchEngineRunsSmall() throws {
     let result = try ZPRProcess.run([
       "bench", "engine", "--endpoints", "300", "--statements", "40", "--flows", "2000",
-      "--reference-flows", "200", "--format", "json",
+      "--reference-flows", "200", "--analyses", "100", "--matrix-endpoints", "300", "--format",
+      "json",
     ])
     #expect(result.exitCode == 0, "\(result.standardError)")
     let json = try #require(
