@@ -17,7 +17,8 @@ public struct CompiledPolicy: Sendable {
   public let statementIDs: [StatementID]
 
   // Locations.
-  private var v4Locations = IntTable()
+  /// IPv4 addresses of VNICs with their locations inline: one cache line per lookup.
+  private var v4Locations = AddressTable()
   private var v6Locations: [IPAddress: Int32] = [:]
   /// For each location: its signatures and what ZPR needs to know of its endpoint, packed
   /// together so that a decision touches one cache line per end.
@@ -30,12 +31,17 @@ public struct CompiledPolicy: Sendable {
 
   // Pairs of signatures.
   private var pairs = IntTable()
-  private var ruleSets: [RuleSet] = []
+  private var ruleSets = RuleSetStore()
   /// Every pair of signatures with a rule set: (source, destination, rule set).
   private var pairList: [(Int32, Int32, Int32)] = []
   /// The statements (numbers, ascending) of each source and destination signature.
   private var sourceStatements: [[Int32]] = []
   private var destinationStatements: [[Int32]] = []
+
+  /// The compiler's state, kept for updates.
+  private var compiler: PolicyCompiler?
+  /// Whether the first compilation is over (addresses are then rebound, not kept).
+  private var isBuilt = false
 
   /// How many identity classes, signatures and rule sets the compilation made.
   public private(set) var statistics = Statistics()
@@ -56,21 +62,32 @@ public struct CompiledPolicy: Sendable {
     var compiler = PolicyCompiler(topology: topology, mode: mode)
     statementIDs = compiler.statementIDs
     compiler.compile(into: &self)
+    self.compiler = compiler
+    isBuilt = true
+  }
+
+  /// Recompiles one endpoint whose attributes changed (see ``Topology/setAttributes(_:ofResource:)``):
+  /// its addresses get new locations, and a signature no endpoint had before gets its pairs.
+  /// Nothing else is touched, so the cost does not grow with the tenancy.
+  public mutating func update(_ endpoint: Endpoint) {
+    guard var compiler = compiler.take() else { return }
+    compiler.locate(endpoint, into: &self)
+    self.compiler = compiler
   }
 
   // MARK: Deciding
 
   /// ZPR's decision about a flow: the same as ``ZPRSemantics/decide(_:mode:)``, in constant time.
   public func decide(_ flow: Flow) -> ZPRDecision {
-    let source = locations[location(of: flow.source)]
-    let destination = locations[location(of: flow.destination)]
+    let source = location(of: flow.source)
+    let destination = location(of: flow.destination)
     var decision = ZPRDecision(egress: nil, ingress: nil, statement: nil, stateful: false)
     guard source.protected || destination.protected else { return decision }
     let key =
       UInt64(UInt32(bitPattern: source.source)) << 32
       | UInt64(UInt32(bitPattern: destination.destination))
     let ruleSet = pairs.find(key)
-    if ruleSet >= 0, let (first, stateful) = ruleSets[ruleSet].match(flow) {
+    if ruleSet >= 0, let (first, stateful) = ruleSets.match(ruleSet, flow) {
       decision.statement = statementIDs[Int(first)]
       decision.stateful = stateful
     }
@@ -90,15 +107,15 @@ public struct CompiledPolicy: Sendable {
   public func signatures(at address: IPAddress) -> (
     source: Int32, destination: Int32, protected: Bool
   ) {
-    let location = locations[location(of: address)]
+    let location = location(of: address)
     return (location.source, location.destination, location.protected)
   }
 
   /// The statements with a side that matches either end of a flow (either way round): the only
   /// ones that can match it or nearly match it. In policy order.
   public func statementsTouching(_ flow: Flow) -> [StatementID] {
-    let source = locations[location(of: flow.source)]
-    let destination = locations[location(of: flow.destination)]
+    let source = location(of: flow.source)
+    let destination = location(of: flow.destination)
     var numbers = Set<Int32>()
     for list in [
       sourceStatements[Int(source.source)], destinationStatements[Int(source.destination)],
@@ -121,7 +138,7 @@ public struct CompiledPolicy: Sendable {
     let key = UInt64(UInt32(bitPattern: source)) << 32 | UInt64(UInt32(bitPattern: destination))
     let index = pairs.find(key)
     guard index >= 0 else { return [] }
-    let ruleSet = ruleSets[index]
+    let ruleSet = ruleSets.ruleSet(index)
     var grants: [Grant] = []
     for (transport, spans) in [("tcp", ruleSet.tcp), ("udp", ruleSet.udp)] {
       for span in spans {
@@ -144,14 +161,14 @@ public struct CompiledPolicy: Sendable {
   }
 
   /// The location of an address.
-  private func location(of address: IPAddress) -> Int {
+  @inline(__always)
+  private func location(of address: IPAddress) -> Location {
     if let v4 = address.v4Value {
-      let found = v4Locations.find(UInt64(v4))
-      if found >= 0 { return found }
-      return Int(v4Intervals[Self.lastIndex(notAbove: v4, in: v4Starts)])
+      if let found = v4Locations.find(v4) { return found }
+      return locations[Int(v4Intervals[Self.lastIndex(notAbove: v4, in: v4Starts)])]
     }
-    if let found = v6Locations[address] { return Int(found) }
-    return Int(v6Intervals[Self.lastIndex(notAbove: address, in: v6Starts)])
+    if let found = v6Locations[address] { return locations[Int(found)] }
+    return locations[Int(v6Intervals[Self.lastIndex(notAbove: address, in: v6Starts)])]
   }
 
   /// The index of the last element not above `value` (the first element is the smallest value).
@@ -182,11 +199,30 @@ public struct CompiledPolicy: Sendable {
     return Int32(locations.count - 1)
   }
 
+  /// Binds an address to a location: the first VNIC to hold it keeps it during compilation;
+  /// an update rebinds it.
   mutating func bind(_ address: IPAddress, to location: Int32) {
+    let replacing = isBuilt
     if let v4 = address.v4Value {
-      if v4Locations.find(UInt64(v4)) < 0 { _ = v4Locations.insert(UInt64(v4), location) }
-    } else if v6Locations[address] == nil {
+      if replacing || v4Locations.find(v4) == nil {
+        v4Locations.insert(v4, locations[Int(location)])
+      }
+    } else if replacing || v6Locations[address] == nil {
       v6Locations[address] = location
+    }
+  }
+
+  mutating func addRuleSet(_ ruleSet: RuleSet) -> Int32 {
+    let index = ruleSets.append(ruleSet)
+    statistics.ruleSets = ruleSets.count
+    return index
+  }
+
+  mutating func addPair(_ source: Int32, _ destination: Int32, _ ruleSet: Int32) {
+    let key = UInt64(UInt32(bitPattern: source)) << 32 | UInt64(UInt32(bitPattern: destination))
+    if pairs.insert(key, ruleSet) < 0 {
+      pairList.append((source, destination, ruleSet))
+      statistics.signaturePairs = pairList.count
     }
   }
 
@@ -209,10 +245,67 @@ public struct CompiledPolicy: Sendable {
   ) {
     self.pairs = pairs
     pairList = list
-    self.ruleSets = ruleSets
+    for ruleSet in ruleSets { _ = self.ruleSets.append(ruleSet) }
     var statistics = statistics
     statistics.locations = locations.count
     self.statistics = statistics
+  }
+}
+
+/// An open-addressing table from IPv4 addresses to locations, stored inline so that a lookup
+/// touches one cache line.
+struct AddressTable: Sendable {
+  private struct Slot: Sendable {
+    var key: UInt32
+    var used: Bool
+    var location: CompiledPolicy.Location
+  }
+
+  private var slots: [Slot] = []
+  private var count = 0
+
+  @inline(__always)
+  func find(_ key: UInt32) -> CompiledPolicy.Location? {
+    guard !slots.isEmpty else { return nil }
+    let mask = slots.count - 1
+    var slot = Self.slot(key, mask)
+    while slots[slot].used {
+      if slots[slot].key == key { return slots[slot].location }
+      slot = (slot + 1) & mask
+    }
+    return nil
+  }
+
+  /// Stores (or replaces) the location of an address.
+  mutating func insert(_ key: UInt32, _ location: CompiledPolicy.Location) {
+    if (count + 1) * 2 > slots.count { grow() }
+    let mask = slots.count - 1
+    var slot = Self.slot(key, mask)
+    while slots[slot].used {
+      if slots[slot].key == key {
+        slots[slot].location = location
+        return
+      }
+      slot = (slot + 1) & mask
+    }
+    slots[slot] = Slot(key: key, used: true, location: location)
+    count += 1
+  }
+
+  private mutating func grow() {
+    let old = slots
+    let empty = CompiledPolicy.Location(source: 0, destination: 0, protected: false, named: false)
+    slots = Array(
+      repeating: Slot(key: 0, used: false, location: empty), count: max(16, slots.count * 2))
+    count = 0
+    for slot in old where slot.used { insert(slot.key, slot.location) }
+  }
+
+  @inline(__always)
+  private static func slot(_ key: UInt32, _ mask: Int) -> Int {
+    Int(
+      truncatingIfNeeded: (UInt64(key) &* 0x9E37_79B9_7F4A_7C15)
+        >> UInt64(64 - mask.nonzeroBitCount))
   }
 }
 
@@ -243,6 +336,96 @@ public struct Grant: Hashable, Sendable, CustomStringConvertible {
   }
 }
 
+/// Every rule set in three flat arrays (TCP spans, UDP spans, ICMP grants) with each set's
+/// bounds, so that a decision reads them without touching a reference count.
+struct RuleSetStore: Sendable {
+  private struct Bounds: Sendable {
+    var tcp: Int32
+    var tcpEnd: Int32
+    var udp: Int32
+    var udpEnd: Int32
+    var icmp: Int32
+    var icmpEnd: Int32
+  }
+
+  private var tcp: [RuleSet.Span] = []
+  private var udp: [RuleSet.Span] = []
+  private var icmp: [RuleSet.ICMPGrant] = []
+  private var bounds: [Bounds] = []
+
+  var count: Int { bounds.count }
+
+  mutating func append(_ ruleSet: RuleSet) -> Int32 {
+    bounds.append(
+      Bounds(
+        tcp: Int32(tcp.count), tcpEnd: Int32(tcp.count + ruleSet.tcp.count),
+        udp: Int32(udp.count), udpEnd: Int32(udp.count + ruleSet.udp.count),
+        icmp: Int32(icmp.count), icmpEnd: Int32(icmp.count + ruleSet.icmp.count)))
+    tcp += ruleSet.tcp
+    udp += ruleSet.udp
+    icmp += ruleSet.icmp
+    return Int32(bounds.count - 1)
+  }
+
+  /// A rule set, rebuilt from the arrays.
+  func ruleSet(_ index: Int) -> RuleSet {
+    let bound = bounds[index]
+    var ruleSet = RuleSet([])
+    ruleSet.tcp = Array(tcp[Int(bound.tcp)..<Int(bound.tcpEnd)])
+    ruleSet.udp = Array(udp[Int(bound.udp)..<Int(bound.udpEnd)])
+    ruleSet.icmp = Array(icmp[Int(bound.icmp)..<Int(bound.icmpEnd)])
+    return ruleSet
+  }
+
+  /// The first statement of a rule set that admits the flow, and whether any admitting one is
+  /// stateful.
+  @inline(__always)
+  func match(_ index: Int, _ flow: Flow) -> (Int32, Bool)? {
+    let bound = bounds[index]
+    switch flow.transport {
+    case .tcp: return Self.find(Int32(flow.destinationPort), in: tcp, bound.tcp, bound.tcpEnd)
+    case .udp: return Self.find(Int32(flow.destinationPort), in: udp, bound.udp, bound.udpEnd)
+    case .icmp:
+      let family: Int8 = flow.destination.family == .v4 ? 4 : 6
+      var first: Int32 = -1
+      var stateful = false
+      var position = Int(bound.icmp)
+      while position < Int(bound.icmpEnd) {
+        let grant = icmp[position]
+        if (grant.family == 0 || grant.family == family)
+          && (grant.type < 0 || grant.type == flow.icmpType)
+          && (grant.code < 0 || grant.code == flow.icmpCode)
+        {
+          if first < 0 { first = grant.statement }
+          stateful = stateful || grant.stateful
+        }
+        position += 1
+      }
+      return first < 0 ? nil : (first, stateful)
+    }
+  }
+
+  @inline(__always)
+  private static func find(_ port: Int32, in spans: [RuleSet.Span], _ start: Int32, _ end: Int32)
+    -> (Int32, Bool)?
+  {
+    var low = Int(start)
+    var high = Int(end)
+    while low < high {
+      let middle = (low + high) / 2
+      let span = spans[middle]
+      if port < span.lower {
+        high = middle
+      } else if port > span.upper {
+        low = middle + 1
+      } else {
+        return (span.first, span.stateful)
+      }
+    }
+    return nil
+  }
+}
+
 /// The statements that join one pair of signatures, as port intervals per protocol.
 struct RuleSet: Sendable {
   /// Disjoint, sorted ranges of destination ports with the first statement granting them and
@@ -266,44 +449,6 @@ struct RuleSet: Sendable {
   var tcp: [Span] = []
   var udp: [Span] = []
   var icmp: [ICMPGrant] = []
-
-  /// The first statement that admits the flow and whether any admitting one is stateful.
-  func match(_ flow: Flow) -> (Int32, Bool)? {
-    switch flow.transport {
-    case .tcp: return Self.find(Int32(flow.destinationPort), in: tcp)
-    case .udp: return Self.find(Int32(flow.destinationPort), in: udp)
-    case .icmp:
-      let family: Int8 = flow.destination.family == .v4 ? 4 : 6
-      var first: Int32 = -1
-      var stateful = false
-      for grant in icmp
-      where (grant.family == 0 || grant.family == family)
-        && (grant.type < 0 || grant.type == flow.icmpType)
-        && (grant.code < 0 || grant.code == flow.icmpCode)
-      {
-        if first < 0 { first = grant.statement }
-        stateful = stateful || grant.stateful
-      }
-      return first < 0 ? nil : (first, stateful)
-    }
-  }
-
-  private static func find(_ port: Int32, in spans: [Span]) -> (Int32, Bool)? {
-    var low = 0
-    var high = spans.count
-    while low < high {
-      let middle = (low + high) / 2
-      let span = spans[middle]
-      if port < span.lower {
-        high = middle
-      } else if port > span.upper {
-        low = middle + 1
-      } else {
-        return (span.first, span.stateful)
-      }
-    }
-    return nil
-  }
 
   /// The rule set of statements (their numbers, ascending, and their filters).
   init(_ statements: [(number: Int32, filters: Filters)]) {

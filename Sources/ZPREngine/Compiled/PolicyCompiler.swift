@@ -2,12 +2,42 @@ import ZPRModel
 import ZPRPolicy
 
 /// Builds a ``CompiledPolicy``: side indexes by attribute term, identity classes, address
-/// intervals, signatures and the rule set of every pair of signatures a statement joins.
-struct PolicyCompiler {
+/// intervals, signatures and the rule set of every pair of signatures a statement joins. It is
+/// kept with the compiled policy, so that a change to one endpoint recompiles that endpoint
+/// alone (and the pairs of any signature it is the first to have).
+struct PolicyCompiler: Sendable {
   let topology: Topology
   let mode: EvaluationMode
   let statementIDs: [StatementID]
   private let statements: [Statement]
+
+  // The state a compilation leaves, for updates.
+  private var sourceSide = SideIndex()
+  private var destinationSide = SideIndex()
+  private var namedTerms = Set<String>()
+  private var namingScopes = Set<String>()
+  private var vcnTerms: [Set<String>] = []
+  private var signatures = Signatures()
+  private var intervals = AddressIntervals(prefixes: [])
+  private var intervalSource: [[Int32]] = []
+  private var intervalDestination: [[Int32]] = []
+  private var classes: [ClassKey: IdentityClass] = [:]
+  private var sourceSignaturesOf: [[Int32]] = []
+  private var destinationSignaturesOf: [[Int32]] = []
+  private var ruleSetIndex: [[Int32]: Int32] = [:]
+  /// Whether the pairs exist: signatures made after that need their pairs made at once.
+  private var pairsBuilt = false
+
+  private struct ClassKey: Hashable, Sendable {
+    var terms: [String]
+    var vcn: Int
+  }
+
+  private struct IdentityClass: Sendable {
+    var source: [Int32]
+    var destination: [Int32]
+    var named: Bool
+  }
 
   init(topology: Topology, mode: EvaluationMode) {
     self.topology = topology
@@ -53,7 +83,7 @@ struct PolicyCompiler {
   // MARK: Compiling
 
   /// One side of the statements, indexed.
-  private struct SideIndex {
+  private struct SideIndex: Sendable {
     var byTerm: [String: [Int32]] = [:]
     var allEndpointsByScope: [String: [Int32]] = [:]
     var addresses: [(IPPrefix, Int32)] = []
@@ -62,10 +92,6 @@ struct PolicyCompiler {
 
   mutating func compile(into policy: inout CompiledPolicy) {
     let tenancy = topology.tenancy
-    var sourceSide = SideIndex()
-    var destinationSide = SideIndex()
-    var namedTerms = Set<String>()
-    var namingScopes = Set<String>()
     for (number, statement) in statements.enumerated() {
       let (sourceScope, destinationScope) = ZPRSemantics.scopes(of: statement)
       for (side, scope, isSource) in [
@@ -95,19 +121,15 @@ struct PolicyCompiler {
     }
 
     // The attribute terms of each VCN.
-    let vcnTerms: [Set<String>] = tenancy.vcns.map {
-      Set(counted($0.securityAttributes).flatMap(Self.terms))
-    }
-
-    var signatures = Signatures()
+    vcnTerms = tenancy.vcns.map { Set(counted($0.securityAttributes).flatMap(Self.terms)) }
 
     // Address intervals outside the VNICs: the statements whose address side covers each.
-    let intervals = AddressIntervals(
+    intervals = AddressIntervals(
       prefixes: sourceSide.addresses.map(\.0) + destinationSide.addresses.map(\.0))
-    let intervalSource = intervals.starts.map { start in
+    intervalSource = intervals.starts.map { start in
       sourceSide.addresses.filter { $0.0.contains(start) }.map(\.1).sorted()
     }
-    let intervalDestination = intervals.starts.map { start in
+    intervalDestination = intervals.starts.map { start in
       destinationSide.addresses.filter { $0.0.contains(start) }.map(\.1).sorted()
     }
     var externalLocations: [UInt64: Int32] = [:]
@@ -130,75 +152,11 @@ struct PolicyCompiler {
       v4: intervals.starts[..<v4Count].map { $0.v4Value! }, Array(intervalLocations[..<v4Count]),
       v6: Array(intervals.starts[v4Count...]), Array(intervalLocations[v4Count...]))
 
-    // Identity classes: endpoints with the same counted attributes in the same VCN.
-    struct ClassKey: Hashable {
-      var terms: [String]
-      var vcn: Int
-    }
-    struct IdentityClass {
-      var source: [Int32]
-      var destination: [Int32]
-      var named: Bool
-    }
-    var classes: [ClassKey: IdentityClass] = [:]
-    func identityClass(_ endpoint: Endpoint) -> IdentityClass {
-      let terms = Array(Set(counted(endpoint.attributes).flatMap(Self.terms))).sorted()
-      let vcn = endpoint.vcn ?? -1
-      let key = ClassKey(terms: terms, vcn: vcn)
-      if let known = classes[key] { return known }
-      let carried = vcn >= 0 ? vcnTerms[vcn] : []
-      func matching(_ side: SideIndex) -> [Int32] {
-        var found: [Int32] = []
-        for term in terms {
-          for number in side.byTerm[term] ?? [] where carried.contains(side.scopeTerm[Int(number)])
-          {
-            found.append(number)
-          }
-        }
-        for term in carried { found += side.allEndpointsByScope[term] ?? [] }
-        return Array(Set(found)).sorted()
-      }
-      let made = IdentityClass(
-        source: matching(sourceSide), destination: matching(destinationSide),
-        named: terms.contains(where: namedTerms.contains)
-          || carried.contains(where: namingScopes.contains))
-      classes[key] = made
-      return made
-    }
-
-    for endpoint in topology.endpoints {
-      let identity = identityClass(endpoint)
-      let isProtected = endpoint.isProtected(in: mode)
-      var classLocation: Int32?
-      for address in endpoint.ips {
-        if isProtected {
-          // A protected endpoint is known by its attributes alone: one location for all its
-          // addresses.
-          if classLocation == nil {
-            classLocation = policy.addLocation(
-              .init(
-                source: signatures.source(identity.source),
-                destination: signatures.destination(identity.destination), protected: true,
-                named: identity.named))
-          }
-          policy.bind(address, to: classLocation!)
-        } else {
-          // An unprotected endpoint also answers to the addresses statements name.
-          let interval = intervals.index(of: address)
-          let location = policy.addLocation(
-            .init(
-              source: signatures.source(Self.merge(identity.source, intervalSource[interval])),
-              destination: signatures.destination(
-                Self.merge(identity.destination, intervalDestination[interval])),
-              protected: false, named: identity.named))
-          policy.bind(address, to: location)
-        }
-      }
-    }
+    for endpoint in topology.endpoints { locate(endpoint, into: &policy) }
 
     // The rule set of every pair of signatures some statement joins.
-    var sourceSignaturesOf = [[Int32]](repeating: [], count: statements.count)
-    var destinationSignaturesOf = [[Int32]](repeating: [], count: statements.count)
+    sourceSignaturesOf = [[Int32]](repeating: [], count: statements.count)
+    destinationSignaturesOf = [[Int32]](repeating: [], count: statements.count)
     for (signature, list) in signatures.sourceLists.enumerated() {
       for number in list { sourceSignaturesOf[Int(number)].append(Int32(signature)) }
     }
@@ -223,7 +181,6 @@ struct PolicyCompiler {
         }
       }
     }
-    var ruleSetIndex: [[Int32]: Int32] = [:]
     var ruleSets: [RuleSet] = []
     var pairs = IntTable()
     var pairList: [(Int32, Int32, Int32)] = []
@@ -247,6 +204,133 @@ struct PolicyCompiler {
     statistics.ruleSets = ruleSets.count
     policy.setSignatures(source: signatures.sourceLists, destination: signatures.destinationLists)
     policy.setPairs(pairs, list: pairList, ruleSets: ruleSets, statistics: statistics)
+    pairsBuilt = true
+  }
+
+  // MARK: Endpoints
+
+  /// The identity class of an endpoint: endpoints with the same counted attributes in the same
+  /// VCN share it.
+  private mutating func identityClass(_ endpoint: Endpoint) -> IdentityClass {
+    let terms = Array(Set(counted(endpoint.attributes).flatMap(Self.terms))).sorted()
+    let vcn = endpoint.vcn ?? -1
+    let key = ClassKey(terms: terms, vcn: vcn)
+    if let known = classes[key] { return known }
+    let carried = vcn >= 0 ? vcnTerms[vcn] : []
+    func matching(_ side: SideIndex) -> [Int32] {
+      var found: [Int32] = []
+      for term in terms {
+        for number in side.byTerm[term] ?? [] where carried.contains(side.scopeTerm[Int(number)]) {
+          found.append(number)
+        }
+      }
+      for term in carried { found += side.allEndpointsByScope[term] ?? [] }
+      return Array(Set(found)).sorted()
+    }
+    let made = IdentityClass(
+      source: matching(sourceSide), destination: matching(destinationSide),
+      named: terms.contains(where: namedTerms.contains)
+        || carried.contains(where: namingScopes.contains))
+    classes[key] = made
+    return made
+  }
+
+  /// Gives an endpoint's addresses their locations (new ones, replacing any they had).
+  mutating func locate(_ endpoint: Endpoint, into policy: inout CompiledPolicy) {
+    let identity = identityClass(endpoint)
+    let isProtected = endpoint.isProtected(in: mode)
+    var classLocation: Int32?
+    for address in endpoint.ips {
+      if isProtected {
+        // A protected endpoint is known by its attributes alone: one location for all its
+        // addresses.
+        if classLocation == nil {
+          let source = internSource(identity.source, into: &policy)
+          let destination = internDestination(identity.destination, into: &policy)
+          classLocation = policy.addLocation(
+            .init(source: source, destination: destination, protected: true, named: identity.named))
+        }
+        policy.bind(address, to: classLocation!)
+      } else {
+        // An unprotected endpoint also answers to the addresses statements name.
+        let interval = intervals.index(of: address)
+        let source = internSource(
+          Self.merge(identity.source, intervalSource[interval]), into: &policy)
+        let destination = internDestination(
+          Self.merge(identity.destination, intervalDestination[interval]), into: &policy)
+        let location = policy.addLocation(
+          .init(source: source, destination: destination, protected: false, named: identity.named))
+        policy.bind(address, to: location)
+      }
+    }
+  }
+
+  // MARK: Signatures made after the pairs
+
+  private mutating func internSource(_ list: [Int32], into policy: inout CompiledPolicy) -> Int32 {
+    let (signature, isNew) = signatures.source(interning: list)
+    if isNew, pairsBuilt {
+      for number in list { sourceSignaturesOf[Int(number)].append(signature) }
+      var partners = Set<Int32>()
+      for number in list { partners.formUnion(destinationSignaturesOf[Int(number)]) }
+      for partner in partners {
+        addPair(
+          signature, partner, Self.intersect(list, signatures.destinationLists[Int(partner)]),
+          into: &policy)
+      }
+      policy.setSignatures(source: signatures.sourceLists, destination: signatures.destinationLists)
+    }
+    return signature
+  }
+
+  private mutating func internDestination(_ list: [Int32], into policy: inout CompiledPolicy)
+    -> Int32
+  {
+    let (signature, isNew) = signatures.destination(interning: list)
+    if isNew, pairsBuilt {
+      for number in list { destinationSignaturesOf[Int(number)].append(signature) }
+      var partners = Set<Int32>()
+      for number in list { partners.formUnion(sourceSignaturesOf[Int(number)]) }
+      for partner in partners {
+        addPair(
+          partner, signature, Self.intersect(signatures.sourceLists[Int(partner)], list),
+          into: &policy)
+      }
+      policy.setSignatures(source: signatures.sourceLists, destination: signatures.destinationLists)
+    }
+    return signature
+  }
+
+  private mutating func addPair(
+    _ source: Int32, _ destination: Int32, _ list: [Int32], into policy: inout CompiledPolicy
+  ) {
+    guard !list.isEmpty else { return }
+    let ruleSet: Int32
+    if let known = ruleSetIndex[list] {
+      ruleSet = known
+    } else {
+      ruleSet = policy.addRuleSet(RuleSet(list.map { ($0, statements[Int($0)].filters) }))
+      ruleSetIndex[list] = ruleSet
+    }
+    policy.addPair(source, destination, ruleSet)
+  }
+
+  /// The common elements of two ascending lists.
+  static func intersect(_ lhs: [Int32], _ rhs: [Int32]) -> [Int32] {
+    var common: [Int32] = []
+    var (left, right) = (0, 0)
+    while left < lhs.count, right < rhs.count {
+      if lhs[left] < rhs[right] {
+        left += 1
+      } else if rhs[right] < lhs[left] {
+        right += 1
+      } else {
+        common.append(lhs[left])
+        left += 1
+        right += 1
+      }
+    }
+    return common
   }
 
   /// The union of two ascending lists, ascending.
@@ -274,30 +358,35 @@ struct PolicyCompiler {
 }
 
 /// Interned signatures: each distinct list of statements gets one number.
-private struct Signatures {
+private struct Signatures: Sendable {
   var sourceIndex: [[Int32]: Int32] = [:]
   var sourceLists: [[Int32]] = []
   var destinationIndex: [[Int32]: Int32] = [:]
   var destinationLists: [[Int32]] = []
 
-  mutating func source(_ list: [Int32]) -> Int32 {
-    if let known = sourceIndex[list] { return known }
+  mutating func source(_ list: [Int32]) -> Int32 { source(interning: list).0 }
+
+  mutating func destination(_ list: [Int32]) -> Int32 { destination(interning: list).0 }
+
+  /// The list's number, and whether it was just made.
+  mutating func source(interning list: [Int32]) -> (Int32, Bool) {
+    if let known = sourceIndex[list] { return (known, false) }
     sourceIndex[list] = Int32(sourceLists.count)
     sourceLists.append(list)
-    return Int32(sourceLists.count - 1)
+    return (Int32(sourceLists.count - 1), true)
   }
 
-  mutating func destination(_ list: [Int32]) -> Int32 {
-    if let known = destinationIndex[list] { return known }
+  mutating func destination(interning list: [Int32]) -> (Int32, Bool) {
+    if let known = destinationIndex[list] { return (known, false) }
     destinationIndex[list] = Int32(destinationLists.count)
     destinationLists.append(list)
-    return Int32(destinationLists.count - 1)
+    return (Int32(destinationLists.count - 1), true)
   }
 }
 
 /// The address space cut at the edges of a set of blocks: every address of one elementary
 /// interval lies in the same blocks. Both families' whole spaces are covered: IPv4 first.
-struct AddressIntervals {
+struct AddressIntervals: Sendable {
   /// The first address of each interval, ascending (IPv4 intervals before IPv6 ones).
   let starts: [IPAddress]
 

@@ -32,8 +32,10 @@ public struct Endpoint: Hashable, Sendable {
 /// A tenancy's endpoints and the lookups every evaluator needs: by address, by name, VCNs by
 /// name. Built once per tenancy snapshot.
 public struct Topology: Sendable {
-  public let tenancy: Tenancy
-  public let endpoints: [Endpoint]
+  public private(set) var tenancy: Tenancy
+  public private(set) var endpoints: [Endpoint]
+  /// The index of each resource's first endpoint.
+  private var firstEndpoint: [Int]
   private let byAddress: [IPAddress: Int]
   private let byName: [String: Int]
   private let vcnIndex: [String: Int]
@@ -48,20 +50,16 @@ public struct Topology: Sendable {
     var endpoints: [Endpoint] = []
     var byAddress: [IPAddress: Int] = [:]
     var byName: [String: Int] = [:]
+    var firstEndpoint: [Int] = []
     for (resourceIndex, resource) in tenancy.resources.enumerated() {
+      firstEndpoint.append(endpoints.count)
       for (vnicIndex, vnic) in resource.vnics.enumerated() {
         let vcn = vcnIndex[vnic.vcn]
         let subnet = vcn.flatMap { tenancy.vcns[$0].subnets.firstIndex { $0.name == vnic.subnet } }
         let endpoint = Endpoint(
           resource: resourceIndex, vnic: vnicIndex, name: "\(resource.name)/\(vnicIndex)",
           vcn: vcn, subnet: subnet, ips: vnic.ips,
-          attributes: resource.securityAttributes
-            + vnic.securityAttributes.filter { own in
-              !resource.securityAttributes.contains {
-                SecurityAttributeName.same($0.namespace, own.namespace)
-                  && SecurityAttributeName.same($0.key, own.key) && $0.value == own.value
-              }
-            })
+          attributes: Self.attributes(resource.securityAttributes, vnic.securityAttributes))
         for ip in vnic.ips where byAddress[ip] == nil { byAddress[ip] = endpoints.count }
         if byName[endpoint.name] == nil { byName[endpoint.name] = endpoints.count }
         if vnicIndex == 0, byName[resource.name] == nil { byName[resource.name] = endpoints.count }
@@ -69,9 +67,38 @@ public struct Topology: Sendable {
       }
     }
     self.endpoints = endpoints
+    self.firstEndpoint = firstEndpoint
     self.byAddress = byAddress
     self.byName = byName
     self.vcnIndex = vcnIndex
+  }
+
+  /// What a VNIC carries: its resource's attributes, and its own that the resource does not.
+  private static func attributes(_ resource: [AppliedAttribute], _ own: [AppliedAttribute])
+    -> [AppliedAttribute]
+  {
+    resource
+      + own.filter { attribute in
+        !resource.contains {
+          SecurityAttributeName.same($0.namespace, attribute.namespace)
+            && SecurityAttributeName.same($0.key, attribute.key) && $0.value == attribute.value
+        }
+      }
+  }
+
+  /// Changes the attributes a resource carries; returns the indexes of its endpoints, which a
+  /// compiled policy then updates (``CompiledPolicy/update(_:)``).
+  @discardableResult
+  public mutating func setAttributes(_ attributes: [AppliedAttribute], ofResource index: Int)
+    -> Range<Int>
+  {
+    tenancy.resources[index].securityAttributes = attributes
+    let first = firstEndpoint[index]
+    let vnics = tenancy.resources[index].vnics
+    for (number, vnic) in vnics.enumerated() {
+      endpoints[first + number].attributes = Self.attributes(attributes, vnic.securityAttributes)
+    }
+    return first..<(first + vnics.count)
   }
 
   /// The endpoint holding an address.

@@ -1,0 +1,53 @@
+import Testing
+import ZPREngine
+import ZPRModel
+import ZPRPolicy
+import ZPRTesting
+
+@Suite("Incremental updates")
+struct IncrementalTests {
+  /// Changing resources' attributes one at a time and updating only their endpoints decides
+  /// every flow as a fresh compilation and the reference do.
+  @Test func updatesDecideAsAFreshCompilation() {
+    var sampling = Sampling(seed: 41)
+    var random = SplitMix64(seed: 42)
+    var compared = 0
+    var changedDecisions = 0
+    for _ in 0..<60 {
+      let tenancy = sampling.tenancy()
+      guard !tenancy.resources.isEmpty else { continue }
+      let vocabulary = Array(Set(tenancy.resources.flatMap(\.securityAttributes)))
+      for mode in EvaluationMode.allCases {
+        var topology = Topology(tenancy)
+        var compiled = CompiledPolicy(topology, mode: mode)
+        let flows = sampling.flows(in: tenancy, count: 60)
+        let before = flows.map { compiled.decide($0) }
+        for _ in 0..<4 {
+          let resource = Int.random(in: 0..<tenancy.resources.count, using: &random)
+          var attributes: [AppliedAttribute] = []
+          for _ in 0..<Int.random(in: 0...2, using: &random) {
+            guard var pick = vocabulary.randomElement(using: &random) else { break }
+            if random.chance(0.3) { pick.mode = pick.mode == .audit ? .enforce : .audit }
+            if !attributes.contains(where: { $0.namespace == pick.namespace && $0.key == pick.key })
+            {
+              attributes.append(pick)
+            }
+          }
+          for endpoint in topology.setAttributes(attributes, ofResource: resource) {
+            compiled.update(topology.endpoints[endpoint])
+          }
+        }
+        let fresh = CompiledPolicy(Topology(topology.tenancy), mode: mode)
+        let reference = ZPRSemantics(Topology(topology.tenancy))
+        for (flow, old) in zip(flows, before) {
+          let updated = compiled.decide(flow)
+          #expect(updated == fresh.decide(flow), "\(mode) \(flow)")
+          #expect(updated == reference.decide(flow, mode: mode), "\(mode) \(flow)")
+          compared += 1
+          if updated != old { changedDecisions += 1 }
+        }
+      }
+    }
+    #expect(changedDecisions > 100, "only \(changedDecisions) of \(compared) decisions changed")
+  }
+}
