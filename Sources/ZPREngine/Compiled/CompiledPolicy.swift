@@ -13,8 +13,8 @@ public import ZPRPolicy
 /// search in a few intervals, whatever the number of statements or endpoints.
 public struct CompiledPolicy: Sendable {
   public let mode: EvaluationMode
-  /// The statements in policy order, as the tables number them.
-  public let statementIDs: [StatementID]
+  /// The statements, as the tables number them (in policy order, until a policy is replaced).
+  public private(set) var statementIDs: [StatementID]
 
   // Locations.
   /// IPv4 addresses of VNICs with their locations inline: one cache line per lookup.
@@ -69,10 +69,24 @@ public struct CompiledPolicy: Sendable {
   /// Recompiles one endpoint whose attributes changed (see ``Topology/setAttributes(_:ofResource:)``):
   /// its addresses get new locations, and a signature no endpoint had before gets its pairs.
   /// Nothing else is touched, so the cost does not grow with the tenancy.
-  public mutating func update(_ endpoint: Endpoint) {
+  public mutating func update(_ endpoint: Endpoint, at index: Int) {
     guard var compiler = compiler.take() else { return }
-    compiler.locate(endpoint, into: &self)
+    compiler.locate(endpoint, at: index, into: &self)
     self.compiler = compiler
+  }
+
+  /// Recompiles for a changed policy (the topology already holds it, see
+  /// ``Topology/setPolicy(_:at:)``): only the identity classes its old and new statements touch
+  /// are located again (and, when it names addresses, the address intervals and the
+  /// unprotected endpoints).
+  public mutating func replacePolicy(at index: Int, in topology: Topology) {
+    guard var compiler = compiler.take() else { return }
+    compiler.replacePolicy(index, with: topology.tenancy.policies[index], into: &self)
+    self.compiler = compiler
+  }
+
+  mutating func setStatementIDs(_ ids: [StatementID]) {
+    statementIDs = ids
   }
 
   // MARK: Deciding
@@ -235,9 +249,12 @@ public struct CompiledPolicy: Sendable {
     v6Intervals = v6
   }
 
-  mutating func setSignatures(source: [[Int32]], destination: [[Int32]]) {
-    sourceStatements = source
-    destinationStatements = destination
+  mutating func appendSignature(source list: [Int32]) {
+    sourceStatements.append(list)
+  }
+
+  mutating func appendSignature(destination list: [Int32]) {
+    destinationStatements.append(list)
   }
 
   mutating func setPairs(
@@ -451,10 +468,13 @@ struct RuleSet: Sendable {
   var icmp: [ICMPGrant] = []
 
   /// The rule set of statements (their numbers, ascending, and their filters).
+  /// The rule set of statements given in policy order (their numbers and filters): the first
+  /// to grant something is the one reported for it.
   init(_ statements: [(number: Int32, filters: Filters)]) {
-    var tcpRanges: [(Int32, Int32, Int32, Bool)] = []
-    var udpRanges: [(Int32, Int32, Int32, Bool)] = []
-    for (number, filters) in statements {
+    typealias Range = (lower: Int32, upper: Int32, priority: Int, number: Int32, stateful: Bool)
+    var tcpRanges: [Range] = []
+    var udpRanges: [Range] = []
+    for (priority, (number, filters)) in statements.enumerated() {
       let stateful = filters.state == .stateful
       let typeFilter = Int32(filters.icmpType?.value ?? -1)
       let codeFilter = Int32(filters.icmpCode?.value ?? -1)
@@ -462,8 +482,8 @@ struct RuleSet: Sendable {
       switch filters.transport?.transport {
       case nil:
         if !icmpOnly {
-          tcpRanges.append((0, 65535, number, stateful))
-          udpRanges.append((0, 65535, number, stateful))
+          tcpRanges.append((0, 65535, priority, number, stateful))
+          udpRanges.append((0, 65535, priority, number, stateful))
         }
         icmp.append(
           ICMPGrant(
@@ -476,9 +496,9 @@ struct RuleSet: Sendable {
           : filters.transport!.ports.map { (Int32($0.lower), Int32($0.upper)) }
         for (lower, upper) in ranges {
           if filters.transport!.transport == .tcp {
-            tcpRanges.append((lower, upper, number, stateful))
+            tcpRanges.append((lower, upper, priority, number, stateful))
           } else {
-            udpRanges.append((lower, upper, number, stateful))
+            udpRanges.append((lower, upper, priority, number, stateful))
           }
         }
       case .icmp?, .icmp6?:
@@ -492,23 +512,29 @@ struct RuleSet: Sendable {
     udp = Self.spans(udpRanges)
   }
 
-  /// Disjoint spans from overlapping ranges: each point gets the lowest statement number that
-  /// covers it and whether any covering statement is stateful.
-  private static func spans(_ ranges: [(Int32, Int32, Int32, Bool)]) -> [Span] {
+  /// Disjoint spans from overlapping ranges: each point gets the covering statement that comes
+  /// first in policy order and whether any covering statement is stateful.
+  private static func spans(
+    _ ranges: [(lower: Int32, upper: Int32, priority: Int, number: Int32, stateful: Bool)]
+  ) -> [Span] {
     guard !ranges.isEmpty else { return [] }
     var cuts = Set<Int32>()
-    for (lower, upper, _, _) in ranges {
-      cuts.insert(lower)
-      cuts.insert(upper + 1)
+    for range in ranges {
+      cuts.insert(range.lower)
+      cuts.insert(range.upper + 1)
     }
     let points = cuts.sorted()
     var spans: [Span] = []
     for (start, end) in zip(points, points.dropFirst()) {
       var first: Int32 = -1
+      var firstPriority = Int.max
       var stateful = false
-      for (lower, upper, number, isStateful) in ranges where lower <= start && start <= upper {
-        if first < 0 || number < first { first = number }
-        stateful = stateful || isStateful
+      for range in ranges where range.lower <= start && start <= range.upper {
+        if range.priority < firstPriority {
+          firstPriority = range.priority
+          first = range.number
+        }
+        stateful = stateful || range.stateful
       }
       guard first >= 0 else { continue }
       if var last = spans.last, last.upper == start - 1, last.first == first,

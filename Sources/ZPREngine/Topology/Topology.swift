@@ -101,6 +101,11 @@ public struct Topology: Sendable {
     return first..<(first + vnics.count)
   }
 
+  /// Replaces a policy; a compiled policy then follows (``CompiledPolicy/replacePolicy(at:in:)``).
+  public mutating func setPolicy(_ policy: Policy, at index: Int) {
+    tenancy.policies[index] = policy
+  }
+
   /// The endpoint holding an address.
   public func endpoint(at address: IPAddress) -> Int? { byAddress[address] }
 
