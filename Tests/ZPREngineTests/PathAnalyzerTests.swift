@@ -218,5 +218,10 @@ struct PathAnalyzerTests {
       #expect(error.message.contains("did you mean 'web-1'?"))
     }
     #expect(throws: AnalysisError.self) { try Self.analyze("web-1", "db-1") }
+    #expect(throws: AnalysisError.self) { try Self.analyze("web-1", "db-1", .icmp, port: 22) }
+    #expect(throws: AnalysisError.self) {
+      try Self.analyzer.analyze(
+        PathQuery(from: "web-1", to: "db-1", transport: .tcp, port: 22, icmpType: 8))
+    }
   }
 }

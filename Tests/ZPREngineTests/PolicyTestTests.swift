@@ -34,11 +34,13 @@ struct PolicyTestTests {
         - {from: web-1, to: db-1, protocol: tcp, expect: allow}
         - {from: web-1, to: db-1, protocol: tpc, port: 1, expect: allow}
         - {from: web-1, to: db-1, protocol: tcp, port: 1, expect: maybe}
+        - {from: web-1, to: db-1, protocol: icmp, port: 7, expect: deny}
       """)
     let errors = loaded.diagnostics.filter { $0.severity == .error }
     #expect(
       errors.map(\.path) == [
         "tests[0].from", "tests[1].to", "tests[2]", "tests[3].protocol", "tests[4].expect",
+        "tests[5].port",
       ])
     #expect(errors[0].message.contains("did you mean 'web-1'?"))
     #expect(errors[3].suggestion == "did you mean 'tcp'?")

@@ -76,6 +76,12 @@ public struct PathAnalyzer: Sendable {
     let flow: Flow
     switch query.transport {
     case .tcp, .udp:
+      guard query.icmpType == nil, query.icmpCode == nil else {
+        throw AnalysisError(
+          code: .invalidPort,
+          message: "--icmp-type and --icmp-code apply to ICMP: use --protocol icmp, or leave "
+            + "them out")
+      }
       guard let port = query.port else {
         throw AnalysisError(
           code: .missingPort,
@@ -91,6 +97,12 @@ public struct PathAnalyzer: Sendable {
         sourcePort: query.sourcePort ?? Flow.defaultSourcePort,
         to: destination.address, port: port)
     case .icmp:
+      guard query.port == nil, query.sourcePort == nil else {
+        throw AnalysisError(
+          code: .invalidPort,
+          message: "ICMP has no ports: leave out --port and --source-port, or give "
+            + "--icmp-type and --icmp-code")
+      }
       flow = Flow(
         icmpFrom: source.address, to: destination.address,
         type: query.icmpType ?? Flow.defaultICMPType, code: query.icmpCode ?? 0)
@@ -239,15 +251,22 @@ public struct PathAnalyzer: Sendable {
       }
       if Self.blocks(decision.egress) { return stop(.unreachable, .zprEgress) }
     } else {
+      let inside = topology.vcn(holding: flow.source)
       analysis.forward.append(
-        Hop(kind: .outside, name: "\(flow.source) (outside the tenancy)", layers: []))
+        Hop(
+          kind: .outside,
+          name: "\(flow.source) ("
+            + (inside.map { "in VCN \(tenancy.vcns[$0].name), but no VNIC holds it" }
+              ?? "outside the tenancy") + ")", layers: []))
       guard let vcn = topology.vcn(holding: flow.destination) else {
-        analysis.notes.append("neither end is in the tenancy: there is nothing to analyze")
+        analysis.notes.append("neither end is a VNIC of the tenancy: there is nothing to analyze")
         return stop(.indeterminate, .destination)
       }
       analysis.notes.append(
-        "the source is outside the tenancy: the analysis starts where its traffic enters VCN "
-          + tenancy.vcns[vcn].name)
+        (inside == nil
+          ? "the source is outside the tenancy"
+          : "no VNIC holds the source address, so its own egress rules are unknown")
+          + ": the analysis starts where its traffic enters VCN " + tenancy.vcns[vcn].name)
       targetVCN = vcn
     }
     guard let destination, topology.endpoints[destination].vcn == targetVCN else {

@@ -665,6 +665,13 @@ private struct TenancyLoader {
           at: item, path: path)
         continue
       }
+      if transport == .icmp, let portNode = fields["port"] {
+        reader.error(
+          TenancyFileCode.invalidValue,
+          "\(path).port: ICMP has no ports: remove it, or give icmpType and icmpCode",
+          at: portNode, path: "\(path).port")
+        continue
+      }
       if let port, !(1...65535).contains(port), let portNode = fields["port"] {
         reader.error(
           TenancyFileCode.invalidValue, "\(path).port: \(port) is not a port: give 1 to 65535",
