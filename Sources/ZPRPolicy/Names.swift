@@ -55,7 +55,8 @@ public enum SecurityAttributeName {
 
   /// The name with ASCII letters in lower case, for use as a key.
   public static func folded(_ name: String) -> String {
-    name.utf8.contains { $0 >= 65 && $0 <= 90 } ? name.lowercased() : name
+    guard name.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return name }
+    return String(decoding: name.utf8.map(asciiLowercased), as: UTF8.self)
   }
 
   /// Letters, digits, `-` and `_`: the characters of names (and of unquoted values).

@@ -6,6 +6,34 @@ import ZPRTesting
 
 @Suite("Incremental updates")
 struct IncrementalTests {
+  /// Gives a resource new attributes and updates the compiled tables for its endpoints.
+  static func relabel(
+    _ resource: Int, _ attributes: [AppliedAttribute], _ topology: inout Topology,
+    _ compiled: inout CompiledPolicy
+  ) {
+    for endpoint in topology.setAttributes(attributes, ofResource: resource) {
+      compiled.update(topology.endpoints[endpoint], at: endpoint)
+    }
+  }
+
+  /// Expects the updated tables to decide every flow as a fresh compilation and the reference
+  /// do; returns how many decisions differ from `before` (the tables before the updates).
+  static func expectFresh(
+    _ compiled: CompiledPolicy, _ topology: Topology, mode: EvaluationMode, _ flows: [Flow],
+    before: [ZPRDecision]
+  ) -> Int {
+    let fresh = CompiledPolicy(Topology(topology.tenancy), mode: mode)
+    let reference = ZPRSemantics(Topology(topology.tenancy))
+    var changed = 0
+    for (flow, old) in zip(flows, before) {
+      let updated = compiled.decide(flow)
+      #expect(updated == fresh.decide(flow), "\(mode) \(flow)")
+      #expect(updated == reference.decide(flow, mode: mode), "\(mode) \(flow)")
+      if updated != old { changed += 1 }
+    }
+    return changed
+  }
+
   /// Changing resources' attributes one at a time and updating only their endpoints decides
   /// every flow as a fresh compilation and the reference do.
   @Test func updatesDecideAsAFreshCompilation() {
@@ -33,19 +61,10 @@ struct IncrementalTests {
               attributes.append(pick)
             }
           }
-          for endpoint in topology.setAttributes(attributes, ofResource: resource) {
-            compiled.update(topology.endpoints[endpoint], at: endpoint)
-          }
+          Self.relabel(resource, attributes, &topology, &compiled)
         }
-        let fresh = CompiledPolicy(Topology(topology.tenancy), mode: mode)
-        let reference = ZPRSemantics(Topology(topology.tenancy))
-        for (flow, old) in zip(flows, before) {
-          let updated = compiled.decide(flow)
-          #expect(updated == fresh.decide(flow), "\(mode) \(flow)")
-          #expect(updated == reference.decide(flow, mode: mode), "\(mode) \(flow)")
-          compared += 1
-          if updated != old { changedDecisions += 1 }
-        }
+        changedDecisions += Self.expectFresh(compiled, topology, mode: mode, flows, before: before)
+        compared += flows.count
       }
     }
     #expect(changedDecisions > 100, "only \(changedDecisions) of \(compared) decisions changed")
@@ -97,20 +116,11 @@ struct IncrementalTests {
           } else if !topology.tenancy.resources.isEmpty {
             let resource = Int.random(in: 0..<topology.tenancy.resources.count, using: &random)
             let attributes = Array(vocabulary.shuffled(using: &random).prefix(1))
-            for endpoint in topology.setAttributes(attributes, ofResource: resource) {
-              compiled.update(topology.endpoints[endpoint], at: endpoint)
-            }
+            Self.relabel(resource, attributes, &topology, &compiled)
           }
         }
-        let fresh = CompiledPolicy(Topology(topology.tenancy), mode: mode)
-        let reference = ZPRSemantics(Topology(topology.tenancy))
-        for (flow, old) in zip(flows, before) {
-          let updated = compiled.decide(flow)
-          #expect(updated == fresh.decide(flow), "\(mode) \(flow)")
-          #expect(updated == reference.decide(flow, mode: mode), "\(mode) \(flow)")
-          compared += 1
-          if updated != old { changedDecisions += 1 }
-        }
+        changedDecisions += Self.expectFresh(compiled, topology, mode: mode, flows, before: before)
+        compared += flows.count
       }
     }
     #expect(changedDecisions > 100, "only \(changedDecisions) of \(compared) decisions changed")

@@ -80,23 +80,19 @@ struct PolicyCompiler: Sendable {
 
   // MARK: Terms
 
-  /// ASCII letters in lower case: names compare this way (``SecurityAttributeName/same(_:_:)``).
-  static func fold(_ name: String) -> String {
-    guard name.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return name }
-    return String(decoding: name.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
-  }
-
   /// The terms an applied attribute answers to: its name, and its name with its value.
   static func terms(of attribute: AppliedAttribute) -> [String] {
-    let name = fold(attribute.namespace) + "." + fold(attribute.key)
+    let name =
+      SecurityAttributeName.folded(attribute.namespace) + "."
+      + SecurityAttributeName.folded(attribute.key)
     return [name, name + "\u{1}" + attribute.value]
   }
 
   /// The term a reference looks for.
   func term(of reference: AttributeRef) -> String {
     let name =
-      Self.fold(reference.namespace ?? topology.tenancy.defaultNamespace) + "."
-      + Self.fold(reference.key)
+      SecurityAttributeName.folded(reference.namespace ?? topology.tenancy.defaultNamespace) + "."
+      + SecurityAttributeName.folded(reference.key)
     return reference.value.map { name + "\u{1}" + $0 } ?? name
   }
 
