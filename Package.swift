@@ -18,12 +18,14 @@ let package = Package(
     .library(name: "ZPRPolicy", targets: ["ZPRPolicy"]),
     .library(name: "ZPRModel", targets: ["ZPRModel"]),
     .library(name: "ZPREngine", targets: ["ZPREngine"]),
+    .library(name: "ZPRStore", targets: ["ZPRStore"]),
     .library(name: "ZPRTesting", targets: ["ZPRTesting"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/x-sheep/swift-property-based.git", exact: "2.0.1"),
     .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
   ],
   targets: [
     .target(name: "ZPRPolicy"),
@@ -31,6 +33,7 @@ let package = Package(
       name: "ZPRModel",
       dependencies: ["ZPRPolicy", .product(name: "Yams", package: "Yams")]),
     .target(name: "ZPREngine", dependencies: ["ZPRPolicy", "ZPRModel"]),
+    .target(name: "ZPRStore", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
     .target(name: "ZPRTesting", dependencies: ["ZPRPolicy", "ZPRModel"]),
     .executableTarget(
       name: "zpr",
@@ -62,6 +65,7 @@ let package = Package(
         "ZPREngine", "ZPRModel", "ZPRPolicy", "ZPRTesting",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]),
+    .testTarget(name: "ZPRStoreTests", dependencies: ["ZPRStore"]),
     .testTarget(name: "zprTests", dependencies: ["zpr", "ZPRPolicy"]),
   ]
 )

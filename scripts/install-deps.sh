@@ -8,6 +8,7 @@ packages=(
   git            # swift package manager fetches dependencies with git
   libcurl4       # Foundation's networking on Linux
   libxml2        # FoundationXML
+  libsqlite3-dev # the embedded SQLite store (GRDB builds against it)
 )
 
 missing=()

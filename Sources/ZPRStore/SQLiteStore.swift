@@ -1,0 +1,289 @@
+import Foundation
+import GRDB
+
+/// The store in an embedded SQLite file (WAL mode), through GRDB. One process writes at a
+/// time; readers never wait for it.
+public final class SQLiteStore: Store {
+  private let pool: DatabasePool
+
+  /// Opens (creating and migrating) the database at a path.
+  public init(path: String) throws {
+    do {
+      var configuration = Configuration()
+      configuration.busyMode = .timeout(5)
+      pool = try DatabasePool(path: path, configuration: configuration)
+      try Self.migrator.migrate(pool)
+    } catch {
+      throw StoreError(
+        .unavailable,
+        "cannot open the database at \(path) (\(error)): check the folder exists and is writable")
+    }
+  }
+
+  /// The versioned schema. A migration, once released, never changes: add a new one.
+  static var migrator: DatabaseMigrator {
+    var migrator = DatabaseMigrator()
+    migrator.registerMigration("v1: resources, revision, audit, idempotency") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE revision (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+          INSERT INTO revision (id, value) VALUES (1, 0);
+          CREATE TABLE resources (
+            kind TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL,
+            parent TEXT NOT NULL, lifecycle_state TEXT NOT NULL, body TEXT NOT NULL,
+            version INTEGER NOT NULL, time_created REAL NOT NULL, time_updated REAL NOT NULL,
+            revision INTEGER NOT NULL, PRIMARY KEY (kind, id));
+          -- Times are seconds since 2001-01-01 UTC (Foundation's reference date).
+          CREATE UNIQUE INDEX resources_unique_name ON resources (kind, parent, name_key);
+          CREATE TABLE audit (
+            revision INTEGER NOT NULL, sequence INTEGER NOT NULL, time REAL NOT NULL,
+            actor TEXT NOT NULL, action TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,
+            before TEXT, after TEXT, PRIMARY KEY (revision, sequence));
+          CREATE TABLE idempotency (
+            actor TEXT NOT NULL, key TEXT NOT NULL, request TEXT NOT NULL, response TEXT NOT NULL,
+            time REAL NOT NULL, PRIMARY KEY (actor, key));
+          """)
+    }
+    return migrator
+  }
+
+  public func revision() async throws -> Int64 {
+    try await read { db in
+      try Int64.fetchOne(db, sql: "SELECT value FROM revision WHERE id = 1") ?? 0
+    }
+  }
+
+  public func record(kind: String, id: String) async throws -> ResourceRecord? {
+    try await read { db in
+      try Row.fetchOne(
+        db, sql: "SELECT * FROM resources WHERE kind = ? AND id = ?", arguments: [kind, id]
+      ).map(Self.record)
+    }
+  }
+
+  public func records(kind: String, _ query: ListQuery) async throws -> [ResourceRecord] {
+    try await read { db in
+      var sql = "SELECT * FROM resources WHERE kind = ?"
+      var arguments: StatementArguments = [kind]
+      if let name = query.name {
+        sql += " AND name_key = ?"
+        _ = arguments.append(contentsOf: [Self.nameKey(name)])
+      }
+      if let state = query.lifecycleState {
+        sql += " AND lifecycle_state = ?"
+        _ = arguments.append(contentsOf: [state])
+      }
+      if let parent = query.parent {
+        sql += " AND parent = ?"
+        _ = arguments.append(contentsOf: [parent])
+      }
+      if let after = query.after {
+        sql += " AND id > ?"
+        _ = arguments.append(contentsOf: [after])
+      }
+      sql += " ORDER BY id LIMIT ?"
+      _ = arguments.append(contentsOf: [max(0, query.limit)])
+      return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.record)
+    }
+  }
+
+  public func allRecords() async throws -> [ResourceRecord] {
+    try await read { db in
+      try Row.fetchAll(db, sql: "SELECT * FROM resources ORDER BY kind, id").map(Self.record)
+    }
+  }
+
+  public func audit(after revision: Int64, limit: Int) async throws -> [AuditRecord] {
+    try await read { db in
+      try Row.fetchAll(
+        db,
+        sql: "SELECT * FROM audit WHERE revision > ? ORDER BY revision, sequence LIMIT ?",
+        arguments: [revision, max(0, limit)]
+      ).map { row in
+        AuditRecord(
+          revision: row["revision"], time: Date(timeIntervalSinceReferenceDate: row["time"]),
+          actor: row["actor"], action: row["action"], kind: row["kind"], id: row["id"],
+          before: row["before"], after: row["after"])
+      }
+    }
+  }
+
+  public func commit(
+    _ mutations: [Mutation], actor: String, idempotencyKey: String?,
+    validate: @Sendable ([ResourceRecord]) throws -> Void
+  ) async throws -> Commit {
+    let request = String(describing: mutations)
+    do {
+      return try await pool.write { db in
+        if let idempotencyKey,
+          let row = try Row.fetchOne(
+            db, sql: "SELECT request, response FROM idempotency WHERE actor = ? AND key = ?",
+            arguments: [actor, idempotencyKey])
+        {
+          guard (row["request"] as String) == request else {
+            throw StoreError(
+              .idempotencyConflict,
+              "the idempotency key '\(idempotencyKey)' was used for another change: use a new "
+                + "key for a new change")
+          }
+          let decoder = JSONDecoder()
+          var commit = try decoder.decode(Commit.self, from: Data((row["response"] as String).utf8))
+          commit.replayed = true
+          return commit
+        }
+        // Times are kept to the millisecond, so that they read back exactly.
+        let now = Date(
+          timeIntervalSinceReferenceDate: (Date().timeIntervalSinceReferenceDate * 1000).rounded()
+            / 1000)
+        guard
+          let revision = try Int64.fetchOne(
+            db, sql: "UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value")
+        else {
+          throw StoreError(.unavailable, "the revision counter is missing: migrate the database")
+        }
+        var written: [ResourceRecord?] = []
+        var audits: [(String, String, String, String?, String?)] = []
+        for mutation in mutations {
+          let (before, after) = try Self.apply(mutation, in: db, revision: revision, now: now)
+          written.append(after)
+          let action: String
+          switch mutation {
+          case .create: action = "create"
+          case .update: action = "update"
+          case .delete: action = "delete"
+          }
+          let subject = after ?? before!
+          audits.append(
+            (action, subject.kind, subject.id, try before.map(Self.json), try after.map(Self.json)))
+        }
+        try validate(written.compactMap { $0 })
+        for (sequence, (action, kind, id, before, after)) in audits.enumerated() {
+          try db.execute(
+            sql: """
+              INSERT INTO audit (revision, sequence, time, actor, action, kind, id, before, after)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+              """,
+            arguments: [
+              revision, sequence, now.timeIntervalSinceReferenceDate, actor, action, kind, id,
+              before, after,
+            ])
+        }
+        let commit = Commit(revision: revision, records: written, replayed: false)
+        if let idempotencyKey {
+          try db.execute(
+            sql:
+              "INSERT INTO idempotency (actor, key, request, response, time) VALUES (?, ?, ?, ?, ?)",
+            arguments: [
+              actor, idempotencyKey, request, try Self.json(commit),
+              now.timeIntervalSinceReferenceDate,
+            ])
+        }
+        return commit
+      }
+    } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
+      throw StoreError(
+        .duplicateName,
+        "another resource of that kind already has that name here: choose another name")
+    }
+  }
+
+  // MARK: Helpers
+
+  private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws
+    -> T
+  {
+    try await pool.read(body)
+  }
+
+  /// Applies one mutation; returns the record before and after.
+  private static func apply(_ mutation: Mutation, in db: Database, revision: Int64, now: Date)
+    throws -> (ResourceRecord?, ResourceRecord?)
+  {
+    switch mutation {
+    case .create(let kind, let name, let parent, let state, let body):
+      let record = ResourceRecord(
+        kind: kind, id: "\(kind)-\(UUID().uuidString.lowercased())", name: name, parent: parent,
+        lifecycleState: state, body: body, version: 1, timeCreated: now, timeUpdated: now,
+        revision: revision)
+      try insert(record, in: db)
+      return (nil, record)
+    case .update(let kind, let id, let expected, let name, let state, let body):
+      let before = try existing(kind: kind, id: id, expected: expected, in: db)
+      var after = before
+      if let name { after.name = name }
+      if let state { after.lifecycleState = state }
+      if let body { after.body = body }
+      after.version += 1
+      after.timeUpdated = now
+      after.revision = revision
+      try db.execute(
+        sql: """
+          UPDATE resources SET name = ?, name_key = ?, lifecycle_state = ?, body = ?, version = ?,
+          time_updated = ?, revision = ? WHERE kind = ? AND id = ?
+          """,
+        arguments: [
+          after.name, nameKey(after.name), after.lifecycleState, after.body, after.version,
+          now.timeIntervalSinceReferenceDate, revision, kind, id,
+        ])
+      return (before, after)
+    case .delete(let kind, let id, let expected):
+      let before = try existing(kind: kind, id: id, expected: expected, in: db)
+      try db.execute(sql: "DELETE FROM resources WHERE kind = ? AND id = ?", arguments: [kind, id])
+      return (before, nil)
+    }
+  }
+
+  private static func existing(kind: String, id: String, expected: Int64?, in db: Database) throws
+    -> ResourceRecord
+  {
+    guard
+      let record = try Row.fetchOne(
+        db, sql: "SELECT * FROM resources WHERE kind = ? AND id = ?", arguments: [kind, id]
+      ).map(Self.record)
+    else {
+      throw StoreError(.notFound, "there is no \(kind) with id '\(id)': list them to find it")
+    }
+    if let expected, record.version != expected {
+      throw StoreError(
+        .versionMismatch,
+        "\(kind) '\(record.name)' is at version \(record.version), not \(expected): someone changed "
+          + "it since you read it; read it again and retry")
+    }
+    return record
+  }
+
+  private static func insert(_ record: ResourceRecord, in db: Database) throws {
+    try db.execute(
+      sql: """
+        INSERT INTO resources (kind, id, name, name_key, parent, lifecycle_state, body, version,
+        time_created, time_updated, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+      arguments: [
+        record.kind, record.id, record.name, nameKey(record.name), record.parent ?? "",
+        record.lifecycleState, record.body, record.version,
+        record.timeCreated.timeIntervalSinceReferenceDate,
+        record.timeUpdated.timeIntervalSinceReferenceDate, record.revision,
+      ])
+  }
+
+  private static func record(_ row: Row) -> ResourceRecord {
+    let parent: String = row["parent"]
+    return ResourceRecord(
+      kind: row["kind"], id: row["id"], name: row["name"], parent: parent.isEmpty ? nil : parent,
+      lifecycleState: row["lifecycle_state"], body: row["body"], version: row["version"],
+      timeCreated: Date(timeIntervalSinceReferenceDate: row["time_created"]),
+      timeUpdated: Date(timeIntervalSinceReferenceDate: row["time_updated"]),
+      revision: row["revision"])
+  }
+
+  /// Names are unique without regard to ASCII case.
+  static func nameKey(_ name: String) -> String {
+    String(decoding: name.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+  }
+
+  private static func json(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+  }
+}

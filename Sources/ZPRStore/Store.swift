@@ -1,0 +1,150 @@
+public import Foundation
+
+/// One stored resource: its identity, its place, its state, and its body (the JSON of the
+/// element as the tenancy file writes it).
+public struct ResourceRecord: Hashable, Sendable, Codable {
+  /// `namespace`, `policy`, `vcn`, `instance`, ...
+  public var kind: String
+  public var id: String
+  public var name: String
+  /// The resource it belongs to (an attribute's namespace, a subnet's VCN), if any.
+  public var parent: String?
+  public var lifecycleState: String
+  /// The resource's JSON.
+  public var body: String
+  /// Bumped by every change: the resource's ETag.
+  public var version: Int64
+  public var timeCreated: Date
+  public var timeUpdated: Date
+  /// The revision of the tenancy that last changed it.
+  public var revision: Int64
+
+  /// A record.
+  public init(
+    kind: String, id: String, name: String, parent: String? = nil,
+    lifecycleState: String = "ACTIVE", body: String, version: Int64 = 1,
+    timeCreated: Date = Date(), timeUpdated: Date = Date(), revision: Int64 = 0
+  ) {
+    self.kind = kind
+    self.id = id
+    self.name = name
+    self.parent = parent
+    self.lifecycleState = lifecycleState
+    self.body = body
+    self.version = version
+    self.timeCreated = timeCreated
+    self.timeUpdated = timeUpdated
+    self.revision = revision
+  }
+}
+
+/// One change in a commit.
+public enum Mutation: Hashable, Sendable {
+  /// A new resource (its id, version, times and revision are the store's to set).
+  case create(kind: String, name: String, parent: String?, lifecycleState: String, body: String)
+  /// A new body, name or state for a resource, when its version is still `expectedVersion`
+  /// (nil: whatever it is).
+  case update(
+    kind: String, id: String, expectedVersion: Int64?, name: String?, lifecycleState: String?,
+    body: String?)
+  /// Removes a resource, when its version is still `expectedVersion` (nil: whatever it is).
+  case delete(kind: String, id: String, expectedVersion: Int64?)
+}
+
+/// What a commit did: the revision it got and the records it wrote (nil for a delete).
+public struct Commit: Hashable, Sendable, Codable {
+  public var revision: Int64
+  public var records: [ResourceRecord?]
+  /// True when an idempotency key matched an earlier commit, which is returned instead.
+  public var replayed: Bool
+}
+
+/// An append-only record of one accepted change.
+public struct AuditRecord: Hashable, Sendable, Codable {
+  public var revision: Int64
+  public var time: Date
+  public var actor: String
+  /// `create`, `update` or `delete`.
+  public var action: String
+  public var kind: String
+  public var id: String
+  /// The record before and after (JSON of ``ResourceRecord``; nil where there is none).
+  public var before: String?
+  public var after: String?
+}
+
+/// Which records a list returns: a page, filtered by name, state or parent.
+public struct ListQuery: Hashable, Sendable {
+  public var name: String?
+  public var lifecycleState: String?
+  public var parent: String?
+  /// At most this many; the page after the record with this id.
+  public var limit: Int
+  public var after: String?
+
+  /// A query.
+  public init(
+    name: String? = nil, lifecycleState: String? = nil, parent: String? = nil, limit: Int = 100,
+    after: String? = nil
+  ) {
+    self.name = name
+    self.lifecycleState = lifecycleState
+    self.parent = parent
+    self.limit = limit
+    self.after = after
+  }
+}
+
+/// Why the store refused something: a stable code and what to do.
+public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+  /// Stable codes.
+  public enum Code: String, Hashable, Sendable {
+    case notFound = "ZPR-STORE-001"
+    case versionMismatch = "ZPR-STORE-002"
+    case duplicateName = "ZPR-STORE-003"
+    case invalid = "ZPR-STORE-004"
+    case idempotencyConflict = "ZPR-STORE-005"
+    case unavailable = "ZPR-STORE-006"
+  }
+
+  public var code: Code
+  public var message: String
+
+  /// An error.
+  public init(_ code: Code, _ message: String) {
+    self.code = code
+    self.message = message
+  }
+
+  public var description: String { "\(code.rawValue): \(message)" }
+}
+
+/// Where zpr keeps the tenancy: resources, the revision counter, the audit log, idempotency
+/// keys. Every commit is one transaction: all of its mutations and its audit records, or
+/// nothing. Implementations: SQLite (``SQLiteStore``); PostgreSQL follows.
+public protocol Store: Sendable {
+  /// The revision of the last accepted change (0 before any).
+  func revision() async throws -> Int64
+
+  /// A record by kind and id.
+  func record(kind: String, id: String) async throws -> ResourceRecord?
+
+  /// Records of a kind, in id order, a page at a time.
+  func records(kind: String, _ query: ListQuery) async throws -> [ResourceRecord]
+
+  /// Every record (to build the tenancy from).
+  func allRecords() async throws -> [ResourceRecord]
+
+  /// Applies mutations as one change by `actor`: checks versions and names, writes, gets the
+  /// next revision, appends the audit records. `validate` sees the records the change writes
+  /// and may throw to refuse it (nothing is then written). With an idempotency key the same
+  /// actor already used for the same mutations, the earlier commit is returned and nothing is
+  /// written; for other mutations, the key is refused.
+  func commit(
+    _ mutations: [Mutation], actor: String, idempotencyKey: String?,
+    validate: @Sendable ([ResourceRecord]) throws -> Void
+  ) async throws -> Commit
+
+  /// Audit records after a revision, oldest first.
+  func audit(after revision: Int64, limit: Int) async throws -> [AuditRecord]
+}
