@@ -9,6 +9,7 @@ packages=(
   libcurl4       # Foundation's networking on Linux
   libxml2        # FoundationXML
   libsqlite3-dev # the embedded SQLite store (GRDB builds against it)
+  postgresql     # the PostgreSQL store's tests run against a real server (scripts/test-postgres.sh)
 )
 
 missing=()

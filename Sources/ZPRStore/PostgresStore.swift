@@ -1,0 +1,341 @@
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The store in PostgreSQL, through postgres-nio: several `zpr serve` replicas may share one
+/// database. Every commit first takes the revision row's lock, so commits from all replicas
+/// run one after another and revisions stay strictly increasing.
+public final class PostgresStore: Store {
+  private let client: PostgresClient
+  private let runner: Task<Void, Never>
+  private let logger = Logger(label: "zpr.store.postgres")
+
+  /// Connects to `postgres://user[:password]@host[:port]/database` and migrates the schema.
+  public init(url: String) async throws {
+    guard let parsed = URL(string: url),
+      parsed.scheme == "postgres" || parsed.scheme == "postgresql",
+      let host = parsed.host, let user = parsed.user
+    else {
+      throw StoreError(
+        .invalid,
+        "'\(url)' is not a PostgreSQL URL: write postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+    }
+    let database = parsed.path.split(separator: "/").first.map(String.init)
+    let configuration = PostgresClient.Configuration(
+      host: host, port: parsed.port ?? 5432, username: user, password: parsed.password,
+      database: database, tls: .disable)
+    let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+    self.client = client
+    runner = Task { await client.run() }
+    do {
+      try await migrate()
+    } catch {
+      runner.cancel()
+      throw StoreError(
+        .unavailable,
+        "cannot use the database at \(host):\(parsed.port ?? 5432) (\(String(reflecting: error))): "
+          + "check that it runs and that the user may create tables")
+    }
+  }
+
+  deinit { runner.cancel() }
+
+  /// The versioned schema, applied under an advisory lock so that replicas starting together
+  /// migrate once. A migration, once released, never changes: add a new one.
+  private static let migrations: [(String, [PostgresQuery])] = [
+    (
+      "v1: resources, revision, audit, idempotency",
+      [
+        "CREATE TABLE revision (id INTEGER PRIMARY KEY CHECK (id = 1), value BIGINT NOT NULL)",
+        "INSERT INTO revision (id, value) VALUES (1, 0)",
+        """
+        CREATE TABLE resources (
+          kind TEXT NOT NULL, id TEXT NOT NULL, name TEXT NOT NULL, name_key TEXT NOT NULL,
+          parent TEXT NOT NULL, lifecycle_state TEXT NOT NULL, body TEXT NOT NULL,
+          version BIGINT NOT NULL, time_created DOUBLE PRECISION NOT NULL,
+          time_updated DOUBLE PRECISION NOT NULL, revision BIGINT NOT NULL,
+          PRIMARY KEY (kind, id))
+        """,
+        "CREATE UNIQUE INDEX resources_unique_name ON resources (kind, parent, name_key)",
+        """
+        CREATE TABLE audit (
+          revision BIGINT NOT NULL, sequence INTEGER NOT NULL, time DOUBLE PRECISION NOT NULL,
+          actor TEXT NOT NULL, action TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,
+          before TEXT, after TEXT, PRIMARY KEY (revision, sequence))
+        """,
+        """
+        CREATE TABLE idempotency (
+          actor TEXT NOT NULL, key TEXT NOT NULL, request TEXT NOT NULL, response TEXT NOT NULL,
+          time DOUBLE PRECISION NOT NULL, PRIMARY KEY (actor, key))
+        """,
+      ]
+    )
+  ]
+
+  private func migrate() async throws {
+    try await client.withTransaction(logger: logger) { connection in
+      try await connection.query("SELECT pg_advisory_xact_lock(727372)", logger: logger)
+      try await connection.query(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY)", logger: logger)
+      var applied = Set<String>()
+      for try await version in try await connection.query(
+        "SELECT version FROM schema_migrations", logger: logger
+      ).decode(String.self) {
+        applied.insert(version)
+      }
+      for (version, statements) in Self.migrations where !applied.contains(version) {
+        for statement in statements { try await connection.query(statement, logger: logger) }
+        try await connection.query(
+          "INSERT INTO schema_migrations (version) VALUES (\(version))", logger: logger)
+      }
+    }
+  }
+
+  // MARK: Reading
+
+  private static let columns =
+    "kind, id, name, parent, lifecycle_state, body, version, time_created, time_updated, revision"
+
+  private typealias Columns = (
+    String, String, String, String, String, String, Int64, Double, Double, Int64
+  )
+
+  private static func record(_ row: Columns) -> ResourceRecord {
+    ResourceRecord(
+      kind: row.0, id: row.1, name: row.2, parent: row.3.isEmpty ? nil : row.3,
+      lifecycleState: row.4, body: row.5, version: row.6,
+      timeCreated: Date(timeIntervalSinceReferenceDate: row.7),
+      timeUpdated: Date(timeIntervalSinceReferenceDate: row.8), revision: row.9)
+  }
+
+  private static func records(_ rows: PostgresRowSequence) async throws -> [ResourceRecord] {
+    var records: [ResourceRecord] = []
+    for try await row in rows.decode(Columns.self) { records.append(record(row)) }
+    return records
+  }
+
+  public func revision() async throws -> Int64 {
+    for try await value in try await client.query(
+      "SELECT value FROM revision WHERE id = 1", logger: logger
+    ).decode(Int64.self) {
+      return value
+    }
+    return 0
+  }
+
+  public func record(kind: String, id: String) async throws -> ResourceRecord? {
+    var query = PostgresQuery(
+      unsafeSQL: "SELECT \(Self.columns) FROM resources WHERE kind = $1 AND id = $2")
+    query.binds.append(kind)
+    query.binds.append(id)
+    return try await Self.records(try await client.query(query, logger: logger)).first
+  }
+
+  public func records(kind: String, _ query: ListQuery) async throws -> [ResourceRecord] {
+    var sql = "SELECT \(Self.columns) FROM resources WHERE kind = $1"
+    var binds = PostgresBindings()
+    binds.append(kind)
+    func add(_ condition: String, _ value: String) {
+      binds.append(value)
+      sql += " AND \(condition) $\(binds.count)"
+    }
+    if let name = query.name { add("name_key =", SQLiteStore.nameKey(name)) }
+    if let state = query.lifecycleState { add("lifecycle_state =", state) }
+    if let parent = query.parent { add("parent =", parent) }
+    if let after = query.after { add("id >", after) }
+    binds.append(max(0, query.limit))
+    sql += " ORDER BY id LIMIT $\(binds.count)"
+    return try await Self.records(
+      try await client.query(PostgresQuery(unsafeSQL: sql, binds: binds), logger: logger))
+  }
+
+  public func allRecords() async throws -> [ResourceRecord] {
+    try await Self.records(
+      try await client.query(
+        PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM resources ORDER BY kind, id"),
+        logger: logger))
+  }
+
+  public func audit(after revision: Int64, limit: Int) async throws -> [AuditRecord] {
+    var records: [AuditRecord] = []
+    let rows = try await client.query(
+      """
+      SELECT revision, time, actor, action, kind, id, before, after FROM audit
+      WHERE revision > \(revision) ORDER BY revision, sequence LIMIT \(max(0, limit))
+      """, logger: logger)
+    for try await row in rows.decode(
+      (Int64, Double, String, String, String, String, String?, String?).self)
+    {
+      records.append(
+        AuditRecord(
+          revision: row.0, time: Date(timeIntervalSinceReferenceDate: row.1), actor: row.2,
+          action: row.3, kind: row.4, id: row.5, before: row.6, after: row.7))
+    }
+    return records
+  }
+
+  // MARK: Writing
+
+  /// Thrown inside a transaction to roll it back and return an earlier commit instead.
+  private struct Replay: Error {
+    var commit: Commit
+  }
+
+  public func commit(
+    _ mutations: [Mutation], actor: String, idempotencyKey: String?,
+    validate: @Sendable ([ResourceRecord]) throws -> Void
+  ) async throws -> Commit {
+    let request = String(describing: mutations)
+    let logger = logger
+    do {
+      return try await client.withTransaction(logger: logger) { connection in
+        // The revision row's lock orders every commit of every replica.
+        var revision: Int64 = 0
+        for try await value in try await connection.query(
+          "UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value", logger: logger
+        ).decode(Int64.self) {
+          revision = value
+        }
+        if let idempotencyKey {
+          for try await (stored, response) in try await connection.query(
+            "SELECT request, response FROM idempotency WHERE actor = \(actor) AND key = \(idempotencyKey)",
+            logger: logger
+          ).decode((String, String).self) {
+            guard stored == request else {
+              throw StoreError(
+                .idempotencyConflict,
+                "the idempotency key '\(idempotencyKey)' was used for another change: use a new "
+                  + "key for a new change")
+            }
+            var commit = try JSONDecoder().decode(Commit.self, from: Data(response.utf8))
+            commit.replayed = true
+            throw Replay(commit: commit)
+          }
+        }
+        let now = Date(
+          timeIntervalSinceReferenceDate: (Date().timeIntervalSinceReferenceDate * 1000).rounded()
+            / 1000)
+        var written: [ResourceRecord?] = []
+        var audits: [(String, String, String, String?, String?)] = []
+        for mutation in mutations {
+          let (before, after) = try await Self.apply(
+            mutation, on: connection, revision: revision, now: now, logger: logger)
+          written.append(after)
+          let action: String
+          switch mutation {
+          case .create: action = "create"
+          case .update: action = "update"
+          case .delete: action = "delete"
+          }
+          let subject = after ?? before!
+          audits.append(
+            (action, subject.kind, subject.id, try before.map(Self.json), try after.map(Self.json)))
+        }
+        try validate(written.compactMap { $0 })
+        let time = now.timeIntervalSinceReferenceDate
+        for (sequence, (action, kind, id, before, after)) in audits.enumerated() {
+          try await connection.query(
+            """
+            INSERT INTO audit (revision, sequence, time, actor, action, kind, id, before, after)
+            VALUES (\(revision), \(sequence), \(time), \(actor), \(action), \(kind), \(id), \(before), \(after))
+            """, logger: logger)
+        }
+        let commit = Commit(revision: revision, records: written, replayed: false)
+        if let idempotencyKey {
+          let response = try Self.json(commit)
+          try await connection.query(
+            """
+            INSERT INTO idempotency (actor, key, request, response, time)
+            VALUES (\(actor), \(idempotencyKey), \(request), \(response), \(time))
+            """, logger: logger)
+        }
+        return commit
+      }
+    } catch {
+      // The transaction wraps what the closure threw.
+      var cause: any Error = error
+      if let failed = error as? PostgresTransactionError, let inner = failed.closureError {
+        cause = inner
+      }
+      if let replay = cause as? Replay { return replay.commit }
+      if let database = cause as? PSQLError, database.serverInfo?[.sqlState] == "23505" {
+        throw StoreError(
+          .duplicateName,
+          "another resource of that kind already has that name here: choose another name")
+      }
+      throw cause
+    }
+  }
+
+  private static func apply(
+    _ mutation: Mutation, on connection: PostgresConnection, revision: Int64, now: Date,
+    logger: Logger
+  ) async throws -> (ResourceRecord?, ResourceRecord?) {
+    let time = now.timeIntervalSinceReferenceDate
+    switch mutation {
+    case .create(let kind, let name, let parent, let state, let body):
+      let record = ResourceRecord(
+        kind: kind, id: "\(kind)-\(UUID().uuidString.lowercased())", name: name, parent: parent,
+        lifecycleState: state, body: body, version: 1, timeCreated: now, timeUpdated: now,
+        revision: revision)
+      let key = SQLiteStore.nameKey(name)
+      let parentText = parent ?? ""
+      try await connection.query(
+        """
+        INSERT INTO resources (kind, id, name, name_key, parent, lifecycle_state, body, version,
+        time_created, time_updated, revision) VALUES (\(kind), \(record.id), \(name), \(key),
+        \(parentText), \(state), \(body), \(Int64(1)), \(time), \(time), \(revision))
+        """, logger: logger)
+      return (nil, record)
+    case .update(let kind, let id, let expected, let name, let state, let body):
+      let before = try await existing(kind, id, expected, on: connection, logger: logger)
+      var after = before
+      if let name { after.name = name }
+      if let state { after.lifecycleState = state }
+      if let body { after.body = body }
+      after.version += 1
+      after.timeUpdated = now
+      after.revision = revision
+      let key = SQLiteStore.nameKey(after.name)
+      try await connection.query(
+        """
+        UPDATE resources SET name = \(after.name), name_key = \(key),
+        lifecycle_state = \(after.lifecycleState), body = \(after.body), version = \(after.version),
+        time_updated = \(time), revision = \(revision) WHERE kind = \(kind) AND id = \(id)
+        """, logger: logger)
+      return (before, after)
+    case .delete(let kind, let id, let expected):
+      let before = try await existing(kind, id, expected, on: connection, logger: logger)
+      try await connection.query(
+        "DELETE FROM resources WHERE kind = \(kind) AND id = \(id)", logger: logger)
+      return (before, nil)
+    }
+  }
+
+  private static func existing(
+    _ kind: String, _ id: String, _ expected: Int64?, on connection: PostgresConnection,
+    logger: Logger
+  ) async throws -> ResourceRecord {
+    var query = PostgresQuery(
+      unsafeSQL: "SELECT \(columns) FROM resources WHERE kind = $1 AND id = $2 FOR UPDATE")
+    query.binds.append(kind)
+    query.binds.append(id)
+    guard let record = try await records(try await connection.query(query, logger: logger)).first
+    else {
+      throw StoreError(.notFound, "there is no \(kind) with id '\(id)': list them to find it")
+    }
+    if let expected, record.version != expected {
+      throw StoreError(
+        .versionMismatch,
+        "\(kind) '\(record.name)' is at version \(record.version), not \(expected): someone changed "
+          + "it since you read it; read it again and retry")
+    }
+    return record
+  }
+
+  private static func json(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+  }
+}
