@@ -19,6 +19,7 @@ let package = Package(
     .library(name: "ZPRModel", targets: ["ZPRModel"]),
     .library(name: "ZPREngine", targets: ["ZPREngine"]),
     .library(name: "ZPRStore", targets: ["ZPRStore"]),
+    .library(name: "ZPRServer", targets: ["ZPRServer"]),
     .library(name: "ZPRTesting", targets: ["ZPRTesting"]),
   ],
   dependencies: [
@@ -28,6 +29,10 @@ let package = Package(
     .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
     .package(url: "https://github.com/vapor/postgres-nio.git", exact: "1.33.2"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+    .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+    .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
   ],
   targets: [
     .target(name: "ZPRPolicy"),
@@ -42,6 +47,15 @@ let package = Package(
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "Logging", package: "swift-log"),
       ]),
+    .target(
+      name: "ZPRServer",
+      dependencies: [
+        "ZPRPolicy", "ZPRStore",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "Crypto", package: "swift-crypto"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+        .product(name: "NIOCore", package: "swift-nio"),
+      ]),
     .target(name: "ZPRTesting", dependencies: ["ZPRPolicy", "ZPRModel"]),
     .executableTarget(
       name: "zpr",
@@ -49,6 +63,8 @@ let package = Package(
         "ZPRPolicy",
         "ZPRModel",
         "ZPREngine",
+        "ZPRStore",
+        "ZPRServer",
         "ZPRTesting",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
@@ -74,6 +90,14 @@ let package = Package(
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]),
     .testTarget(name: "ZPRStoreTests", dependencies: ["ZPRStore"]),
+    .testTarget(
+      name: "ZPRServerTests",
+      dependencies: [
+        "ZPRServer", "ZPRStore",
+        .product(name: "Hummingbird", package: "hummingbird"),
+        .product(name: "HummingbirdTesting", package: "hummingbird"),
+        .product(name: "HTTPTypes", package: "swift-http-types"),
+      ]),
     .testTarget(name: "zprTests", dependencies: ["zpr", "ZPRPolicy"]),
   ]
 )

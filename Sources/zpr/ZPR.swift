@@ -13,7 +13,7 @@ struct ZPR: AsyncParsableCommand {
       """,
     subcommands: [
       PolicyCommand.self, TenancyCommand.self, AnalyzeCommand.self, TestCommand.self,
-      MatrixCommand.self, DiffCommand.self,
+      MatrixCommand.self, DiffCommand.self, ServeCommand.self,
       BenchCommand.self,
     ]
   )

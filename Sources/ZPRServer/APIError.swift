@@ -1,0 +1,58 @@
+import Foundation
+public import Hummingbird
+
+/// An error the API answers with: the right 4xx (or 5xx), a stable code, a message that says
+/// what to do, and for refused policies the diagnostics.
+public struct APIError: HTTPResponseError, Sendable {
+  public var status: HTTPResponse.Status
+  public var code: String
+  public var message: String
+  /// Diagnostics of a refused policy: `[{"code", "message", "line", "column", "suggestion"}]`.
+  public var details: [[String: String]]
+
+  /// An error.
+  public init(
+    _ status: HTTPResponse.Status, _ code: String, _ message: String,
+    details: [[String: String]] = []
+  ) {
+    self.status = status
+    self.code = code
+    self.message = message
+    self.details = details
+  }
+
+  public func response(from request: Request, context: some RequestContext) throws -> Response {
+    var object: [String: Any] = ["code": code, "message": message]
+    if !details.isEmpty { object["details"] = details }
+    let data = try JSONSerialization.data(
+      withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    return Response(
+      status: status, headers: [.contentType: "application/json"],
+      body: .init(byteBuffer: ByteBuffer(bytes: data)))
+  }
+
+  static func unauthorized() -> APIError {
+    APIError(
+      .unauthorized, "ZPR-API-001",
+      "this call needs an API key: send the header 'Authorization: Bearer KEY'")
+  }
+
+  static func malformed(_ reason: String) -> APIError {
+    APIError(
+      .badRequest, "ZPR-API-002", "the body is not valid JSON (\(reason)): send a JSON object")
+  }
+
+  static func unknownField(_ field: String, allowed: [String]) -> APIError {
+    APIError(
+      .badRequest, "ZPR-API-003",
+      "unknown field '\(field)': the fields are \(allowed.joined(separator: ", "))")
+  }
+
+  static func wrongType(_ field: String, _ expected: String) -> APIError {
+    APIError(.badRequest, "ZPR-API-004", "'\(field)' must be \(expected)")
+  }
+
+  static func missingField(_ field: String) -> APIError {
+    APIError(.badRequest, "ZPR-API-005", "'\(field)' is required: add it")
+  }
+}

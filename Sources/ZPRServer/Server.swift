@@ -1,0 +1,163 @@
+import Crypto
+import Foundation
+public import Hummingbird
+import NIOCore
+import ZPRPolicy
+public import ZPRStore
+
+/// What every request carries: who made it, once the API key is checked.
+public struct ZPRRequestContext: RequestContext {
+  public var coreContext: CoreRequestContextStorage
+  /// The API key's name (`admin`), or `anonymous` before authentication.
+  public var actor = "anonymous"
+
+  public init(source: Source) {
+    coreContext = .init(source: source)
+  }
+}
+
+/// API keys: only their SHA-256 is stored (as the name of an `apiKey` record).
+public enum APIKeys {
+  /// The hash under which a key is stored.
+  public static func hash(_ key: String) -> String {
+    SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+  }
+
+  /// On a store without keys, creates the admin key: `bootstrap` (from `ZPR_BOOTSTRAP_KEY`) or a
+  /// random one. Returns the key when it was created here, to be shown once; nil otherwise.
+  public static func bootstrap(_ store: any Store, bootstrap: String?) async throws -> String? {
+    guard try await store.records(kind: "apiKey", ListQuery(limit: 1)).isEmpty else { return nil }
+    let key =
+      bootstrap
+      ?? "zpr_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+    _ = try await store.commit(
+      [
+        .create(
+          kind: "apiKey", name: hash(key), parent: nil, lifecycleState: "ACTIVE",
+          body: #"{"name":"admin","group":"Administrators"}"#)
+      ], actor: "zpr", idempotencyKey: nil, validate: { _ in })
+    return key
+  }
+}
+
+/// Checks the bearer key of every request but `/healthz`.
+struct APIKeyMiddleware: RouterMiddleware {
+  typealias Context = ZPRRequestContext
+  let store: any Store
+
+  func handle(
+    _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+  ) async throws -> Response {
+    if request.uri.path == "/healthz" { return try await next(request, context) }
+    guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+      let record = try await store.records(
+        kind: "apiKey", ListQuery(name: APIKeys.hash(String(header.dropFirst(7))), limit: 1)
+      ).first, record.lifecycleState == "ACTIVE"
+    else { throw APIError.unauthorized() }
+    var context = context
+    let body = try? JSONSerialization.jsonObject(with: Data(record.body.utf8)) as? [String: Any]
+    context.actor = body?["name"] as? String ?? "api-key"
+    return try await next(request, context)
+  }
+}
+
+/// The zpr control plane's HTTP API over a store.
+public enum ZPRServer {
+  /// The router with every route, for `zpr serve` and for tests.
+  public static func router(store: any Store) -> Router<ZPRRequestContext> {
+    let router = Router(context: ZPRRequestContext.self)
+    router.add(middleware: APIKeyMiddleware(store: store))
+    router.get("/healthz") { _, _ in
+      try json(["status": "ok", "revision": try await store.revision()])
+    }
+    router.get("/v1/revision") { _, _ in
+      try json(["revision": try await store.revision()])
+    }
+    router.get("/v1/audit") { request, _ in
+      let after = Int64(request.uri.queryParameters["after"].map(String.init) ?? "") ?? 0
+      let limit = Int(request.uri.queryParameters["limit"].map(String.init) ?? "") ?? 100
+      let records = try await mapped {
+        try await store.audit(after: after, limit: min(limit, 1000))
+      }
+      return try json([
+        "items": records.map { record -> [String: Any] in
+          // An API key's record holds its hash: the log says a key changed, not what it is.
+          let hidden: [String: Any] = ["id": record.id, "note": "API key details are not shown"]
+          func shown(_ text: String?) -> Any {
+            guard let text else { return NSNull() }
+            return record.kind == "apiKey" ? hidden : (parse(text) ?? NSNull())
+          }
+          return [
+            "revision": record.revision, "time": timestamp(record.time), "actor": record.actor,
+            "action": record.action, "kind": record.kind, "id": record.id,
+            "before": shown(record.before), "after": shown(record.after),
+          ]
+        }
+      ])
+    }
+    PolicyRoutes(store: store).add(to: router)
+    return router
+  }
+
+  /// An application listening on a host and port (0: any free port); `onRunning` learns the
+  /// port it got.
+  public static func application(
+    store: any Store, host: String, port: Int,
+    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+  ) -> some ApplicationProtocol {
+    Application(
+      router: router(store: store),
+      configuration: .init(address: .hostname(host, port: port), serverName: "zpr"),
+      onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
+  }
+
+  /// Serves until the process is told to stop (SIGINT or SIGTERM), then shuts down gracefully.
+  public static func run(
+    store: any Store, host: String, port: Int,
+    onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+  ) async throws {
+    try await application(store: store, host: host, port: port, onRunning: onRunning).runService()
+  }
+
+  // MARK: JSON
+
+  static func json(_ object: [String: Any], status: HTTPResponse.Status = .ok, etag: Int64? = nil)
+    throws -> Response
+  {
+    let data = try JSONSerialization.data(
+      withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    var headers: HTTPFields = [.contentType: "application/json"]
+    if let etag { headers[.eTag] = "\"\(etag)\"" }
+    return Response(
+      status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+  }
+
+  static func parse(_ text: String) -> Any? {
+    try? JSONSerialization.jsonObject(with: Data(text.utf8))
+  }
+
+  /// RFC 3339 in UTC with milliseconds: `2026-11-23T16:47:51.087Z`.
+  static func timestamp(_ date: Date) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.string(from: date)
+  }
+
+  /// Runs a store call, answering its refusals with the right status.
+  static func mapped<T>(_ body: () async throws -> T) async throws -> T {
+    do {
+      return try await body()
+    } catch let error as StoreError {
+      let status: HTTPResponse.Status =
+        switch error.code {
+        case .notFound: .notFound
+        case .versionMismatch: .preconditionFailed
+        case .duplicateName: .conflict
+        case .idempotencyConflict: .unprocessableContent
+        case .invalid: .badRequest
+        case .unavailable: .serviceUnavailable
+        }
+      throw APIError(status, error.code.rawValue, error.message)
+    }
+  }
+}
