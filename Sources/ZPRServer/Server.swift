@@ -73,6 +73,24 @@ public enum ZPRServer {
     router.get("/v1/revision") { _, _ in
       try json(["revision": try await store.revision()])
     }
+    // The watch: a long poll that answers as soon as the revision passes `after` (or when
+    // `timeout` seconds pass, 30 by default, at most 120), so agents learn of changes at once.
+    router.get("/v1/revision/watch") { request, _ in
+      let parameters = request.uri.queryParameters
+      guard let after = Int64(parameters["after"].map(String.init) ?? "") else {
+        throw APIError(
+          .badRequest, "ZPR-API-011",
+          "the watch needs ?after=REVISION: the revision you have (0 for none)")
+      }
+      let timeout = min(max(Double(parameters["timeout"].map(String.init) ?? "") ?? 30, 0), 120)
+      let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
+      var revision = try await store.revision()
+      while revision <= after, ContinuousClock.now < deadline {
+        try await Task.sleep(for: .milliseconds(50))
+        revision = try await store.revision()
+      }
+      return try json(["revision": revision, "changed": revision > after])
+    }
     router.get("/v1/audit") { request, _ in
       let after = Int64(request.uri.queryParameters["after"].map(String.init) ?? "") ?? 0
       let limit = Int(request.uri.queryParameters["limit"].map(String.init) ?? "") ?? 100

@@ -190,4 +190,35 @@ struct PolicyAPITests {
       }
     }
   }
+
+  @Test func theWatchAnswersWhenTheRevisionMoves() async throws {
+    try await Self.withServer { client, store in
+      try await client.execute(
+        uri: "/v1/revision/watch?after=1&timeout=0.2", method: .get, headers: Self.headers()
+      ) { response in
+        #expect(Self.json(response)["changed"] as? Bool == false)
+        #expect(Self.json(response)["revision"] as? Int == 1)
+      }
+      let writer = Task {
+        try await Task.sleep(for: .milliseconds(200))
+        _ = try await store.commit(
+          [
+            .create(kind: "zprPolicy", name: "p", parent: nil, lifecycleState: "ACTIVE", body: "{}")
+          ],
+          actor: "test", idempotencyKey: nil, validate: { _ in })
+      }
+      try await client.execute(
+        uri: "/v1/revision/watch?after=1&timeout=30", method: .get, headers: Self.headers()
+      ) { response in
+        #expect(Self.json(response)["changed"] as? Bool == true)
+        #expect(Self.json(response)["revision"] as? Int == 2)
+      }
+      try await writer.value
+      try await client.execute(uri: "/v1/revision/watch", method: .get, headers: Self.headers()) {
+        response in
+        #expect(response.status == .badRequest)
+        #expect(Self.json(response)["code"] as? String == "ZPR-API-011")
+      }
+    }
+  }
 }
