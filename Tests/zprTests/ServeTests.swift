@@ -103,6 +103,13 @@ struct ServerProcess {
   }
 }
 
+/// How many writes the server acknowledged so far.
+actor Acknowledged {
+  private(set) var count = 0
+
+  func add() { count += 1 }
+}
+
 @Suite("zpr serve after a crash")
 struct CrashTests {
   /// Kills the server with SIGKILL in the middle of a stream of writes: after a restart every
@@ -113,6 +120,7 @@ struct CrashTests {
     let key = "crash-test-key"
     let server = try ServerProcess.start(database: database, key: key)
     let statement = "in a:b VCN allow c:d endpoints to connect to e:f endpoints"
+    let progress = Acknowledged()
     let writer = Task {
       var acknowledged: [String] = []
       for index in 0..<10_000 {
@@ -122,15 +130,25 @@ struct CrashTests {
           let (status, _) = try? await server.request(
             "/v1/zprPolicies", method: "POST", key: key, body: body)
         else { break }
-        if status == 201 { acknowledged.append(name) } else { break }
+        if status == 201 {
+          acknowledged.append(name)
+          await progress.add()
+        } else {
+          break
+        }
       }
       return acknowledged
     }
-    try await Task.sleep(for: .milliseconds(700))
+    // Kill it in the middle of the stream: after some writes were acknowledged, however slow
+    // the machine.
+    let deadline = ContinuousClock.now + .seconds(60)
+    while await progress.count < 20, ContinuousClock.now < deadline {
+      try await Task.sleep(for: .milliseconds(10))
+    }
     kill(server.process.processIdentifier, SIGKILL)
     server.process.waitUntilExit()
     let acknowledged = await writer.value
-    #expect(acknowledged.count > 5, "the server acknowledged only \(acknowledged.count) writes")
+    #expect(acknowledged.count >= 20, "the server acknowledged only \(acknowledged.count) writes")
 
     let restarted = try ServerProcess.start(database: database, key: key)
     defer {
