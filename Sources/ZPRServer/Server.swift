@@ -30,12 +30,17 @@ public enum APIKeys {
     let key =
       bootstrap
       ?? "zpr_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
-    _ = try await store.commit(
-      [
-        .create(
-          kind: "apiKey", name: hash(key), parent: nil, lifecycleState: "ACTIVE",
-          body: #"{"name":"admin","group":"Administrators"}"#)
-      ], actor: "zpr", idempotencyKey: nil, validate: { _ in })
+    do {
+      _ = try await store.commit(
+        [
+          .create(
+            kind: "apiKey", name: hash(key), parent: nil, lifecycleState: "ACTIVE",
+            body: #"{"name":"admin","group":"Administrators"}"#)
+        ], actor: "zpr", idempotencyKey: nil, validate: { _ in })
+    } catch let error as StoreError where error.code == .duplicateName {
+      // Another replica starting at the same time stored the same key first.
+      return nil
+    }
     return key
   }
 }
