@@ -139,7 +139,7 @@ public final class PostgresStore: Store {
       binds.append(value)
       sql += " AND \(condition) $\(binds.count)"
     }
-    if let name = query.name { add("name_key =", SQLiteStore.nameKey(name)) }
+    if let name = query.name { add("name_key =", ResourceRecord.nameKey(name)) }
     if let state = query.lifecycleState { add("lifecycle_state =", state) }
     if let parent = query.parent { add("parent =", parent) }
     if let after = query.after { add("id >", after) }
@@ -207,42 +207,33 @@ public final class PostgresStore: Store {
                 "the idempotency key '\(idempotencyKey)' was used for another change: use a new "
                   + "key for a new change")
             }
-            var commit = try JSONDecoder().decode(Commit.self, from: Data(response.utf8))
+            var commit = try StoreJSON.commit(response)
             commit.replayed = true
             throw Replay(commit: commit)
           }
         }
-        let now = Date(
-          timeIntervalSinceReferenceDate: (Date().timeIntervalSinceReferenceDate * 1000).rounded()
-            / 1000)
+        let now = StoreClock.now()
         var written: [ResourceRecord?] = []
-        var audits: [(String, String, String, String?, String?)] = []
+        var audits: [AuditEntry] = []
         for mutation in mutations {
           let (before, after) = try await Self.apply(
             mutation, on: connection, revision: revision, now: now, logger: logger)
           written.append(after)
-          let action: String
-          switch mutation {
-          case .create: action = "create"
-          case .update: action = "update"
-          case .delete: action = "delete"
-          }
-          let subject = after ?? before!
-          audits.append(
-            (action, subject.kind, subject.id, try before.map(Self.json), try after.map(Self.json)))
+          audits.append(try AuditEntry(mutation, before: before, after: after))
         }
         try validate(written.compactMap { $0 })
         let time = now.timeIntervalSinceReferenceDate
-        for (sequence, (action, kind, id, before, after)) in audits.enumerated() {
+        for (sequence, entry) in audits.enumerated() {
           try await connection.query(
             """
             INSERT INTO audit (revision, sequence, time, actor, action, kind, id, before, after)
-            VALUES (\(revision), \(sequence), \(time), \(actor), \(action), \(kind), \(id), \(before), \(after))
+            VALUES (\(revision), \(sequence), \(time), \(actor), \(entry.action), \(entry.kind),
+            \(entry.id), \(entry.before), \(entry.after))
             """, logger: logger)
         }
         let commit = Commit(revision: revision, records: written, replayed: false)
         if let idempotencyKey {
-          let response = try Self.json(commit)
+          let response = try StoreJSON.text(commit)
           try await connection.query(
             """
             INSERT INTO idempotency (actor, key, request, response, time)
@@ -259,9 +250,7 @@ public final class PostgresStore: Store {
       }
       if let replay = cause as? Replay { return replay.commit }
       if let database = cause as? PSQLError, database.serverInfo?[.sqlState] == "23505" {
-        throw StoreError(
-          .duplicateName,
-          "another resource of that kind already has that name here: choose another name")
+        throw StoreError.duplicateName
       }
       throw cause
     }
@@ -274,11 +263,10 @@ public final class PostgresStore: Store {
     let time = now.timeIntervalSinceReferenceDate
     switch mutation {
     case .create(let kind, let name, let parent, let state, let body):
-      let record = ResourceRecord(
-        kind: kind, id: "\(kind)-\(UUID().uuidString.lowercased())", name: name, parent: parent,
-        lifecycleState: state, body: body, version: 1, timeCreated: now, timeUpdated: now,
+      let record = ResourceRecord.created(
+        kind: kind, name: name, parent: parent, lifecycleState: state, body: body, now: now,
         revision: revision)
-      let key = SQLiteStore.nameKey(name)
+      let key = ResourceRecord.nameKey(name)
       let parentText = parent ?? ""
       try await connection.query(
         """
@@ -289,14 +277,9 @@ public final class PostgresStore: Store {
       return (nil, record)
     case .update(let kind, let id, let expected, let name, let state, let body):
       let before = try await existing(kind, id, expected, on: connection, logger: logger)
-      var after = before
-      if let name { after.name = name }
-      if let state { after.lifecycleState = state }
-      if let body { after.body = body }
-      after.version += 1
-      after.timeUpdated = now
-      after.revision = revision
-      let key = SQLiteStore.nameKey(after.name)
+      let after = before.updated(
+        name: name, lifecycleState: state, body: body, now: now, revision: revision)
+      let key = ResourceRecord.nameKey(after.name)
       try await connection.query(
         """
         UPDATE resources SET name = \(after.name), name_key = \(key),
@@ -320,22 +303,9 @@ public final class PostgresStore: Store {
       unsafeSQL: "SELECT \(columns) FROM resources WHERE kind = $1 AND id = $2 FOR UPDATE")
     query.binds.append(kind)
     query.binds.append(id)
-    guard let record = try await records(try await connection.query(query, logger: logger)).first
-    else {
-      throw StoreError(.notFound, "there is no \(kind) with id '\(id)': list them to find it")
-    }
-    if let expected, record.version != expected {
-      throw StoreError(
-        .versionMismatch,
-        "\(kind) '\(record.name)' is at version \(record.version), not \(expected): someone changed "
-          + "it since you read it; read it again and retry")
-    }
-    return record
+    return try ResourceRecord.checked(
+      try await records(try await connection.query(query, logger: logger)).first, kind: kind,
+      id: id, expected: expected)
   }
 
-  private static func json(_ value: some Encodable) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
-  }
 }

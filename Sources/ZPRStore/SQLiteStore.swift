@@ -67,7 +67,7 @@ public final class SQLiteStore: Store {
       var arguments: StatementArguments = [kind]
       if let name = query.name {
         sql += " AND name_key = ?"
-        _ = arguments.append(contentsOf: [Self.nameKey(name)])
+        _ = arguments.append(contentsOf: [ResourceRecord.nameKey(name)])
       }
       if let state = query.lifecycleState {
         sql += " AND lifecycle_state = ?"
@@ -121,20 +121,13 @@ public final class SQLiteStore: Store {
             arguments: [actor, idempotencyKey])
         {
           guard (row["request"] as String) == request else {
-            throw StoreError(
-              .idempotencyConflict,
-              "the idempotency key '\(idempotencyKey)' was used for another change: use a new "
-                + "key for a new change")
+            throw StoreError.idempotencyConflict(idempotencyKey)
           }
-          let decoder = JSONDecoder()
-          var commit = try decoder.decode(Commit.self, from: Data((row["response"] as String).utf8))
+          var commit = try StoreJSON.commit(row["response"])
           commit.replayed = true
           return commit
         }
-        // Times are kept to the millisecond, so that they read back exactly.
-        let now = Date(
-          timeIntervalSinceReferenceDate: (Date().timeIntervalSinceReferenceDate * 1000).rounded()
-            / 1000)
+        let now = StoreClock.now()
         guard
           let revision = try Int64.fetchOne(
             db, sql: "UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value")
@@ -142,30 +135,22 @@ public final class SQLiteStore: Store {
           throw StoreError(.unavailable, "the revision counter is missing: migrate the database")
         }
         var written: [ResourceRecord?] = []
-        var audits: [(String, String, String, String?, String?)] = []
+        var audits: [AuditEntry] = []
         for mutation in mutations {
           let (before, after) = try Self.apply(mutation, in: db, revision: revision, now: now)
           written.append(after)
-          let action: String
-          switch mutation {
-          case .create: action = "create"
-          case .update: action = "update"
-          case .delete: action = "delete"
-          }
-          let subject = after ?? before!
-          audits.append(
-            (action, subject.kind, subject.id, try before.map(Self.json), try after.map(Self.json)))
+          audits.append(try AuditEntry(mutation, before: before, after: after))
         }
         try validate(written.compactMap { $0 })
-        for (sequence, (action, kind, id, before, after)) in audits.enumerated() {
+        for (sequence, entry) in audits.enumerated() {
           try db.execute(
             sql: """
               INSERT INTO audit (revision, sequence, time, actor, action, kind, id, before, after)
               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
               """,
             arguments: [
-              revision, sequence, now.timeIntervalSinceReferenceDate, actor, action, kind, id,
-              before, after,
+              revision, sequence, now.timeIntervalSinceReferenceDate, actor, entry.action,
+              entry.kind, entry.id, entry.before, entry.after,
             ])
         }
         let commit = Commit(revision: revision, records: written, replayed: false)
@@ -174,16 +159,14 @@ public final class SQLiteStore: Store {
             sql:
               "INSERT INTO idempotency (actor, key, request, response, time) VALUES (?, ?, ?, ?, ?)",
             arguments: [
-              actor, idempotencyKey, request, try Self.json(commit),
+              actor, idempotencyKey, request, try StoreJSON.text(commit),
               now.timeIntervalSinceReferenceDate,
             ])
         }
         return commit
       }
     } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
-      throw StoreError(
-        .duplicateName,
-        "another resource of that kind already has that name here: choose another name")
+      throw StoreError.duplicateName
     }
   }
 
@@ -201,28 +184,23 @@ public final class SQLiteStore: Store {
   {
     switch mutation {
     case .create(let kind, let name, let parent, let state, let body):
-      let record = ResourceRecord(
-        kind: kind, id: "\(kind)-\(UUID().uuidString.lowercased())", name: name, parent: parent,
-        lifecycleState: state, body: body, version: 1, timeCreated: now, timeUpdated: now,
+      let record = ResourceRecord.created(
+        kind: kind, name: name, parent: parent, lifecycleState: state, body: body, now: now,
         revision: revision)
       try insert(record, in: db)
       return (nil, record)
     case .update(let kind, let id, let expected, let name, let state, let body):
       let before = try existing(kind: kind, id: id, expected: expected, in: db)
-      var after = before
-      if let name { after.name = name }
-      if let state { after.lifecycleState = state }
-      if let body { after.body = body }
-      after.version += 1
-      after.timeUpdated = now
-      after.revision = revision
+      let after = before.updated(
+        name: name, lifecycleState: state, body: body, now: now, revision: revision)
       try db.execute(
         sql: """
           UPDATE resources SET name = ?, name_key = ?, lifecycle_state = ?, body = ?, version = ?,
           time_updated = ?, revision = ? WHERE kind = ? AND id = ?
           """,
         arguments: [
-          after.name, nameKey(after.name), after.lifecycleState, after.body, after.version,
+          after.name, ResourceRecord.nameKey(after.name), after.lifecycleState, after.body,
+          after.version,
           now.timeIntervalSinceReferenceDate, revision, kind, id,
         ])
       return (before, after)
@@ -236,20 +214,10 @@ public final class SQLiteStore: Store {
   private static func existing(kind: String, id: String, expected: Int64?, in db: Database) throws
     -> ResourceRecord
   {
-    guard
-      let record = try Row.fetchOne(
+    try ResourceRecord.checked(
+      try Row.fetchOne(
         db, sql: "SELECT * FROM resources WHERE kind = ? AND id = ?", arguments: [kind, id]
-      ).map(Self.record)
-    else {
-      throw StoreError(.notFound, "there is no \(kind) with id '\(id)': list them to find it")
-    }
-    if let expected, record.version != expected {
-      throw StoreError(
-        .versionMismatch,
-        "\(kind) '\(record.name)' is at version \(record.version), not \(expected): someone changed "
-          + "it since you read it; read it again and retry")
-    }
-    return record
+      ).map(Self.record), kind: kind, id: id, expected: expected)
   }
 
   private static func insert(_ record: ResourceRecord, in db: Database) throws {
@@ -259,7 +227,8 @@ public final class SQLiteStore: Store {
         time_created, time_updated, revision) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
       arguments: [
-        record.kind, record.id, record.name, nameKey(record.name), record.parent ?? "",
+        record.kind, record.id, record.name, ResourceRecord.nameKey(record.name),
+        record.parent ?? "",
         record.lifecycleState, record.body, record.version,
         record.timeCreated.timeIntervalSinceReferenceDate,
         record.timeUpdated.timeIntervalSinceReferenceDate, record.revision,
@@ -276,14 +245,4 @@ public final class SQLiteStore: Store {
       revision: row["revision"])
   }
 
-  /// Names are unique without regard to ASCII case.
-  static func nameKey(_ name: String) -> String {
-    String(decoding: name.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
-  }
-
-  private static func json(_ value: some Encodable) throws -> String {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys]
-    return String(decoding: try encoder.encode(value), as: UTF8.self)
-  }
 }

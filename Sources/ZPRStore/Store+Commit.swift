@@ -1,0 +1,119 @@
+import Foundation
+
+// What a commit means, whatever the database: the records a mutation makes, the checks on the
+// record it changes, its audit entry, the commit's time, and the errors. Both stores call these,
+// so SQLite and PostgreSQL cannot drift apart.
+
+extension Mutation {
+  /// `create`, `update` or `delete`, as the audit log names it.
+  var action: String {
+    switch self {
+    case .create: "create"
+    case .update: "update"
+    case .delete: "delete"
+    }
+  }
+}
+
+extension ResourceRecord {
+  /// The record a create makes, with a new id.
+  static func created(
+    kind: String, name: String, parent: String?, lifecycleState: String, body: String, now: Date,
+    revision: Int64
+  ) -> ResourceRecord {
+    ResourceRecord(
+      kind: kind, id: "\(kind)-\(UUID().uuidString.lowercased())", name: name, parent: parent,
+      lifecycleState: lifecycleState, body: body, version: 1, timeCreated: now, timeUpdated: now,
+      revision: revision)
+  }
+
+  /// This record after an update: the given fields replaced, the next version.
+  func updated(name: String?, lifecycleState: String?, body: String?, now: Date, revision: Int64)
+    -> ResourceRecord
+  {
+    var after = self
+    if let name { after.name = name }
+    if let lifecycleState { after.lifecycleState = lifecycleState }
+    if let body { after.body = body }
+    after.version += 1
+    after.timeUpdated = now
+    after.revision = revision
+    return after
+  }
+
+  /// The record an update or delete found, when there is one at the expected version.
+  static func checked(_ record: ResourceRecord?, kind: String, id: String, expected: Int64?)
+    throws -> ResourceRecord
+  {
+    guard let record else {
+      throw StoreError(.notFound, "there is no \(kind) with id '\(id)': list them to find it")
+    }
+    if let expected, record.version != expected {
+      throw StoreError(
+        .versionMismatch,
+        "\(kind) '\(record.name)' is at version \(record.version), not \(expected): someone changed "
+          + "it since you read it; read it again and retry")
+    }
+    return record
+  }
+
+  /// Names are unique without regard to ASCII case: the key they are compared by.
+  static func nameKey(_ name: String) -> String {
+    String(decoding: name.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+  }
+}
+
+/// One audit entry of a commit, before it is written.
+struct AuditEntry {
+  var action: String
+  var kind: String
+  var id: String
+  var before: String?
+  var after: String?
+
+  init(_ mutation: Mutation, before: ResourceRecord?, after: ResourceRecord?) throws {
+    let subject = after ?? before!
+    action = mutation.action
+    kind = subject.kind
+    id = subject.id
+    self.before = try before.map(StoreJSON.text)
+    self.after = try after.map(StoreJSON.text)
+  }
+}
+
+/// The JSON the stores keep (audit records, idempotent responses): sorted keys, dates as
+/// Foundation writes them, so they read back exactly.
+enum StoreJSON {
+  static func text(_ value: some Encodable) throws -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return String(decoding: try encoder.encode(value), as: UTF8.self)
+  }
+
+  static func commit(_ text: String) throws -> Commit {
+    try JSONDecoder().decode(Commit.self, from: Data(text.utf8))
+  }
+}
+
+enum StoreClock {
+  /// The time of a commit, to the millisecond, so that it reads back exactly.
+  static func now() -> Date {
+    Date(
+      timeIntervalSinceReferenceDate: (Date().timeIntervalSinceReferenceDate * 1000).rounded()
+        / 1000)
+  }
+}
+
+extension StoreError {
+  static func idempotencyConflict(_ key: String) -> StoreError {
+    StoreError(
+      .idempotencyConflict,
+      "the idempotency key '\(key)' was used for another change: use a new key for a new change")
+  }
+
+  static var duplicateName: StoreError {
+    StoreError(
+      .duplicateName,
+      "another resource of that kind already has that name here: choose another name")
+  }
+}
