@@ -161,10 +161,10 @@ public enum ZPRServer {
 
   /// RFC 3339 in UTC with milliseconds: `2026-11-23T16:47:51.087Z`.
   static func timestamp(_ date: Date) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.string(from: date)
+    date.formatted(timestampStyle)
   }
+
+  private static let timestampStyle = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
 
   /// Runs a store call, answering its refusals with the right status.
   static func mapped<T>(_ body: () async throws -> T) async throws -> T {

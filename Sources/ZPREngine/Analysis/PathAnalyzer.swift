@@ -419,6 +419,11 @@ public struct PathAnalyzer: Sendable {
         reason:
           "no \(direction.rawValue) rule allows it (checked: \(checked.joined(separator: ", ")))")
     }
+    return allowed(by: match, direction)
+  }
+
+  /// The decision of a rule that let a packet through in a direction.
+  private func allowed(by match: SecurityMatch, _ direction: PacketDirection) -> LayerDecision {
     let type: ConfigurationType
     let reason: String
     switch match.source {
@@ -441,8 +446,7 @@ public struct PathAnalyzer: Sendable {
 
   private func statefulReply(_ match: SecurityMatch, _ direction: PacketDirection) -> LayerDecision
   {
-    var decision = securityDecision(
-      match, direction == .egress ? .ingress : .egress, at: topology.endpoints[0])
+    var decision = allowed(by: match, direction == .egress ? .ingress : .egress)
     decision.direction = direction
     decision.reason = "a reply: the stateful \(decision.reason) that let the flow in tracks it"
     return decision

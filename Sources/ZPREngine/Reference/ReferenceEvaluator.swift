@@ -56,8 +56,8 @@ public struct ReferenceEvaluator: Sendable {
       result.stoppedAt = layer
       return result
     }
-    let source = tenancyEndpoint(at: flow.source)
-    let destination = tenancyEndpoint(at: flow.destination)
+    let source = topology.endpoint(at: flow.source)
+    let destination = topology.endpoint(at: flow.destination)
     var egress: SecurityMatch?
     let targetVCN: Int
     if let source, let sourceVCN = topology.endpoints[source].vcn {
@@ -141,12 +141,6 @@ public struct ReferenceEvaluator: Sendable {
       return (.unreachable, .securityIngress)
     }
     return (.reachable, nil)
-  }
-
-  /// The endpoint at an address when it is in a VCN of the tenancy (else the address counts as
-  /// outside).
-  private func tenancyEndpoint(at address: IPAddress) -> Int? {
-    topology.endpoint(at: address)
   }
 
   private static func blocks(_ check: ZPRDecision.Check?) -> Bool {
