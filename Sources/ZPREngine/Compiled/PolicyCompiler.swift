@@ -533,10 +533,6 @@ private struct Signatures: Sendable {
   var destinationIndex: [[Int32]: Int32] = [:]
   var destinationLists: [[Int32]] = []
 
-  mutating func source(_ list: [Int32]) -> Int32 { source(interning: list).0 }
-
-  mutating func destination(_ list: [Int32]) -> Int32 { destination(interning: list).0 }
-
   /// The list's number, and whether it was just made.
   mutating func source(interning list: [Int32]) -> (Int32, Bool) {
     if let known = sourceIndex[list] { return (known, false) }
