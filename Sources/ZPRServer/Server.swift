@@ -118,7 +118,11 @@ public enum ZPRServer {
         }
       ])
     }
-    PolicyRoutes(store: store).add(to: router)
+    let snapshots = Snapshots(store: store)
+    for kind in ResourceKind.all {
+      ResourceRoutes(kind: kind, store: store, snapshots: snapshots).add(to: router)
+    }
+    TenancyRoutes(store: store, snapshots: snapshots).add(to: router)
     return router
   }
 

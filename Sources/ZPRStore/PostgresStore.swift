@@ -7,6 +7,7 @@ import PostgresNIO
 /// run one after another and revisions stay strictly increasing.
 public final class PostgresStore: Store {
   private let client: PostgresClient
+  private let cache = StateCache()
   private let runner: Task<Void, Never>
   private let logger = Logger(label: "zpr.store.postgres")
 
@@ -187,8 +188,10 @@ public final class PostgresStore: Store {
   ) async throws -> Commit {
     let request = String(describing: mutations)
     let logger = logger
+    let cache = cache
     do {
-      return try await client.withTransaction(logger: logger) { connection in
+      let (commit, state) = try await client.withTransaction(logger: logger) {
+        connection -> (Commit, [String: ResourceRecord]) in
         // The revision row's lock orders every commit of every replica.
         var revision: Int64 = 0
         for try await value in try await connection.query(
@@ -215,13 +218,22 @@ public final class PostgresStore: Store {
         let now = StoreClock.now()
         var written: [ResourceRecord?] = []
         var audits: [AuditEntry] = []
+        var changes: [(before: ResourceRecord?, after: ResourceRecord?)] = []
         for mutation in mutations {
           let (before, after) = try await Self.apply(
             mutation, on: connection, revision: revision, now: now, logger: logger)
           written.append(after)
+          changes.append((before, after))
           audits.append(try AuditEntry(mutation, before: before, after: after))
         }
-        try validate(written.compactMap { $0 })
+        var state = cache.state(at: revision, changes: changes)
+        if state == nil {
+          state = [String: ResourceRecord](
+            records: try await Self.records(
+              try await connection.query(
+                PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM resources"), logger: logger)))
+        }
+        try validate(Array(state!.values))
         let time = now.timeIntervalSinceReferenceDate
         for (sequence, entry) in audits.enumerated() {
           try await connection.query(
@@ -240,8 +252,10 @@ public final class PostgresStore: Store {
             VALUES (\(actor), \(idempotencyKey), \(request), \(response), \(time))
             """, logger: logger)
         }
-        return commit
+        return (commit, state!)
       }
+      cache.keep(state, at: commit.revision)
+      return commit
     } catch {
       // The transaction wraps what the closure threw.
       var cause: any Error = error

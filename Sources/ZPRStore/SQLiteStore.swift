@@ -5,6 +5,7 @@ import GRDB
 /// time; readers never wait for it.
 public final class SQLiteStore: Store {
   private let pool: DatabasePool
+  private let cache = StateCache()
 
   /// Opens (creating and migrating) the database at a path.
   public init(path: String) throws {
@@ -113,8 +114,9 @@ public final class SQLiteStore: Store {
     validate: @Sendable ([ResourceRecord]) throws -> Void
   ) async throws -> Commit {
     let request = String(describing: mutations)
+    let cache = cache
     do {
-      return try await pool.write { db in
+      let (commit, state) = try await pool.write { db -> (Commit, [String: ResourceRecord]?) in
         if let idempotencyKey,
           let row = try Row.fetchOne(
             db, sql: "SELECT request, response FROM idempotency WHERE actor = ? AND key = ?",
@@ -125,7 +127,7 @@ public final class SQLiteStore: Store {
           }
           var commit = try StoreJSON.commit(row["response"])
           commit.replayed = true
-          return commit
+          return (commit, nil)
         }
         let now = StoreClock.now()
         guard
@@ -136,12 +138,18 @@ public final class SQLiteStore: Store {
         }
         var written: [ResourceRecord?] = []
         var audits: [AuditEntry] = []
+        var changes: [(before: ResourceRecord?, after: ResourceRecord?)] = []
         for mutation in mutations {
           let (before, after) = try Self.apply(mutation, in: db, revision: revision, now: now)
           written.append(after)
+          changes.append((before, after))
           audits.append(try AuditEntry(mutation, before: before, after: after))
         }
-        try validate(written.compactMap { $0 })
+        let state =
+          try cache.state(at: revision, changes: changes)
+          ?? [String: ResourceRecord](
+            records: try Row.fetchAll(db, sql: "SELECT * FROM resources").map(Self.record))
+        try validate(Array(state.values))
         for (sequence, entry) in audits.enumerated() {
           try db.execute(
             sql: """
@@ -163,8 +171,10 @@ public final class SQLiteStore: Store {
               now.timeIntervalSinceReferenceDate,
             ])
         }
-        return commit
+        return (commit, state)
       }
+      if let state { cache.keep(state, at: commit.revision) }
+      return commit
     } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
       throw StoreError.duplicateName
     }

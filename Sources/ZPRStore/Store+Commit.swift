@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 // What a commit means, whatever the database: the records a mutation makes, the checks on the
 // record it changes, its audit entry, the commit's time, and the errors. Both stores call these,
@@ -58,7 +59,7 @@ extension ResourceRecord {
   }
 
   /// Names are unique without regard to ASCII case: the key they are compared by.
-  static func nameKey(_ name: String) -> String {
+  public static func nameKey(_ name: String) -> String {
     String(decoding: name.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
   }
 }
@@ -115,5 +116,46 @@ extension StoreError {
     StoreError(
       .duplicateName,
       "another resource of that kind already has that name here: choose another name")
+  }
+}
+
+/// The whole state as of a revision, kept between commits so that a commit's check need not
+/// read every record again. Revisions are strictly serial across replicas, so the state before
+/// revision N is current exactly when the cache holds revision N - 1; anything else is read anew.
+final class StateCache: Sendable {
+  private let state = Mutex<(revision: Int64, records: [String: ResourceRecord])>((-1, [:]))
+
+  /// The state after a commit that got `revision` and changed these records, from the cache
+  /// when it holds the revision before, else nil.
+  func state(at revision: Int64, changes: [(before: ResourceRecord?, after: ResourceRecord?)])
+    -> [String: ResourceRecord]?
+  {
+    guard var records = state.withLock({ $0.revision == revision - 1 ? $0.records : nil }) else {
+      return nil
+    }
+    records.apply(changes)
+    return records
+  }
+
+  /// Keeps the state of a committed revision, unless a later one is already kept.
+  func keep(_ records: [String: ResourceRecord], at revision: Int64) {
+    state.withLock { if $0.revision < revision { $0 = (revision, records) } }
+  }
+}
+
+extension Dictionary where Key == String, Value == ResourceRecord {
+  /// Records by `kind/id`.
+  init(records: [ResourceRecord]) {
+    self.init(uniqueKeysWithValues: records.map { ("\($0.kind)/\($0.id)", $0) })
+  }
+
+  mutating func apply(_ changes: [(before: ResourceRecord?, after: ResourceRecord?)]) {
+    for (before, after) in changes {
+      if let after {
+        self["\(after.kind)/\(after.id)"] = after
+      } else if let before {
+        self["\(before.kind)/\(before.id)"] = nil
+      }
+    }
   }
 }

@@ -136,8 +136,9 @@ public protocol Store: Sendable {
   func allRecords() async throws -> [ResourceRecord]
 
   /// Applies mutations as one change by `actor`: checks versions and names, writes, gets the
-  /// next revision, appends the audit records. `validate` sees the records the change writes
-  /// and may throw to refuse it (nothing is then written). With an idempotency key the same
+  /// next revision, appends the audit records. `validate` sees every record as the change
+  /// leaves them, inside the transaction (no other commit can come between), and may throw to
+  /// refuse the change (nothing is then written). With an idempotency key the same
   /// actor already used for the same mutations, the earlier commit is returned and nothing is
   /// written; for other mutations, the key is refused.
   func commit(

@@ -13,9 +13,9 @@ struct ZPR: AsyncParsableCommand {
       """,
     subcommands: [
       PolicyCommand.self, TenancyCommand.self, AnalyzeCommand.self, TestCommand.self,
-      MatrixCommand.self, DiffCommand.self, ServeCommand.self,
-      BenchCommand.self,
-    ]
+      MatrixCommand.self, DiffCommand.self, ServeCommand.self, EnableCommand.self,
+      ApplyCommand.self, ExportCommand.self, AuditCommand.self,
+    ] + resourceCommands + [BenchCommand.self]
   )
 
   /// Runs the command, mapping usage errors to exit code 2 as the contract promises.

@@ -13,8 +13,21 @@ struct PolicyAPITests {
   static let good =
     "in networks:prod VCN allow app:web endpoints to connect to app:db endpoints with protocol='tcp/5432'"
 
-  /// Runs a test against a fresh server (a new database with the admin key bootstrapped).
+  /// What the policies here need: ZPR enabled, with the attributes `app` and `networks`.
+  static let seed = """
+    namespaces:
+      - name: oracle-zpr
+        description: The default namespace
+        attributes:
+          - {name: app, description: Application tier}
+          - {name: networks, description: Network scope}
+    vcns: []
+    """
+
+  /// Runs a test against a fresh server (a new database with the admin key bootstrapped), with
+  /// a tenancy applied first (revision 2) unless `seed` is nil.
   static func withServer(
+    seed: String? = Self.seed,
     _ body: @Sendable (any TestClientProtocol, any Store) async throws -> Void
   ) async throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -24,7 +37,15 @@ struct PolicyAPITests {
     let store = try SQLiteStore(path: folder.appendingPathComponent("zpr.sqlite").path)
     #expect(try await APIKeys.bootstrap(store, bootstrap: key) == key)
     let app = ZPRServer.application(store: store, host: "127.0.0.1", port: 0)
-    try await app.test(.router) { client in try await body(client, store) }
+    try await app.test(.router) { client in
+      if let seed {
+        let applied = try await client.execute(
+          uri: "/v1/apply", method: .post, headers: Self.headers(),
+          body: Self.body(["tenancy": seed]))
+        #expect(applied.status == .ok, "\(String(buffer: applied.body))")
+      }
+      try await body(client, store)
+    }
   }
 
   static func headers(ifMatch: String? = nil, idempotency: String? = nil) -> HTTPFields {
@@ -65,7 +86,7 @@ struct PolicyAPITests {
       }
       try await client.execute(uri: "/v1/revision", method: .get, headers: Self.headers()) {
         response in
-        #expect(Self.json(response)["revision"] as? Int == 1)
+        #expect(Self.json(response)["revision"] as? Int == 2)
       }
     }
   }
@@ -113,10 +134,10 @@ struct PolicyAPITests {
         response in
         #expect(response.status == .notFound)
       }
-      try await client.execute(uri: "/v1/audit", method: .get, headers: Self.headers()) {
+      try await client.execute(uri: "/v1/audit?after=2", method: .get, headers: Self.headers()) {
         response in
         let items = Self.json(response)["items"] as? [[String: Any]] ?? []
-        #expect(items.map { $0["action"] as? String } == ["create", "create", "update", "delete"])
+        #expect(items.map { $0["action"] as? String } == ["create", "update", "delete"])
         #expect(items.last?["actor"] as? String == "admin")
       }
     }
@@ -159,7 +180,7 @@ struct PolicyAPITests {
           }
         }
       }
-      #expect(try await store.revision() == 1)
+      #expect(try await store.revision() == 2)
       _ = try await client.execute(
         uri: "/v1/zprPolicies", method: .post, headers: Self.headers(), body: Self.body(Self.policy)
       )
@@ -168,8 +189,11 @@ struct PolicyAPITests {
       ) { response in
         #expect(response.status == .conflict)
         #expect(Self.json(response)["code"] as? String == "ZPR-STORE-003")
+        #expect(
+          Self.json(response)["message"] as? String
+            == "a ZPR policy named 'three-tier' already exists: choose another name, or update it")
       }
-      #expect(try await store.revision() == 2)
+      #expect(try await store.revision() == 3)
     }
   }
 
@@ -183,7 +207,7 @@ struct PolicyAPITests {
         body: Self.body(Self.policy))
       #expect(first.status == .created && second.status == .created)
       #expect(Self.json(first)["id"] as? String == Self.json(second)["id"] as? String)
-      #expect(try await store.revision() == 2)
+      #expect(try await store.revision() == 3)
       try await client.execute(uri: "/v1/zprPolicies", method: .get, headers: Self.headers()) {
         response in
         #expect((Self.json(response)["items"] as? [Any])?.count == 1)
@@ -194,10 +218,10 @@ struct PolicyAPITests {
   @Test func theWatchAnswersWhenTheRevisionMoves() async throws {
     try await Self.withServer { client, store in
       try await client.execute(
-        uri: "/v1/revision/watch?after=1&timeout=0.2", method: .get, headers: Self.headers()
+        uri: "/v1/revision/watch?after=2&timeout=0.2", method: .get, headers: Self.headers()
       ) { response in
         #expect(Self.json(response)["changed"] as? Bool == false)
-        #expect(Self.json(response)["revision"] as? Int == 1)
+        #expect(Self.json(response)["revision"] as? Int == 2)
       }
       let writer = Task {
         try await Task.sleep(for: .milliseconds(200))
@@ -208,10 +232,10 @@ struct PolicyAPITests {
           actor: "test", idempotencyKey: nil, validate: { _ in })
       }
       try await client.execute(
-        uri: "/v1/revision/watch?after=1&timeout=30", method: .get, headers: Self.headers()
+        uri: "/v1/revision/watch?after=2&timeout=30", method: .get, headers: Self.headers()
       ) { response in
         #expect(Self.json(response)["changed"] as? Bool == true)
-        #expect(Self.json(response)["revision"] as? Int == 2)
+        #expect(Self.json(response)["revision"] as? Int == 3)
       }
       try await writer.value
       try await client.execute(uri: "/v1/revision/watch", method: .get, headers: Self.headers()) {

@@ -141,6 +141,43 @@ struct StoreTests {
       validate: Self.accept)
   }
 
+  /// The check sees the whole state the commit leaves, whether the store remembers the state
+  /// before it or has to read it (another replica committed in between).
+  @Test(arguments: StoreKind.available)
+  func theCheckSeesTheWholeStateAfterTheChange(kind: StoreKind) async throws {
+    let scratch = try ScratchDatabase(kind)
+    let store = try await scratch.open()
+    let other = try await scratch.open()
+    final class Seen: @unchecked Sendable { var names: [[String]] = [] }
+    let seen = Seen()
+    @Sendable func record(_ records: [ResourceRecord]) {
+      seen.names.append(records.map(\.name).sorted())
+    }
+    let a = try await store.commit(
+      [Self.create("a"), Self.create("b")], actor: "admin", idempotencyKey: nil,
+      validate: { record($0) })
+    _ = try await store.commit(
+      [Self.create("c"), .delete(kind: "namespace", id: a.records[0]!.id, expectedVersion: 1)],
+      actor: "admin", idempotencyKey: nil, validate: { record($0) })
+    // Another replica's commit: the first store's remembered state is now behind.
+    _ = try await other.commit(
+      [Self.create("d")], actor: "admin", idempotencyKey: nil, validate: { record($0) })
+    _ = try await store.commit(
+      [Self.create("e")], actor: "admin", idempotencyKey: nil, validate: { record($0) })
+    // A refused commit leaves the remembered state as it was.
+    struct Refused: Error {}
+    await #expect(throws: Refused.self) {
+      try await store.commit(
+        [Self.create("f")], actor: "admin", idempotencyKey: nil, validate: { _ in throw Refused() })
+    }
+    _ = try await store.commit(
+      [Self.create("g")], actor: "admin", idempotencyKey: nil, validate: { record($0) })
+    #expect(
+      seen.names == [
+        ["a", "b"], ["b", "c"], ["b", "c", "d"], ["b", "c", "d", "e"], ["b", "c", "d", "e", "g"],
+      ])
+  }
+
   @Test(arguments: StoreKind.available)
   func anIdempotencyKeyReplaysTheFirstCommit(kind: StoreKind) async throws {
     let scratch = try ScratchDatabase(kind)

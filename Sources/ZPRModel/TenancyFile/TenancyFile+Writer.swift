@@ -6,6 +6,38 @@ extension TenancyFile {
   /// namespaces and attributes are left out; retired ones are written `retired: true`;
   /// resources are written by kind (instances, databases, load balancers, private endpoints).
   public static func yaml(for tenancy: Tenancy) -> String {
+    // Serializing a tree of scalars, mappings and sequences cannot fail.
+    (try? Yams.serialize(node: node(for: tenancy), width: -1)) ?? ""
+  }
+
+  /// The tenancy as the JSON object of the same file, in values `JSONSerialization` takes:
+  /// strings, except the whole numbers (`port`, `icmpType`, `icmpCode`) and booleans
+  /// (`retired`, `stateless`) the file holds.
+  public static func jsonObject(for tenancy: Tenancy) -> [String: Any] {
+    plain(node(for: tenancy), key: nil) as? [String: Any] ?? [:]
+  }
+
+  private static func plain(_ node: Node, key: String?) -> Any {
+    switch node {
+    case .mapping(let mapping):
+      var object: [String: Any] = [:]
+      for (key, value) in mapping {
+        let name = key.string ?? ""
+        object[name] = plain(value, key: name)
+      }
+      return object
+    case .sequence(let sequence): return sequence.map { plain($0, key: key) }
+    case .scalar(let scalar):
+      switch key {
+      case "port", "icmpType", "icmpCode": return Int(scalar.string) ?? scalar.string
+      case "retired", "stateless": return scalar.string == "true"
+      default: return scalar.string
+      }
+    case .alias: return ""
+    }
+  }
+
+  private static func node(for tenancy: Tenancy) -> Node {
     var top: [(Node, Node)] = [
       (key("defaultNamespace"), text(tenancy.defaultNamespace))
     ]
@@ -51,8 +83,7 @@ extension TenancyFile {
           })
       ))
     if !tenancy.tests.isEmpty { top.append((key("tests"), list(tenancy.tests.map(test)))) }
-    // Serializing a tree of scalars, mappings and sequences cannot fail.
-    return (try? Yams.serialize(node: Node(top), width: -1)) ?? ""
+    return Node(top)
   }
 
   private static func test(_ test: PolicyTest) -> Node {

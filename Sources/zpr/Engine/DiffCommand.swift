@@ -51,30 +51,7 @@ struct DiffCommand: AsyncParsableCommand {
     let diff = PolicyDiff(old: old, new: new)
     switch format {
     case .json:
-      func access(_ access: PolicyDiff.Access, _ tenancy: Tenancy) -> JSONValue {
-        .object([
-          ("protocol", .string(access.transport)),
-          ("ports", access.ports.map { .string("\($0.lowerBound)-\($0.upperBound)") } ?? .null),
-          ("icmp", .string(access.message)),
-          ("policy", .string(access.statement.map { tenancy.policies[$0.policy].name })),
-          ("statement", .int(access.statement?.statement)),
-        ])
-      }
-      let json = JSONValue.object([
-        ("changes", .int(diff.changes.count)),
-        (
-          "pairs",
-          .array(
-            diff.changes.map { change in
-              .object([
-                ("from", .array(change.from.map { .string($0) })),
-                ("to", .array(change.to.map { .string($0) })),
-                ("gained", .array(change.gained.map { access($0, new) })),
-                ("lost", .array(change.lost.map { access($0, old) })),
-              ])
-            })
-        ),
-      ])
+      let json = diff.json(old: old, new: new)
       writeOut(json.serialized() + "\n")
     case .text:
       func names(_ list: [String]) -> String {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ZPREngine
 import ZPRModel
+import ZPRPolicy
 
 /// `zpr matrix`: who may reach whom under ZPR.
 struct MatrixCommand: AsyncParsableCommand {
@@ -59,28 +60,7 @@ struct MatrixCommand: AsyncParsableCommand {
       }
       writeOut(lines.joined(separator: "\n") + "\n")
     case .json:
-      let json = JSONValue.object([
-        (
-          "groups",
-          .array(
-            matrix.groups.enumerated().map { index, group in
-              .object([
-                ("id", .int(index + 1)), ("protected", .bool(group.protected)),
-                ("endpoints", .array(group.names.map { .string($0) })),
-              ])
-            })
-        ),
-        (
-          "cells",
-          .array(
-            matrix.cells.map { cell in
-              .object([
-                ("from", .int(cell.from + 1)), ("to", .int(cell.to + 1)),
-                ("grants", .array(cell.grants.map { grantJSON($0, tenancy: tenancy) })),
-              ])
-            })
-        ),
-      ])
+      let json = matrix.json(tenancy: tenancy)
       writeOut(json.serialized() + "\n")
     case .csv:
       var lines = ["from,to,protocol,ports,icmpType,icmpCode,policy,statement,stateful"]
@@ -103,17 +83,6 @@ struct MatrixCommand: AsyncParsableCommand {
       writeOut(lines.joined(separator: "\n") + "\n")
     }
   }
-}
-
-/// A grant as JSON.
-func grantJSON(_ grant: Grant, tenancy: Tenancy) -> JSONValue {
-  .object([
-    ("protocol", .string(grant.transport)),
-    ("ports", grant.ports.map { .string("\($0.lowerBound)-\($0.upperBound)") } ?? .null),
-    ("icmpType", .int(grant.icmpType)), ("icmpCode", .int(grant.icmpCode)),
-    ("policy", .string(tenancy.policies[grant.statement.policy].name)),
-    ("statement", .int(grant.statement.statement)), ("stateful", .bool(grant.stateful)),
-  ])
 }
 
 /// A CSV field, quoted when it holds a comma, a quote or a line break.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import ZPREngine
 import ZPRModel
+import ZPRPolicy
 
 /// `zpr test`: run a tenancy file's policy tests.
 struct TestCommand: AsyncParsableCommand {

@@ -6,8 +6,9 @@ import ZPRPolicy
 struct PolicyCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "policy",
-    abstract: "Check, format and parse ZPR policy files (.zpl).",
+    abstract: "Check, format and parse ZPR policy files (.zpl); manage policies on a server.",
     subcommands: [PolicyCheckCommand.self, PolicyFormatCommand.self, PolicyParseCommand.self]
+      + ZPRPolicyResource.subcommands
   )
 }
 

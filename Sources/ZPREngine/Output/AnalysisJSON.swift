@@ -1,9 +1,8 @@
-import ZPREngine
-import ZPRPolicy
+public import ZPRPolicy
 
 /// The JSON of a path analysis (documented in docs/analysis.md).
-enum AnalysisJSON {
-  static func json(_ analysis: PathAnalysis) -> JSONValue {
+public enum AnalysisJSON {
+  public static func json(_ analysis: PathAnalysis) -> JSONValue {
     var members: [(String, JSONValue)] = [
       ("status", .string(analysis.status.rawValue)),
       ("stoppedAt", .string(analysis.stoppedAt?.rawValue)),
@@ -44,7 +43,7 @@ enum AnalysisJSON {
     return .object(members)
   }
 
-  static func flow(_ flow: Flow) -> JSONValue {
+  public static func flow(_ flow: Flow) -> JSONValue {
     var members: [(String, JSONValue)] = [
       ("protocol", .string(flow.transport.rawValue)),
       ("source", .string(flow.source.description)),
@@ -92,8 +91,8 @@ enum AnalysisJSON {
 }
 
 /// The text of a path analysis: a path a person can follow.
-enum AnalysisText {
-  static func render(_ analysis: PathAnalysis) -> String {
+public enum AnalysisText {
+  public static func render(_ analysis: PathAnalysis) -> String {
     var lines: [String] = []
     let flow = analysis.flow
     lines.append(

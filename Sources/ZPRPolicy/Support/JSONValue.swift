@@ -1,5 +1,5 @@
 /// A JSON document with keys kept in the order they were given, for stable tool output.
-enum JSONValue {
+public enum JSONValue: Sendable {
   case object([(String, JSONValue)])
   case array([JSONValue])
   case string(String)
@@ -9,12 +9,12 @@ enum JSONValue {
   case null
 
   /// An optional string, or `null`.
-  static func string(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
+  public static func string(_ value: String?) -> JSONValue { value.map { .string($0) } ?? .null }
   /// An optional number, or `null`.
-  static func int(_ value: Int?) -> JSONValue { value.map { .int($0) } ?? .null }
+  public static func int(_ value: Int?) -> JSONValue { value.map { .int($0) } ?? .null }
 
   /// The text, indented by two spaces per level when `pretty`.
-  func serialized(pretty: Bool = true) -> String {
+  public func serialized(pretty: Bool = true) -> String {
     var out = ""
     write(to: &out, indent: pretty ? 0 : nil)
     return out

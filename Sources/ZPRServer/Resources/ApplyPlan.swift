@@ -1,0 +1,125 @@
+import Foundation
+import ZPRModel
+import ZPRStore
+
+/// A record as a tenancy file wants it: matched to a stored one by kind, parent and name.
+struct DesiredRecord: Hashable {
+  var kind: String
+  var name: String
+  var parent: String?
+  var lifecycleState: String
+  var body: String
+
+  var key: String { "\(kind)/\(parent ?? "")/\(ResourceRecord.nameKey(name))" }
+}
+
+extension ResourceRecord {
+  /// What a stored record is matched by (names compare without regard to case).
+  var planKey: String { "\(kind)/\(parent ?? "")/\(Self.nameKey(name))" }
+}
+
+extension TenancyDocument {
+  /// The records a tenancy is stored as: each element of its tenancy file, its parts split off
+  /// (a VCN's subnets, a namespace's attributes) and named by their parent.
+  static func records(for tenancy: Tenancy) -> [DesiredRecord] {
+    let object = TenancyFile.jsonObject(for: tenancy)
+    var configuration: [String: Any] = ["defaultNamespace": tenancy.defaultNamespace]
+    if let network = object["serviceNetwork"] { configuration["serviceNetwork"] = network }
+    var records = [
+      DesiredRecord(
+        kind: ResourceKind.configurationKind, name: "zpr", parent: nil, lifecycleState: "ACTIVE",
+        body: json(configuration))
+    ]
+    func split(_ element: [String: Any], _ kind: ResourceKind, parent: String?) {
+      var body = element
+      let name = body.removeValue(forKey: "name") as? String ?? ""
+      var state = "ACTIVE"
+      if kind.hasLifecycle, body.removeValue(forKey: "retired") as? Bool == true {
+        state = "INACTIVE"
+      }
+      var parts: [(ResourceKind, [String: Any])] = []
+      for part in ResourceKind.all where part.parent?.kind == kind.kind {
+        for child in body.removeValue(forKey: part.section) as? [[String: Any]] ?? [] {
+          parts.append((part, child))
+        }
+      }
+      records.append(
+        DesiredRecord(
+          kind: kind.kind, name: name, parent: parent, lifecycleState: state, body: json(body)))
+      for (part, child) in parts { split(child, part, parent: name) }
+    }
+    for kind in ResourceKind.all where kind.parent == nil {
+      for (index, element) in (object[kind.section] as? [[String: Any]] ?? []).enumerated() {
+        var element = element
+        // Tests need not be named in a file; stored, they are named by their place.
+        if element["name"] == nil { element["name"] = "test-\(index + 1)" }
+        split(element, kind, parent: nil)
+      }
+    }
+    return records
+  }
+}
+
+/// What `apply` does to go from the stored records to a tenancy file's: creates, updates and
+/// deletes, as one commit.
+struct ApplyPlan {
+  var creates: [DesiredRecord] = []
+  var updates: [(ResourceRecord, DesiredRecord)] = []
+  var deletes: [ResourceRecord] = []
+
+  init(current: [ResourceRecord], desired: [DesiredRecord]) {
+    let managed = Set(ResourceKind.all.map(\.kind) + [ResourceKind.configurationKind])
+    let stored = Dictionary(
+      current.filter { managed.contains($0.kind) }.map { ($0.planKey, $0) },
+      uniquingKeysWith: { first, _ in first })
+    let wanted = Set(desired.map(\.key))
+    for record in desired {
+      if let existing = stored[record.key] {
+        if Self.differs(existing, record) { updates.append((existing, record)) }
+      } else {
+        creates.append(record)
+      }
+    }
+    deletes = stored.values.filter { !wanted.contains($0.planKey) }.sorted {
+      ($0.kind, $0.name) < ($1.kind, $1.name)
+    }
+  }
+
+  private static func differs(_ stored: ResourceRecord, _ wanted: DesiredRecord) -> Bool {
+    guard stored.lifecycleState == wanted.lifecycleState, stored.name == wanted.name else {
+      return true
+    }
+    // Compare the meaning, not the spelling, of the bodies.
+    return !NSDictionary(dictionary: ZPRServer.parse(stored.body) as? [String: Any] ?? [:])
+      .isEqual(to: ZPRServer.parse(wanted.body) as? [String: Any] ?? [:])
+  }
+
+  /// The mutations, deletes first so that a name can move between parents in one apply.
+  var mutations: [Mutation] {
+    deletes.map { .delete(kind: $0.kind, id: $0.id, expectedVersion: $0.version) }
+      + updates.map { stored, wanted in
+        .update(
+          kind: stored.kind, id: stored.id, expectedVersion: stored.version, name: wanted.name,
+          lifecycleState: wanted.lifecycleState, body: wanted.body)
+      }
+      + creates.map {
+        .create(
+          kind: $0.kind, name: $0.name, parent: $0.parent, lifecycleState: $0.lifecycleState,
+          body: $0.body)
+      }
+  }
+
+  /// The plan as JSON: what each step does, by kind and name.
+  var summary: [String: Any] {
+    func entry(_ kind: String, _ name: String, _ parent: String?) -> [String: Any] {
+      var entry: [String: Any] = ["kind": kind, "name": name]
+      if let parent { entry["parent"] = parent }
+      return entry
+    }
+    return [
+      "create": creates.map { entry($0.kind, $0.name, $0.parent) },
+      "update": updates.map { entry($0.0.kind, $0.0.name, $0.0.parent) },
+      "delete": deletes.map { entry($0.kind, $0.name, $0.parent) },
+    ]
+  }
+}

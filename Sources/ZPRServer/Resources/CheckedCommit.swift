@@ -1,0 +1,105 @@
+import Foundation
+import Hummingbird
+import ZPREngine
+import ZPRModel
+import ZPRPolicy
+import ZPRStore
+
+/// Every write goes through here: the change commits only if the tenancy it leaves passes the
+/// checks of `zpr tenancy check` and every policy test, all inside the store's transaction.
+struct CheckedCommit {
+  let store: any Store
+
+  /// Commits the mutations by `actor`, or refuses them with the problems they cause.
+  func commit(_ mutations: [Mutation], actor: String, idempotencyKey: String?) async throws
+    -> Commit
+  {
+    try await ZPRServer.mapped {
+      try await store.commit(
+        mutations, actor: actor, idempotencyKey: idempotencyKey, validate: Self.validate)
+    }
+  }
+
+  /// Refuses a state with errors or failing policy tests.
+  static func validate(_ records: [ResourceRecord]) throws {
+    let document = TenancyDocument(records: records)
+    let (tenancy, problems) = document.load()
+    var errors = problems.filter { $0.severity == .error }
+    if !document.enabled, let policy = records.first(where: { $0.kind == ResourceKind.policy.kind })
+    {
+      errors.append(
+        .init(
+          severity: .error, code: "ZPR-API-014",
+          message:
+            "ZPR is not enabled, so there can be no ZPR policies: enable it first "
+            + "(POST /v1/zprConfiguration/actions/enable, or `zpr apply`)", record: policy))
+    }
+    guard errors.isEmpty else {
+      // Values of the wrong shape are a bad request; a well-formed change that leaves the
+      // tenancy inconsistent cannot be processed.
+      let shapeOnly = errors.allSatisfy { $0.code.hasPrefix("ZPT1") }
+      throw APIError(
+        shapeOnly ? .badRequest : .unprocessableContent, "ZPR-API-012",
+        "the change would leave the tenancy with \(errors.count == 1 ? "an error" : "\(errors.count) errors"): "
+          + "\(errors[0].message) (see details; nothing was changed)",
+        details: errors.map(\.detail))
+    }
+    guard !tenancy.tests.isEmpty else { return }
+    let failures = PathAnalyzer(tenancy).runTests().filter { !$0.passed }
+    guard failures.isEmpty else {
+      func label(_ result: PolicyTestResult) -> String {
+        result.test.name ?? "\(result.test.from) -> \(result.test.to)"
+      }
+      throw APIError(
+        .unprocessableContent, "ZPR-API-013",
+        "the change would break \(failures.count == 1 ? "a policy test" : "\(failures.count) policy tests"): "
+          + "'\(label(failures[0]))' \(failures[0].failure ?? "fails"); change the policies, or the "
+          + "test if the new behaviour is wanted (nothing was changed)",
+        details: failures.map { ["test": label($0), "failure": $0.failure ?? ""] })
+    }
+  }
+}
+
+/// The tenancy at the store's current revision, loaded once per revision and shared by the
+/// reads that need all of it (analysis, matrix, what-if, export, lifecycle checks).
+actor Snapshots {
+  let store: any Store
+  private var current: Snapshot?
+
+  struct Snapshot: Sendable {
+    var revision: Int64
+    var records: [ResourceRecord]
+    var tenancy: Tenancy
+    /// Built on first use.
+    var analyzer: PathAnalyzer?
+  }
+
+  init(store: any Store) {
+    self.store = store
+  }
+
+  /// The tenancy as of the latest revision.
+  func snapshot() async throws -> Snapshot {
+    while true {
+      let revision = try await store.revision()
+      if let current, current.revision == revision { return current }
+      let records = try await store.allRecords()
+      // A commit in between would make the records newer than the revision: read again.
+      guard try await store.revision() == revision else { continue }
+      let tenancy = TenancyDocument(records: records).load().tenancy
+      let snapshot = Snapshot(revision: revision, records: records, tenancy: tenancy)
+      current = snapshot
+      return snapshot
+    }
+  }
+
+  /// The analyzer (compiled policy) of the latest revision.
+  func analyzer() async throws -> (PathAnalyzer, Tenancy) {
+    var snapshot = try await snapshot()
+    if let analyzer = snapshot.analyzer { return (analyzer, snapshot.tenancy) }
+    let analyzer = PathAnalyzer(snapshot.tenancy)
+    snapshot.analyzer = analyzer
+    if current?.revision == snapshot.revision { current = snapshot }
+    return (analyzer, snapshot.tenancy)
+  }
+}

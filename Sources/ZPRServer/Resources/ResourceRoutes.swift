@@ -1,0 +1,348 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ZPRModel
+import ZPRPolicy
+import ZPRStore
+
+/// `/v1/<kind>`: list, create, read, replace and delete one kind of resource; for namespaces
+/// and attributes also `POST /v1/<kind>/{id}/actions/retire|reactivate` and, for namespaces,
+/// `DELETE ...?cascade=true`. Bodies are the kind's tenancy-file element.
+struct ResourceRoutes {
+  let kind: ResourceKind
+  let store: any Store
+  let snapshots: Snapshots
+
+  func add(to router: Router<ZPRRequestContext>) {
+    let group = router.group(RouterPath("/v1/\(kind.path)"))
+    group.get { request, _ in try await list(request) }
+    group.post { request, context in try await create(request, context) }
+    group.get(":id") { _, context in try await read(context.parameters.require("id")) }
+    group.put(":id") { request, context in
+      try await replace(context.parameters.require("id"), request, context)
+    }
+    group.delete(":id") { request, context in
+      try await delete(context.parameters.require("id"), request, context)
+    }
+    if kind.hasLifecycle {
+      group.post(":id/actions/:action") { request, context in
+        try await lifecycle(
+          context.parameters.require("id"), context.parameters.require("action"), request,
+          context)
+      }
+    }
+  }
+
+  private var writer: CheckedCommit { CheckedCommit(store: store) }
+
+  // MARK: Handlers
+
+  private func list(_ request: Request) async throws -> Response {
+    let parameters = request.uri.queryParameters
+    func parameter(_ name: String) -> String? { parameters[Substring(name)].map(String.init) }
+    let limit = min(max(Int(parameter("limit") ?? "") ?? 100, 1), 1000)
+    var query = ListQuery(
+      name: parameter("name"), lifecycleState: parameter("lifecycleState"),
+      parent: kind.parent.flatMap { parameter($0.field) }, limit: limit,
+      after: parameter("page"))
+    var records: [ResourceRecord]
+    if let attribute = parameter("attribute") {
+      // `attribute=ns.key:value` (or `ns.key`): resources that carry it themselves or on a VNIC.
+      query.limit = 1000
+      records = []
+      while records.count < limit {
+        let page = try await ZPRServer.mapped { try await store.records(kind: kind.kind, query) }
+        records += page.filter { Self.carries($0, attribute) }
+        guard page.count == query.limit, let last = page.last else { break }
+        query.after = last.id
+      }
+      records = Array(records.prefix(limit))
+    } else {
+      records = try await ZPRServer.mapped { try await store.records(kind: kind.kind, query) }
+    }
+    var object: [String: Any] = ["items": records.map(resource)]
+    if records.count == limit, let last = records.last { object["nextPage"] = last.id }
+    return try ZPRServer.json(object)
+  }
+
+  private func read(_ id: String) async throws -> Response {
+    let record = try await existing(id)
+    return try ZPRServer.json(resource(record), etag: record.version)
+  }
+
+  private func create(_ request: Request, _ context: ZPRRequestContext) async throws -> Response {
+    let (name, parent, body) = try await fields(of: request)
+    let commit: Commit
+    do {
+      commit = try await writer.commit(
+        [
+          .create(
+            kind: kind.kind, name: name, parent: parent, lifecycleState: "ACTIVE", body: body)
+        ], actor: context.actor, idempotencyKey: Self.idempotencyKey(request))
+    } catch let error as APIError where error.code == StoreError.Code.duplicateName.rawValue {
+      throw APIError(
+        .conflict, error.code,
+        "a \(kind.label) named '\(name)' already exists"
+          + (parent.map { " in \(ResourceKind.named(kind.parent!.kind)!.label) '\($0)'" } ?? "")
+          + ": choose another name, or update it")
+    }
+    let record = commit.records[0]!
+    return try ZPRServer.json(resource(record), status: .created, etag: record.version)
+  }
+
+  private func replace(_ id: String, _ request: Request, _ context: ZPRRequestContext)
+    async throws -> Response
+  {
+    let (name, parent, body) = try await fields(of: request)
+    let current = try await existing(id)
+    if let field = kind.parent?.field, parent != current.parent {
+      throw APIError(
+        .badRequest, "ZPR-API-019",
+        "a \(kind.label) cannot move: '\(field)' is '\(current.parent ?? "")'; to put it "
+          + "elsewhere, delete it and create it there")
+    }
+    let commit = try await writer.commit(
+      [
+        .update(
+          kind: kind.kind, id: id, expectedVersion: try Self.ifMatch(request), name: name,
+          lifecycleState: nil, body: body)
+      ], actor: context.actor, idempotencyKey: Self.idempotencyKey(request))
+    let record = commit.records[0]!
+    return try ZPRServer.json(resource(record), etag: record.version)
+  }
+
+  private func delete(_ id: String, _ request: Request, _ context: ZPRRequestContext)
+    async throws -> Response
+  {
+    let expected = try Self.ifMatch(request)
+    var mutations: [Mutation] = [.delete(kind: kind.kind, id: id, expectedVersion: expected)]
+    if kind.hasLifecycle {
+      let cascade = request.uri.queryParameters["cascade"].map(String.init) == "true"
+      mutations = try await lifecycleMutations(id, expected: expected) {
+        catalog, record throws(ModelError) in
+        if kind.kind == ResourceKind.namespace.kind {
+          try catalog.deleteNamespace(record.name, cascade: cascade)
+        } else {
+          try catalog.deleteAttribute(record.name, in: record.parent ?? "")
+        }
+      }
+    }
+    _ = try await writer.commit(
+      mutations, actor: context.actor, idempotencyKey: Self.idempotencyKey(request))
+    return Response(status: .noContent)
+  }
+
+  /// Retire or reactivate a namespace or attribute, by the catalog's rules.
+  private func lifecycle(
+    _ id: String, _ action: String, _ request: Request, _ context: ZPRRequestContext
+  ) async throws -> Response {
+    guard action == "retire" || action == "reactivate" else {
+      throw APIError(
+        .notFound, "ZPR-API-016",
+        "there is no action '\(action)' on a \(kind.label): the actions are retire and reactivate")
+    }
+    let namespace = kind.kind == ResourceKind.namespace.kind
+    let mutations = try await lifecycleMutations(id, expected: try Self.ifMatch(request)) {
+      catalog, record throws(ModelError) in
+      switch (action, namespace) {
+      case ("retire", true): try catalog.retireNamespace(record.name)
+      case ("retire", false): try catalog.retireAttribute(record.name, in: record.parent ?? "")
+      case (_, true): try catalog.reactivateNamespace(record.name)
+      default: try catalog.reactivateAttribute(record.name, in: record.parent ?? "")
+      }
+    }
+    let commit = try await writer.commit(
+      mutations, actor: context.actor, idempotencyKey: Self.idempotencyKey(request))
+    let record = commit.records.compactMap { $0 }.first { $0.id == id }!
+    return try ZPRServer.json(resource(record), etag: record.version)
+  }
+
+  /// Runs a lifecycle change on the current catalog (which refuses what its rules forbid) and
+  /// turns the states it leaves into mutations of the namespace and attribute records.
+  private func lifecycleMutations(
+    _ id: String, expected: Int64?,
+    _ change: (inout SecurityAttributeCatalog, ResourceRecord) throws(ModelError) -> Void
+  ) async throws -> [Mutation] {
+    let record = try await existing(id)
+    if let expected, expected != record.version {
+      throw APIError(
+        .preconditionFailed, StoreError.Code.versionMismatch.rawValue,
+        "\(kind.label) '\(record.name)' is at version \(record.version), not \(expected): "
+          + "someone changed it since you read it; read it again and retry")
+    }
+    let snapshot = try await snapshots.snapshot()
+    var catalog = snapshot.tenancy.catalog
+    do throws(ModelError) {
+      try change(&catalog, record)
+    } catch {
+      throw APIError(.conflict, error.code.rawValue, error.message)
+    }
+    var mutations: [Mutation] = []
+    for other in snapshot.records
+    where other.kind == ResourceKind.namespace.kind || other.kind == ResourceKind.attribute.kind {
+      let state: LifecycleState? =
+        other.kind == ResourceKind.namespace.kind
+        ? catalog.namespace(named: other.name)?.state
+        : catalog.attribute(other.name, in: other.parent ?? "")?.state
+      switch state {
+      case .active?, .inactive?:
+        if state!.rawValue != other.lifecycleState {
+          mutations.append(
+            .update(
+              kind: other.kind, id: other.id, expectedVersion: other.version, name: nil,
+              lifecycleState: state!.rawValue, body: nil))
+        }
+      default:
+        mutations.append(.delete(kind: other.kind, id: other.id, expectedVersion: other.version))
+      }
+    }
+    return mutations
+  }
+
+  // MARK: Bodies
+
+  /// The name, parent and stored body of a request's element, checked for shape here; what
+  /// the element means is checked with the whole tenancy when it commits.
+  private func fields(of request: Request) async throws -> (String, String?, String) {
+    var object = try await Self.jsonObject(request, allowed: kind.allowed)
+    for field in ["name"] + (kind.parent.map { [$0.field] } ?? []) + kind.required
+    where object[field] == nil || object[field] is NSNull {
+      throw APIError.missingField(field)
+    }
+    guard let name = object.removeValue(forKey: "name") as? String else {
+      throw APIError.wrongType("name", "a string")
+    }
+    guard !name.isEmpty, name.count <= 100 else {
+      throw APIError(.badRequest, "ZPR-API-007", "'name' must have 1 to 100 characters")
+    }
+    var parent: String?
+    if let field = kind.parent?.field {
+      guard let value = object.removeValue(forKey: field) as? String else {
+        throw APIError.wrongType(
+          field, "the name of a \(ResourceKind.named(kind.parent!.kind)!.label)")
+      }
+      parent = value
+    }
+    if kind.kind == ResourceKind.policy.kind { try PolicyStatements.check(object) }
+    if kind.hasLifecycle, let description = object["description"], !(description is String) {
+      throw APIError.wrongType("description", "a string")
+    }
+    return (name, parent, TenancyDocument.json(object))
+  }
+
+  /// The request's JSON object, with no fields but the allowed ones.
+  static func jsonObject(_ request: Request, allowed: [String], emptyIsObject: Bool = false)
+    async throws -> [String: Any]
+  {
+    let buffer = try await request.body.collect(upTo: 1 << 20)
+    if emptyIsObject, buffer.readableBytes == 0 { return [:] }
+    let parsed: Any
+    do {
+      parsed = try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))
+    } catch {
+      throw APIError.malformed("it does not parse")
+    }
+    guard let object = parsed as? [String: Any] else {
+      throw APIError.malformed("it is not an object")
+    }
+    if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
+      throw APIError.unknownField(unknown, allowed: allowed)
+    }
+    return object
+  }
+
+  private func existing(_ id: String) async throws -> ResourceRecord {
+    guard
+      let record = try await ZPRServer.mapped({ try await store.record(kind: kind.kind, id: id) })
+    else {
+      throw APIError(
+        .notFound, "ZPR-API-006",
+        "there is no \(kind.label) with id '\(id)': list them (GET /v1/\(kind.path)) to find it")
+    }
+    return record
+  }
+
+  /// The record as the API shows it: its element's fields, its identity, state and times.
+  func resource(_ record: ResourceRecord) -> [String: Any] {
+    var object = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
+    object["id"] = record.id
+    object["name"] = record.name
+    if let field = kind.parent?.field { object[field] = record.parent ?? "" }
+    object["lifecycleState"] = record.lifecycleState
+    object["timeCreated"] = ZPRServer.timestamp(record.timeCreated)
+    object["timeUpdated"] = ZPRServer.timestamp(record.timeUpdated)
+    return object
+  }
+
+  /// Whether a record (or one of its VNICs) carries `ns.key:value` or `ns.key`.
+  static func carries(_ record: ResourceRecord, _ filter: String) -> Bool {
+    let parts = filter.split(separator: ":", maxSplits: 1).map(String.init)
+    let object = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
+    var sets = [object["securityAttributes"] as? [String: Any] ?? [:]]
+    for vnic in object["vnics"] as? [[String: Any]] ?? [] {
+      sets.append(vnic["securityAttributes"] as? [String: Any] ?? [:])
+    }
+    return sets.contains { attributes in
+      attributes.contains { key, value in
+        guard SecurityAttributeName.same(key, parts[0]) else { return false }
+        guard parts.count == 2 else { return true }
+        let text = (value as? [String: Any])?["value"] ?? value
+        return (text as? String) == parts[1]
+      }
+    }
+  }
+
+  /// The version an `If-Match: "N"` header expects (nil without one).
+  static func ifMatch(_ request: Request) throws -> Int64? {
+    guard let header = request.headers[.ifMatch] else { return nil }
+    let digits = header.filter(\.isNumber)
+    guard let version = Int64(digits), !digits.isEmpty else {
+      throw APIError(
+        .badRequest, "ZPR-API-010",
+        "If-Match must be the ETag a read returned, such as \"3\", not '\(header)'")
+    }
+    return version
+  }
+
+  static func idempotencyKey(_ request: Request) -> String? {
+    request.headers[HTTPField.Name("Idempotency-Key")!]
+  }
+}
+
+/// The checks of a ZPR policy's body that need no tenancy: its statements parse, and there are
+/// no more than the limit.
+enum PolicyStatements {
+  static func check(_ object: [String: Any]) throws {
+    guard object["description"] is String else {
+      throw APIError.wrongType("description", "a string")
+    }
+    guard let statements = object["statements"] as? [Any], statements.allSatisfy({ $0 is String })
+    else { throw APIError.wrongType("statements", "a list of statements (strings)") }
+    let texts = statements.map { $0 as! String }
+    let limit = ZPRLimits.standard.statementsPerPolicy
+    guard texts.count <= limit else {
+      throw APIError(
+        .badRequest, "ZPR-API-008",
+        "the policy has \(texts.count) statements; a policy holds at most \(limit) (the "
+          + "statementsPerPolicy limit): split it into several policies")
+    }
+    var details: [[String: String]] = []
+    for (index, text) in texts.enumerated() {
+      for diagnostic in PolicyParser().parseStatement(text).diagnostics
+      where diagnostic.severity == .error {
+        var detail = [
+          "statement": String(index), "code": diagnostic.code.rawValue,
+          "message": diagnostic.message, "column": String(diagnostic.range.lowerBound + 1),
+        ]
+        if let suggestion = diagnostic.suggestion { detail["suggestion"] = suggestion }
+        details.append(detail)
+      }
+    }
+    guard details.isEmpty else {
+      throw APIError(
+        .badRequest, "ZPR-API-009",
+        "\(details.count == 1 ? "a statement has an error" : "statements have \(details.count) errors"): "
+          + "see details, fix them and send the policy again", details: details)
+    }
+  }
+}

@@ -1,0 +1,263 @@
+import Foundation
+import Hummingbird
+import ZPREngine
+import ZPRModel
+import ZPRPolicy
+import ZPRStore
+
+/// The routes about the tenancy as a whole: the ZPR configuration (enable), path analysis, the
+/// reachability matrix, the what-if diff, `apply` and `export`.
+struct TenancyRoutes {
+  let store: any Store
+  let snapshots: Snapshots
+
+  private var writer: CheckedCommit { CheckedCommit(store: store) }
+
+  func add(to router: Router<ZPRRequestContext>) {
+    router.get("/v1/zprConfiguration") { _, _ in try await configuration() }
+    router.put("/v1/zprConfiguration") { request, context in
+      try await updateConfiguration(request, context)
+    }
+    router.post("/v1/zprConfiguration/actions/enable") { request, context in
+      try await enable(request, context)
+    }
+    router.post("/v1/pathAnalysis") { request, _ in try await analyze(request) }
+    router.get("/v1/reachabilityMatrix") { _, _ in
+      let (analyzer, tenancy) = try await snapshots.analyzer()
+      let matrix = ReachabilityMatrix(analyzer.compiled, topology: analyzer.topology)
+      return Self.response(matrix.json(tenancy: tenancy))
+    }
+    router.post("/v1/whatIf") { request, _ in try await whatIf(request) }
+    router.post("/v1/apply") { request, context in try await apply(request, context) }
+    router.get("/v1/export") { _, _ in
+      let snapshot = try await snapshots.snapshot()
+      return Response(
+        status: .ok, headers: [.contentType: "application/yaml"],
+        body: .init(
+          byteBuffer: ByteBuffer(string: TenancyFile.yaml(for: snapshot.tenancy))))
+    }
+  }
+
+  // MARK: The ZPR configuration
+
+  private func configurationRecord() async throws -> ResourceRecord? {
+    try await ZPRServer.mapped {
+      try await store.records(kind: ResourceKind.configurationKind, ListQuery(limit: 1)).first
+    }
+  }
+
+  private func configuration() async throws -> Response {
+    guard let record = try await configurationRecord() else {
+      return try ZPRServer.json(["enabled": false])
+    }
+    var object = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
+    object["enabled"] = true
+    object["id"] = record.id
+    object["lifecycleState"] = record.lifecycleState
+    object["timeCreated"] = ZPRServer.timestamp(record.timeCreated)
+    object["timeUpdated"] = ZPRServer.timestamp(record.timeUpdated)
+    return try ZPRServer.json(object, etag: record.version)
+  }
+
+  /// "Enable ZPR": the configuration, and the default namespace with its example attribute.
+  private func enable(_ request: Request, _ context: ZPRRequestContext) async throws -> Response {
+    let object = try await ResourceRoutes.jsonObject(
+      request, allowed: ["defaultNamespace"], emptyIsObject: true)
+    guard let name = (object["defaultNamespace"] ?? ("oracle-zpr" as Any)) as? String else {
+      throw APIError.wrongType("defaultNamespace", "a namespace name")
+    }
+    if try await configurationRecord() != nil {
+      throw APIError(
+        .conflict, ModelError.Code.alreadyEnabled.rawValue,
+        "ZPR is already enabled: change its configuration (PUT /v1/zprConfiguration) instead")
+    }
+    // The example namespace as "Enable ZPR" makes it; a stored namespace of the same name
+    // makes the commit fail as a duplicate.
+    var catalog = SecurityAttributeCatalog()
+    do throws(ModelError) {
+      try catalog.enableZPR(defaultNamespace: name)
+    } catch {
+      throw APIError(.conflict, error.code.rawValue, error.message)
+    }
+    let namespace = catalog.namespace(named: name)!
+    let mutations: [Mutation] =
+      [
+        Mutation.create(
+          kind: ResourceKind.configurationKind, name: "zpr", parent: nil, lifecycleState: "ACTIVE",
+          body: TenancyDocument.json(["defaultNamespace": name])),
+        Mutation.create(
+          kind: ResourceKind.namespace.kind, name: name, parent: nil, lifecycleState: "ACTIVE",
+          body: TenancyDocument.json(["description": namespace.description])),
+      ]
+      + namespace.attributes.map {
+        Mutation.create(
+          kind: ResourceKind.attribute.kind, name: $0.name, parent: name,
+          lifecycleState: "ACTIVE", body: TenancyDocument.json(["description": $0.description]))
+      }
+    _ = try await writer.commit(
+      mutations, actor: context.actor, idempotencyKey: ResourceRoutes.idempotencyKey(request))
+    return try await configuration()
+  }
+
+  private func updateConfiguration(_ request: Request, _ context: ZPRRequestContext)
+    async throws -> Response
+  {
+    let object = try await ResourceRoutes.jsonObject(
+      request, allowed: ["defaultNamespace", "serviceNetwork"])
+    guard let record = try await configurationRecord() else {
+      throw APIError(
+        .conflict, "ZPR-API-014",
+        "ZPR is not enabled: enable it first (POST /v1/zprConfiguration/actions/enable)")
+    }
+    var body = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
+    for (key, value) in object { body[key] = value }
+    _ = try await writer.commit(
+      [
+        .update(
+          kind: record.kind, id: record.id, expectedVersion: try ResourceRoutes.ifMatch(request),
+          name: nil, lifecycleState: nil, body: TenancyDocument.json(body))
+      ], actor: context.actor, idempotencyKey: ResourceRoutes.idempotencyKey(request))
+    return try await configuration()
+  }
+
+  // MARK: Analysis
+
+  /// The same question and answer as `zpr analyze --format json`.
+  private func analyze(_ request: Request) async throws -> Response {
+    let fields = [
+      "from", "to", "protocol", "port", "sourcePort", "icmpType", "icmpCode", "bidirectional",
+    ]
+    let object = try await ResourceRoutes.jsonObject(request, allowed: fields)
+    for field in ["from", "to", "protocol"] where object[field] == nil {
+      throw APIError.missingField(field)
+    }
+    guard let from = object["from"] as? String else { throw APIError.wrongType("from", "a string") }
+    guard let to = object["to"] as? String else { throw APIError.wrongType("to", "a string") }
+    guard let text = object["protocol"] as? String, let transport = FlowProtocol(rawValue: text)
+    else { throw APIError.wrongType("protocol", "tcp, udp or icmp") }
+    func number(_ field: String) throws -> Int? {
+      guard let value = object[field] else { return nil }
+      guard let number = value as? Int else { throw APIError.wrongType(field, "a whole number") }
+      return number
+    }
+    let query = PathQuery(
+      from: from, to: to, transport: transport, port: try number("port"),
+      sourcePort: try number("sourcePort"), icmpType: try number("icmpType"),
+      icmpCode: try number("icmpCode"), bidirectional: object["bidirectional"] as? Bool ?? false)
+    let (analyzer, _) = try await snapshots.analyzer()
+    do {
+      return Self.response(AnalysisJSON.json(try analyzer.analyze(query)))
+    } catch {
+      throw APIError(.badRequest, error.code.rawValue, error.message)
+    }
+  }
+
+  /// What access would change: `{"policies": [{name, description, statements}]}` (added, or
+  /// replacing those of the same name) or `{"tenancy": "<tenancy file>"}`.
+  private func whatIf(_ request: Request) async throws -> Response {
+    let object = try await ResourceRoutes.jsonObject(request, allowed: ["policies", "tenancy"])
+    let old = try await snapshots.snapshot().tenancy
+    var new = old
+    if let text = object["tenancy"] {
+      guard let text = text as? String else {
+        throw APIError.wrongType("tenancy", "the text of a tenancy file")
+      }
+      new = try Self.loadFile(text, path: "tenancy")
+    } else if let policies = object["policies"] as? [[String: Any]] {
+      for (index, policy) in policies.enumerated() {
+        guard let name = policy["name"] as? String else {
+          throw APIError.wrongType("policies[\(index)].name", "a string")
+        }
+        try PolicyStatements.check(policy)
+        let statements = (policy["statements"] as! [Any]).map {
+          PolicyParser().parseStatement($0 as! String).statement!
+        }
+        let replacement = Policy(
+          name: name, description: policy["description"] as! String, statements: statements)
+        if let at = new.policies.firstIndex(where: { $0.name == name }) {
+          new.policies[at] = replacement
+        } else {
+          new.policies.append(replacement)
+        }
+      }
+      let problems = new.catalogDiagnostics(for: new.policies.flatMap(\.statements))
+        .filter { $0.severity == .error }
+      guard problems.isEmpty else {
+        throw APIError(
+          .unprocessableContent, "ZPR-API-012",
+          "the policies do not fit the tenancy: \(problems[0].message)",
+          details: problems.map { ["code": $0.code.rawValue, "message": $0.message] })
+      }
+    } else {
+      throw APIError.missingField("policies")
+    }
+    return Self.response(PolicyDiff(old: old, new: new).json(old: old, new: new))
+  }
+
+  // MARK: Apply
+
+  /// `{"tenancy": "<tenancy file>", "path": "name for messages"}`, `?dryRun=true`: the plan
+  /// (creates, updates, deletes) and the reachability it changes; without dryRun, applied as
+  /// one commit.
+  private func apply(_ request: Request, _ context: ZPRRequestContext) async throws -> Response {
+    let object = try await ResourceRoutes.jsonObject(request, allowed: ["tenancy", "path"])
+    guard let text = object["tenancy"] as? String else {
+      throw object["tenancy"] == nil
+        ? APIError.missingField("tenancy") : APIError.wrongType("tenancy", "a string")
+    }
+    let path = object["path"] as? String ?? "tenancy"
+    let dryRun = request.uri.queryParameters["dryRun"].map(String.init) == "true"
+    let desired = try Self.loadFile(text, path: path)
+    let snapshot = try await snapshots.snapshot()
+    let plan = ApplyPlan(current: snapshot.records, desired: TenancyDocument.records(for: desired))
+    var result: [String: Any] = [
+      "dryRun": dryRun, "plan": plan.summary,
+      "reachability": Self.plain(
+        PolicyDiff(old: snapshot.tenancy, new: desired).json(old: snapshot.tenancy, new: desired)),
+    ]
+    if !dryRun, !plan.mutations.isEmpty {
+      let commit = try await writer.commit(
+        plan.mutations, actor: context.actor,
+        idempotencyKey: ResourceRoutes.idempotencyKey(request))
+      result["revision"] = commit.revision
+    } else {
+      result["revision"] = snapshot.revision
+    }
+    return try ZPRServer.json(result)
+  }
+
+  /// A tenancy file's tenancy, or its errors (by line and column) as the refusal.
+  static func loadFile(_ text: String, path: String) throws -> Tenancy {
+    let loaded = TenancyFile.load(SourceFile(path: path, text: text))
+    let source = SourceFile(path: path, text: text)
+    let errors = loaded.diagnostics.filter { $0.severity == .error }
+    guard errors.isEmpty else {
+      throw APIError(
+        .badRequest, "ZPR-API-018",
+        "the tenancy file has \(errors.count == 1 ? "an error" : "\(errors.count) errors"): fix "
+          + "\(errors.count == 1 ? "it" : "them") (`zpr tenancy check \(path)` shows them too)",
+        details: errors.map { diagnostic in
+          let location = source.location(of: diagnostic.range.lowerBound)
+          var detail = [
+            "code": diagnostic.code.rawValue, "message": diagnostic.message,
+            "line": String(location.line), "column": String(location.column),
+          ]
+          if let path = diagnostic.path { detail["path"] = path }
+          if let suggestion = diagnostic.suggestion { detail["suggestion"] = suggestion }
+          return detail
+        })
+    }
+    return loaded.tenancy
+  }
+
+  static func response(_ json: JSONValue) -> Response {
+    Response(
+      status: .ok, headers: [.contentType: "application/json"],
+      body: .init(byteBuffer: ByteBuffer(string: json.serialized())))
+  }
+
+  /// A JSON value as Foundation objects, to nest in a response built from them.
+  static func plain(_ json: JSONValue) -> Any {
+    ZPRServer.parse(json.serialized(pretty: false)) ?? NSNull()
+  }
+}
