@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 public import Hummingbird
+public import Logging
 import NIOCore
 import ZPRPolicy
 public import ZPRStore
@@ -69,8 +70,12 @@ struct APIKeyMiddleware: RouterMiddleware {
 /// The zpr control plane's HTTP API over a store.
 public enum ZPRServer {
   /// The router with every route, for `zpr serve` and for tests.
-  public static func router(store: any Store) -> Router<ZPRRequestContext> {
+  public static func router(store: any Store, metrics: ServerMetrics = ServerMetrics())
+    -> Router<ZPRRequestContext>
+  {
     let router = Router(context: ZPRRequestContext.self)
+    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: MetricsMiddleware())
     router.add(middleware: APIKeyMiddleware(store: store))
     router.get("/healthz") { _, _ in
       try json(["status": "ok", "revision": try await store.revision()])
@@ -119,6 +124,7 @@ public enum ZPRServer {
       ])
     }
     let snapshots = Snapshots(store: store)
+    router.get("/metrics") { _, _ in try await metrics.scrape(snapshots) }
     for kind in ResourceKind.all {
       ResourceRoutes(kind: kind, store: store, snapshots: snapshots).add(to: router)
     }
@@ -129,21 +135,27 @@ public enum ZPRServer {
   /// An application listening on a host and port (0: any free port); `onRunning` learns the
   /// port it got.
   public static func application(
-    store: any Store, host: String, port: Int,
+    store: any Store, host: String, port: Int, metrics: ServerMetrics = ServerMetrics(),
+    logger: Logger = Logger(label: "zpr"),
     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
   ) -> some ApplicationProtocol {
     Application(
-      router: router(store: store),
+      router: router(store: store, metrics: metrics),
       configuration: .init(address: .hostname(host, port: port), serverName: "zpr"),
-      onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
+      onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+      logger: logger)
   }
 
   /// Serves until the process is told to stop (SIGINT or SIGTERM), then shuts down gracefully.
   public static func run(
-    store: any Store, host: String, port: Int,
+    store: any Store, host: String, port: Int, metrics: ServerMetrics = ServerMetrics(),
+    logger: Logger = Logger(label: "zpr"),
     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
   ) async throws {
-    try await application(store: store, host: host, port: port, onRunning: onRunning).runService()
+    try await application(
+      store: store, host: host, port: port, metrics: metrics, logger: logger,
+      onRunning: onRunning
+    ).runService()
   }
 
   // MARK: JSON

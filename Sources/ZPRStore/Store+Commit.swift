@@ -6,6 +6,14 @@ import Synchronization
 // so SQLite and PostgreSQL cannot drift apart.
 
 extension Mutation {
+  /// The kind of resource it changes.
+  public var kind: String {
+    switch self {
+    case .create(let kind, _, _, _, _), .update(let kind, _, _, _, _, _), .delete(let kind, _, _):
+      kind
+    }
+  }
+
   /// `create`, `update` or `delete`, as the audit log names it.
   var action: String {
     switch self {

@@ -7,10 +7,17 @@ struct ZPRProcess {
   var standardOutput: String
   var standardError: String
 
-  static func run(_ arguments: [String], input: String? = nil) throws -> ZPRProcess {
+  static func run(
+    _ arguments: [String], input: String? = nil, environment: [String: String] = [:]
+  ) throws -> ZPRProcess {
     let process = Process()
     process.executableURL = try executable()
     process.arguments = arguments
+    if !environment.isEmpty {
+      // An empty value removes the variable.
+      process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        .filter { !$0.value.isEmpty }
+    }
     let output = Pipe()
     let error = Pipe()
     let stdin = Pipe()

@@ -45,6 +45,13 @@ struct ServeTests {
     let (health, _) = try await URLSession.shared.data(from: URL(string: base + "/healthz")!)
     #expect(String(decoding: health, as: UTF8.self).contains("\"status\":\"ok\""))
 
+    var seed = URLRequest(url: URL(string: base + "/v1/apply")!)
+    seed.httpMethod = "POST"
+    seed.setValue("Bearer \(admin)", forHTTPHeaderField: "Authorization")
+    seed.httpBody = try JSONSerialization.data(withJSONObject: ["tenancy": ServerProcess.seed])
+    let (_, seeded) = try await URLSession.shared.data(for: seed)
+    #expect((seeded as? HTTPURLResponse)?.statusCode == 200)
+
     var request = URLRequest(url: URL(string: base + "/v1/zprPolicies")!)
     request.httpMethod = "POST"
     request.setValue("Bearer \(admin)", forHTTPHeaderField: "Authorization")
@@ -58,6 +65,23 @@ struct ServeTests {
     unauthorized.setValue("Bearer nope", forHTTPHeaderField: "Authorization")
     let (_, refused) = try await URLSession.shared.data(for: unauthorized)
     #expect((refused as? HTTPURLResponse)?.statusCode == 401)
+
+    // Prometheus metrics: the requests so far, and the tenancy's figures.
+    var scrape = URLRequest(url: URL(string: base + "/metrics")!)
+    scrape.setValue("Bearer \(admin)", forHTTPHeaderField: "Authorization")
+    let (metrics, scraped) = try await URLSession.shared.data(for: scrape)
+    #expect((scraped as? HTTPURLResponse)?.statusCode == 200)
+    let exposition = String(decoding: metrics, as: UTF8.self)
+    for line in [
+      "zpr_revision 3.0", "zpr_policies 1.0", "zpr_policy_statements 1.0", "zpr_endpoints 0.0",
+    ] {
+      #expect(
+        exposition.split(separator: "\n").contains { $0 == line },
+        "no '\(line)' in:\n\(exposition)")
+    }
+    #expect(exposition.contains("zpr_compile_seconds "))
+    #expect(exposition.contains("hb_requests{"), "request counts")
+    #expect(exposition.contains("http_server_request_duration"), "request latencies")
   }
 }
 
@@ -91,6 +115,33 @@ struct ServerProcess {
     throw ZPRProcess.MissingExecutable()
   }
 
+  /// A tenancy for the policies of these tests (`in a:b VCN allow c:d ... e:f ...`): ZPR
+  /// enabled, with the attributes a, c and e in the default namespace.
+  static let seed = """
+    namespaces:
+      - name: oracle-zpr
+        description: The default namespace
+        attributes:
+          - {name: a, description: A}
+          - {name: c, description: C}
+          - {name: e, description: E}
+    vcns: []
+    """
+
+  /// Applies ``seed`` (one revision).
+  func seed(key: String) async throws {
+    let body = try JSONSerialization.data(withJSONObject: ["tenancy": Self.seed])
+    let (status, data) = try await request(
+      "/v1/apply", method: "POST", key: key, body: String(decoding: body, as: UTF8.self))
+    guard status == 200 else {
+      throw SeedFailed(answer: String(decoding: data, as: UTF8.self))
+    }
+  }
+
+  struct SeedFailed: Error {
+    var answer: String
+  }
+
   func request(_ path: String, method: String = "GET", key: String, body: String? = nil)
     async throws -> (Int, Data)
   {
@@ -110,15 +161,56 @@ actor Acknowledged {
   func add() { count += 1 }
 }
 
+/// A database for a server process: a SQLite file, or a PostgreSQL database of its own (when
+/// `ZPR_TEST_POSTGRES_URL` names a server), dropped at the end.
+final class ServerDatabase: @unchecked Sendable {
+  static let postgres = ProcessInfo.processInfo.environment["ZPR_TEST_POSTGRES_URL"]
+  static var kinds: [String] { postgres == nil ? ["sqlite"] : ["sqlite", "postgres"] }
+
+  let location: String
+  private let scratch: Scratch
+  private let postgresName: String?
+
+  init(_ kind: String) throws {
+    scratch = try Scratch()
+    if kind == "postgres", let admin = Self.postgres {
+      let name = "zpr_serve_" + UUID().uuidString.lowercased().replacing("-", with: "")
+      try Self.psql(admin, "CREATE DATABASE \(name)")
+      postgresName = name
+      location = "\(admin[..<admin.lastIndex(of: "/")!])/\(name)"
+    } else {
+      postgresName = nil
+      location = scratch.url.appendingPathComponent("zpr.sqlite").path
+    }
+  }
+
+  static func psql(_ admin: String, _ command: String) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+    process.arguments = [admin, "-q", "-c", command]
+    try process.run()
+    process.waitUntilExit()
+  }
+
+  deinit {
+    if let postgresName, let admin = Self.postgres {
+      try? Self.psql(admin, "DROP DATABASE IF EXISTS \(postgresName) WITH (FORCE)")
+    }
+  }
+}
+
 @Suite("zpr serve after a crash")
 struct CrashTests {
   /// Kills the server with SIGKILL in the middle of a stream of writes: after a restart every
   /// write it acknowledged is there, whole, and the revision and audit log agree with the data.
-  @Test func acknowledgedWritesSurviveSIGKILL() async throws {
-    let scratch = try Scratch()
-    let database = scratch.url.appendingPathComponent("zpr.sqlite").path
+  /// On SQLite always; on PostgreSQL when `.ci/run` (or ZPR_TEST_POSTGRES_URL) provides one.
+  @Test(arguments: ServerDatabase.kinds)
+  func acknowledgedWritesSurviveSIGKILL(database kind: String) async throws {
+    let scratch = try ServerDatabase(kind)
+    let database = scratch.location
     let key = "crash-test-key"
     let server = try ServerProcess.start(database: database, key: key)
+    try await server.seed(key: key)
     let statement = "in a:b VCN allow c:d endpoints to connect to e:f endpoints"
     let progress = Acknowledged()
     let writer = Task {
@@ -176,8 +268,8 @@ struct CrashTests {
     let revision =
       (try JSONSerialization.jsonObject(with: revisionData) as? [String: Any])?[
         "revision"] as? Int
-    // The bootstrap key is revision 1; each stored policy one more.
-    #expect(revision == names.count + 1)
+    // The bootstrap key is revision 1, the seed 2; each stored policy one more.
+    #expect(revision == names.count + 2)
   }
 }
 
@@ -192,18 +284,8 @@ struct ReplicaTests {
       if: postgres != nil,
       "ZPR_TEST_POSTGRES_URL is not set: run scripts/test-postgres.sh as root (as .ci/run does)"))
   func concurrentWritesThroughTwoServersLoseNothing() async throws {
-    let admin = try #require(Self.postgres)
-    let name = "zpr_replicas_" + UUID().uuidString.lowercased().replacing("-", with: "")
-    func psql(_ command: String) throws {
-      let process = Process()
-      process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-      process.arguments = [admin, "-q", "-c", command]
-      try process.run()
-      process.waitUntilExit()
-    }
-    try psql("CREATE DATABASE \(name)")
-    defer { try? psql("DROP DATABASE IF EXISTS \(name) WITH (FORCE)") }
-    let url = "\(admin[..<admin.lastIndex(of: "/")!])/\(name)"
+    let database = try ServerDatabase("postgres")
+    let url = database.location
     let key = "replica-key"
     let first = try ServerProcess.start(database: url, key: key)
     let second = try ServerProcess.start(database: url, key: key)
@@ -213,6 +295,7 @@ struct ReplicaTests {
         server.process.waitUntilExit()
       }
     }
+    try await first.seed(key: key)
     let (status, created) = try await first.request(
       "/v1/zprPolicies", method: "POST", key: key,
       body: #"{"name":"counter","description":"0","statements":[]}"#)
@@ -253,7 +336,9 @@ struct ReplicaTests {
       ((try JSONSerialization.jsonObject(with: audit) as? [String: Any])?["items"]
       as? [[String: Any]]
       ?? []).compactMap { $0["revision"] as? Int }
-    // The key (1), the policy (2) and twenty updates.
-    #expect(revisions == Array(1...22))
+    // The key (1), the seed (2, several records), the policy (3) and twenty updates: in order,
+    // without a gap.
+    #expect(revisions == revisions.sorted())
+    #expect(Array(Set(revisions)).sorted() == Array(1...23))
   }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import ZPREngine
 import ZPRModel
 import ZPRPolicy
@@ -14,11 +15,20 @@ struct CheckedCommit {
   func commit(_ mutations: [Mutation], actor: String, idempotencyKey: String?) async throws
     -> Commit
   {
-    try await ZPRServer.mapped {
+    let commit = try await ZPRServer.mapped {
       try await store.commit(
         mutations, actor: actor, idempotencyKey: idempotencyKey, validate: Self.validate)
     }
+    Self.logger.info(
+      commit.replayed ? "replayed an earlier commit" : "committed",
+      metadata: [
+        "revision": "\(commit.revision)", "actor": "\(actor)", "changes": "\(mutations.count)",
+        "kinds": "\(Set(mutations.map(\.kind)).sorted().joined(separator: ","))",
+      ])
+    return commit
   }
+
+  static let logger = Logger(label: "zpr.store")
 
   /// Refuses a state with errors or failing policy tests.
   static func validate(_ records: [ResourceRecord]) throws {
@@ -70,8 +80,9 @@ actor Snapshots {
     var revision: Int64
     var records: [ResourceRecord]
     var tenancy: Tenancy
-    /// Built on first use.
+    /// Built on first use, with the time compiling took.
     var analyzer: PathAnalyzer?
+    var compileTime: Duration = .zero
   }
 
   init(store: any Store) {
@@ -95,11 +106,22 @@ actor Snapshots {
 
   /// The analyzer (compiled policy) of the latest revision.
   func analyzer() async throws -> (PathAnalyzer, Tenancy) {
+    let (analyzer, tenancy, _, _) = try await compiled()
+    return (analyzer, tenancy)
+  }
+
+  /// The analyzer of the latest revision, its tenancy, the revision and how long compiling
+  /// took.
+  func compiled() async throws -> (PathAnalyzer, Tenancy, Int64, Duration) {
     var snapshot = try await snapshot()
-    if let analyzer = snapshot.analyzer { return (analyzer, snapshot.tenancy) }
+    if let analyzer = snapshot.analyzer {
+      return (analyzer, snapshot.tenancy, snapshot.revision, snapshot.compileTime)
+    }
+    let start = ContinuousClock.now
     let analyzer = PathAnalyzer(snapshot.tenancy)
+    snapshot.compileTime = ContinuousClock.now - start
     snapshot.analyzer = analyzer
     if current?.revision == snapshot.revision { current = snapshot }
-    return (analyzer, snapshot.tenancy)
+    return (analyzer, snapshot.tenancy, snapshot.revision, snapshot.compileTime)
   }
 }

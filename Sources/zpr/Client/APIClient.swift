@@ -20,9 +20,17 @@ struct ClientOptions: ParsableArguments {
   }
 
   func client() throws -> APIClient {
+    try APIClient.resolve(server: server)
+  }
+}
+
+extension APIClient {
+  /// The client for `--server` (or `ZPR_SERVER`, or the config file) with the key from
+  /// `ZPR_API_KEY` or the config file.
+  static func resolve(server: String?) throws -> APIClient {
     let environment = ProcessInfo.processInfo.environment
     let file =
-      (try? Data(contentsOf: URL(fileURLWithPath: Self.configPath))).flatMap {
+      (try? Data(contentsOf: URL(fileURLWithPath: ClientOptions.configPath))).flatMap {
         try? JSONSerialization.jsonObject(with: $0) as? [String: Any]
       } ?? [:]
     let server =
@@ -32,7 +40,7 @@ struct ClientOptions: ParsableArguments {
         code: "ZPR-CLI-010",
         message:
           "no API key: set ZPR_API_KEY to the key `zpr serve` printed, or write it to "
-          + "\(Self.configPath) as {\"server\": \"\(server)\", \"apiKey\": \"KEY\"}")
+          + "\(ClientOptions.configPath) as {\"server\": \"\(server)\", \"apiKey\": \"KEY\"}")
     }
     guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else {
       throw CLIError(

@@ -12,10 +12,13 @@ protocol ClientResource {
   static var label: String { get }
   /// Namespaces and attributes: retire and reactivate.
   static var hasLifecycle: Bool { get }
+  /// How help names several.
+  static var plural: String { get }
 }
 
 extension ClientResource {
   static var hasLifecycle: Bool { false }
+  static var plural: String { label + "s" }
 
   /// The subcommands every kind has.
   static var subcommands: [any ParsableCommand.Type] {
@@ -41,7 +44,7 @@ extension ClientResource {
         code: "ZPR-CLI-013",
         message: items.isEmpty
           ? "there is no \(label) named '\(reference)': `zpr \(command) list` shows them"
-          : "\(items.count) \(label)s are named '\(reference)' (in different parents): give the id",
+          : "\(items.count) \(plural) are named '\(reference)' (in different parents): give the id",
         exitCode: 1)
     }
     return id
@@ -51,7 +54,7 @@ extension ClientResource {
 /// `zpr <kind> list`.
 struct ResourceList<Kind: ClientResource>: AsyncParsableCommand {
   static var configuration: CommandConfiguration {
-    CommandConfiguration(commandName: "list", abstract: "List \(Kind.label)s on the server.")
+    CommandConfiguration(commandName: "list", abstract: "List \(Kind.plural) on the server.")
   }
 
   @OptionGroup var options: ClientOptions
@@ -82,7 +85,7 @@ struct ResourceList<Kind: ClientResource>: AsyncParsableCommand {
         [item["name"], item["lifecycleState"], item["id"]].map { "\($0 ?? "")" }
           .joined(separator: "  ")
       }
-      if items.isEmpty { lines = ["no \(Kind.label)s"] }
+      if items.isEmpty { lines = ["no \(Kind.plural)"] }
       if let next = object["nextPage"] { lines.append("more: --page \(next)") }
       writeOut(lines.joined(separator: "\n") + "\n")
     }

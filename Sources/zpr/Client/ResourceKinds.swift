@@ -9,6 +9,7 @@ enum ZPRPolicyResource: ClientResource {
   static let command = "policy"
   static let path = "zprPolicies"
   static let label = "ZPR policy"
+  static let plural = "ZPR policies"
 }
 
 /// `zpr namespace`: security attribute namespaces on the server.

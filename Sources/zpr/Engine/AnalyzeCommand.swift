@@ -24,7 +24,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
     commandName: "analyze",
     abstract: "Explain whether a flow gets through a tenancy, hop by hop and layer by layer.",
     discussion: """
-      Ends are resource names (their first VNIC), NAME/N for VNIC N of a resource, or IP \
+      The tenancy is a file (--tenancy) or, without one, the zpr server's. Ends are resource names (their first VNIC), NAME/N for VNIC N of a resource, or IP \
       addresses. The status is REACHABLE, UNREACHABLE or INDETERMINATE; every layer's action \
       uses the codes of the ZPR path analyzer (ALLOWED, DENIED, ZPR_ALLOWED, ZPR_DENIED, \
       ZPR_MISSING_POLICY, ZPR_POLICY_NOT_EVALUATED_MISSING_ROUTE, \
@@ -33,8 +33,12 @@ struct AnalyzeCommand: AsyncParsableCommand {
       """
   )
 
-  @Option(help: "The tenancy file (YAML or JSON).")
-  var tenancy: String
+  @Option(help: "The tenancy file (YAML or JSON); without it, the tenancy of the zpr server.")
+  var tenancy: String?
+
+  @Option(
+    help: "The zpr server, when there is no --tenancy (default: $ZPR_SERVER or the config file).")
+  var server: String?
 
   @Option(help: "The source: a resource, NAME/N, or an IP address.")
   var from: String
@@ -64,7 +68,16 @@ struct AnalyzeCommand: AsyncParsableCommand {
   var format: OutputFormat = .text
 
   func run() async throws {
-    let analyzer = PathAnalyzer(try loadTenancy(tenancy))
+    let analyzer: PathAnalyzer
+    if let tenancy {
+      analyzer = PathAnalyzer(try loadTenancy(tenancy))
+    } else {
+      // The server's tenancy as it exports it, analyzed here by the same analyzer.
+      let (_, data, _) = try await APIClient.resolve(server: server).send("GET", "/v1/export")
+      let loaded = TenancyFile.load(
+        SourceFile(path: "the server's tenancy", text: String(decoding: data, as: UTF8.self)))
+      analyzer = PathAnalyzer(loaded.tenancy)
+    }
     let query = PathQuery(
       from: from, to: to, transport: transport.flowProtocol, port: port, sourcePort: sourcePort,
       icmpType: icmpType, icmpCode: icmpCode, bidirectional: bidirectional)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import ZPRServer
 import ZPRStore
 
@@ -13,7 +14,7 @@ struct ServeCommand: AsyncParsableCommand {
       unless --database names another file or a postgres:// URL (several servers may share one \
       PostgreSQL database). On first start the server creates the admin API key and prints it \
       once (ZPR_BOOTSTRAP_KEY sets it instead); every call but /healthz needs it as \
-      'Authorization: Bearer KEY'.
+      'Authorization: Bearer KEY', /metrics (Prometheus) included.
       """
   )
 
@@ -23,7 +24,23 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(help: "The database: a SQLite file path, or postgres://USER@HOST[:PORT]/DATABASE.")
   var database = "zpr-data/zpr.sqlite"
 
+  enum LogFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
+  }
+
+  @Option(help: "Logs on standard error: text, or json (one object per line).")
+  var logFormat: LogFormat = .text
+
+  @Option(help: "The least level logged: trace, debug, info, notice, warning, error, critical.")
+  var logLevel = "info"
+
   func validate() throws {
+    guard Logger.Level(rawValue: logLevel) != nil else {
+      throw ValidationError(
+        "--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), "
+          + "not '\(logLevel)'")
+    }
     guard Self.address(listen) != nil else {
       throw ValidationError("--listen must be HOST:PORT, such as 127.0.0.1:8080, not '\(listen)'")
     }
@@ -37,6 +54,17 @@ struct ServeCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
+    let level = Logger.Level(rawValue: logLevel)!
+    let format = logFormat
+    LoggingSystem.bootstrap { label in
+      var handler: any LogHandler =
+        format == .json
+        ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+      handler.logLevel = level
+      return handler
+    }
+    let metrics = ServerMetrics()
+    metrics.bootstrap()
     let store: any Store
     do {
       if database.hasPrefix("postgres://") || database.hasPrefix("postgresql://") {
@@ -59,7 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
     let (host, port) = Self.address(listen)!
     let revision = try await store.revision()
     let database = database
-    try await ZPRServer.run(store: store, host: host, port: port) { bound in
+    try await ZPRServer.run(store: store, host: host, port: port, metrics: metrics) { bound in
       writeOut(
         "zpr: serving on http://\(host):\(bound) (database \(database), revision \(revision))\n")
     }

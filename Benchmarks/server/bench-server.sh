@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Measures the API on this machine with wrk (Debian's package): reads and writes per second and
+# latency percentiles on the default SQLite store, next to /healthz (no store) as the baseline
+# measured in the same run. Usage: Benchmarks/server/bench-server.sh [SECONDS] [CONNECTIONS]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=${1:-15}
+connections=${2:-16}
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
+swift build -c release --product zpr >/dev/null
+zpr=$(swift build -c release --show-bin-path)/zpr
+work=$(mktemp -d /tmp/zpr-bench-XXXXXX)
+key=bench-key
+ZPR_BOOTSTRAP_KEY=$key "$zpr" serve --listen 127.0.0.1:0 --database "$work/zpr.sqlite" \
+  --log-level warning >"$work/serve.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do grep -q "serving on" "$work/serve.log" && break; sleep 0.1; done
+base=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1)
+export ZPR_SERVER=$base ZPR_API_KEY=$key HOME=$work
+"$zpr" apply -f examples/tenancies/three-tier.yaml >/dev/null
+id=$("$zpr" policy get three-tier --format json | sed -n 's/.*"id" : "\(zprPolicy-[^"]*\)".*/\1/p')
+cat >"$work/write.lua" <<LUA
+wrk.method = "PUT"
+wrk.headers["Authorization"] = "Bearer $key"
+wrk.headers["Content-Type"] = "application/json"
+counter = 0
+request = function()
+  counter = counter + 1
+  local body = '{"name":"three-tier","description":"revision ' .. counter .. '","statements":['
+    .. '"in network.vcn:prod VCN allow app.tier:web endpoints to connect to app.tier:app endpoints with protocol=\'tcp/8080\'",'
+    .. '"in network.vcn:prod VCN allow app.tier:app endpoints to connect to app.tier:db endpoints with protocol=\'tcp/5432\'"]}'
+  return wrk.format(nil, nil, nil, body)
+end
+LUA
+run() { # name, then wrk arguments
+  local name=$1
+  shift
+  local out
+  out=$(wrk -t1 -c"$connections" -d"${seconds}s" --latency "$@")
+  local rate p50 p99 errors
+  rate=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  errors=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
+  printf '%-34s %10s req/s   p50 %8s   p99 %8s   non-2xx %s\n' "$name" "$rate" "$p50" "$p99" "${errors:-0}"
+  echo "$rate" >"$work/$name.rate"
+}
+echo "zpr API on SQLite, wrk -t1 -c$connections -d${seconds}s, $(nproc) cores"
+run healthz "$base/healthz"
+run "read: GET /v1/zprPolicies/ID" -H "Authorization: Bearer $key" "$base/v1/zprPolicies/$id"
+run "read: GET /v1/instances (list)" -H "Authorization: Bearer $key" "$base/v1/instances"
+run "write: PUT /v1/zprPolicies/ID" -s "$work/write.lua" "$base/v1/zprPolicies/$id"
+baseline=$(cat "$work/healthz.rate")
+for name in "read: GET /v1/zprPolicies/ID" "read: GET /v1/instances (list)" "write: PUT /v1/zprPolicies/ID"; do
+  awk -v r="$(cat "$work/$name.rate")" -v b="$baseline" -v n="$name" \
+    'BEGIN {printf "%-34s %.2f x the /healthz rate\n", n, r / b}'
+done
+echo "revision after the writes: $(curl -s -H "Authorization: Bearer $key" "$base/v1/revision")"
