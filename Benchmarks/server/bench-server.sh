@@ -33,9 +33,9 @@ request = function()
   return wrk.format(nil, nil, nil, body)
 end
 LUA
-run() { # name, then wrk arguments
-  local name=$1
-  shift
+run() { # slug, name, then wrk arguments
+  local slug=$1 name=$2
+  shift 2
   local out
   out=$(wrk -t1 -c"$connections" -d"${seconds}s" --latency "$@")
   local rate p50 p99 errors
@@ -44,16 +44,17 @@ run() { # name, then wrk arguments
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   errors=$(awk '/Non-2xx/ {print $NF}' <<<"$out")
   printf '%-34s %10s req/s   p50 %8s   p99 %8s   non-2xx %s\n' "$name" "$rate" "$p50" "$p99" "${errors:-0}"
-  echo "$rate" >"$work/$name.rate"
+  echo "$rate" >"$work/$slug.rate"
+  echo "$name" >"$work/$slug.name"
 }
 echo "zpr API on SQLite, wrk -t1 -c$connections -d${seconds}s, $(nproc) cores"
-run healthz "$base/healthz"
-run "read: GET /v1/zprPolicies/ID" -H "Authorization: Bearer $key" "$base/v1/zprPolicies/$id"
-run "read: GET /v1/instances (list)" -H "Authorization: Bearer $key" "$base/v1/instances"
-run "write: PUT /v1/zprPolicies/ID" -s "$work/write.lua" "$base/v1/zprPolicies/$id"
+run healthz "baseline: GET /healthz" "$base/healthz"
+run read "read: GET /v1/zprPolicies/ID" -H "Authorization: Bearer $key" "$base/v1/zprPolicies/$id"
+run list "read: GET /v1/instances (list)" -H "Authorization: Bearer $key" "$base/v1/instances"
+run write "write: PUT /v1/zprPolicies/ID" -s "$work/write.lua" "$base/v1/zprPolicies/$id"
 baseline=$(cat "$work/healthz.rate")
-for name in "read: GET /v1/zprPolicies/ID" "read: GET /v1/instances (list)" "write: PUT /v1/zprPolicies/ID"; do
-  awk -v r="$(cat "$work/$name.rate")" -v b="$baseline" -v n="$name" \
+for slug in read list write; do
+  awk -v r="$(cat "$work/$slug.rate")" -v b="$baseline" -v n="$(cat "$work/$slug.name")" \
     'BEGIN {printf "%-34s %.2f x the /healthz rate\n", n, r / b}'
 done
 echo "revision after the writes: $(curl -s -H "Authorization: Bearer $key" "$base/v1/revision")"

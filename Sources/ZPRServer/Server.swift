@@ -3,6 +3,7 @@ import Foundation
 public import Hummingbird
 public import Logging
 import NIOCore
+import Synchronization
 import ZPRPolicy
 public import ZPRStore
 
@@ -21,7 +22,14 @@ public struct ZPRRequestContext: RequestContext {
 public enum APIKeys {
   /// The hash under which a key is stored.
   public static func hash(_ key: String) -> String {
-    SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+    let digits = Array("0123456789abcdef".utf8)
+    var hex: [UInt8] = []
+    hex.reserveCapacity(64)
+    for byte in SHA256.hash(data: Data(key.utf8)) {
+      hex.append(digits[Int(byte >> 4)])
+      hex.append(digits[Int(byte & 15)])
+    }
+    return String(decoding: hex, as: UTF8.self)
   }
 
   /// On a store without keys, creates the admin key: `bootstrap` (from `ZPR_BOOTSTRAP_KEY`) or a
@@ -61,9 +69,24 @@ struct APIKeyMiddleware: RouterMiddleware {
       ).first, record.lifecycleState == "ACTIVE"
     else { throw APIError.unauthorized() }
     var context = context
-    let body = try? JSONSerialization.jsonObject(with: Data(record.body.utf8)) as? [String: Any]
-    context.actor = body?["name"] as? String ?? "api-key"
+    context.actor = actors.name(in: record.body)
     return try await next(request, context)
+  }
+
+  let actors = ActorNames()
+}
+
+/// The name in an API key's record (`{"name": "admin", ...}`), parsed once per distinct body:
+/// every request needs it, and keys are few.
+final class ActorNames: Sendable {
+  private let names = Mutex<[String: String]>([:])
+
+  func name(in body: String) -> String {
+    if let name = names.withLock({ $0[body] }) { return name }
+    let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+    let name = object?["name"] as? String ?? "api-key"
+    names.withLock { if $0.count < 10_000 { $0[body] = name } }
+    return name
   }
 }
 

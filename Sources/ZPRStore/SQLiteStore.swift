@@ -50,14 +50,15 @@ public final class SQLiteStore: Store {
 
   public func revision() async throws -> Int64 {
     try await read { db in
-      try Int64.fetchOne(db, sql: "SELECT value FROM revision WHERE id = 1") ?? 0
+      try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM revision WHERE id = 1")) ?? 0
     }
   }
 
   public func record(kind: String, id: String) async throws -> ResourceRecord? {
     try await read { db in
       try Row.fetchOne(
-        db, sql: "SELECT * FROM resources WHERE kind = ? AND id = ?", arguments: [kind, id]
+        db.cachedStatement(sql: "SELECT * FROM resources WHERE kind = ? AND id = ?"),
+        arguments: [kind, id]
       ).map(Self.record)
     }
   }
@@ -84,7 +85,8 @@ public final class SQLiteStore: Store {
       }
       sql += " ORDER BY id LIMIT ?"
       _ = arguments.append(contentsOf: [max(0, query.limit)])
-      return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Self.record)
+      // One statement per combination of filters, prepared once per connection.
+      return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(Self.record)
     }
   }
 
@@ -182,10 +184,16 @@ public final class SQLiteStore: Store {
 
   // MARK: Helpers
 
+  /// A read on the calling thread: a point read in WAL mode takes microseconds and never waits
+  /// for the writer, so handing it to another thread and back would cost more than it does.
   private func read<T: Sendable>(_ body: @Sendable @escaping (Database) throws -> T) async throws
     -> T
   {
-    try await pool.read(body)
+    try Self.readNow(pool, body)
+  }
+
+  private static func readNow<T>(_ pool: DatabasePool, _ body: (Database) throws -> T) throws -> T {
+    try pool.read(body)
   }
 
   /// Applies one mutation; returns the record before and after.
@@ -226,7 +234,8 @@ public final class SQLiteStore: Store {
   {
     try ResourceRecord.checked(
       try Row.fetchOne(
-        db, sql: "SELECT * FROM resources WHERE kind = ? AND id = ?", arguments: [kind, id]
+        db.cachedStatement(sql: "SELECT * FROM resources WHERE kind = ? AND id = ?"),
+        arguments: [kind, id]
       ).map(Self.record), kind: kind, id: id, expected: expected)
   }
 

@@ -77,6 +77,9 @@ struct YAMLSubsetReaderTests {
     "a: b   \n\n\n   \nc: d\n",
     "a:\n  - b\n  - c\n",
     "a: true\nb: 1.5\nc: 0x1F\n",
+    // JSON one-liners, as the server writes stored elements: a quoted key's colon may touch.
+    "- {\"name\":\"web\",\"cidr\":\"10.0.1.0/24\",\"securityLists\":[\"internal\"],\"n\":1}\n",
+    "a: {\"b\":{\"c\":[1,true,null]},'d':e}\n",
   ]
 
   @Test func readsTheSubsetAsTheFullParserDoes() {
@@ -109,6 +112,7 @@ struct YAMLSubsetReaderTests {
     "-\n- a\n",
     "a: [b, ]\n",
     "a: {b}\n",
+    "a: {b:c}\n",
     "a: 'b'c\n",
     "[a]: b\n",
     "a: @b\n",

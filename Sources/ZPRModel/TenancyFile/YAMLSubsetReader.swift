@@ -180,7 +180,10 @@ struct YAMLSubsetReader {
     while true {
       guard !isFlowStart else { throw Declined() }
       let key = try scalar(flow: true)
-      guard isMappingColon, Self.fitsAsKey(key) else { throw Declined() }
+      // In a flow mapping a quoted key may be followed by its colon right away (`{"a":1}`, as
+      // JSON writes it); a plain key needs the blank.
+      let adjacent = key.style != .plain && peek == UInt8(ascii: ":")
+      guard isMappingColon || adjacent, Self.fitsAsKey(key) else { throw Declined() }
       position += 1
       skipSpaces()
       guard let next = peek, next != UInt8(ascii: ","), next != UInt8(ascii: "}") else {

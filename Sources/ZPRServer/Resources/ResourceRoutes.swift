@@ -60,14 +60,16 @@ struct ResourceRoutes {
     } else {
       records = try await ZPRServer.mapped { try await store.records(kind: kind.kind, query) }
     }
-    var object: [String: Any] = ["items": records.map(resource)]
-    if records.count == limit, let last = records.last { object["nextPage"] = last.id }
-    return try ZPRServer.json(object)
+    var text = "{\"items\":[" + records.map(resource).joined(separator: ",") + "]"
+    if records.count == limit, let last = records.last {
+      text += ",\"nextPage\":" + JSONText.string(last.id)
+    }
+    return JSONText.response(text + "}")
   }
 
   private func read(_ id: String) async throws -> Response {
     let record = try await existing(id)
-    return try ZPRServer.json(resource(record), etag: record.version)
+    return JSONText.response(resource(record), etag: record.version)
   }
 
   private func create(_ request: Request, _ context: ZPRRequestContext) async throws -> Response {
@@ -87,7 +89,7 @@ struct ResourceRoutes {
           + ": choose another name, or update it")
     }
     let record = commit.records[0]!
-    return try ZPRServer.json(resource(record), status: .created, etag: record.version)
+    return JSONText.response(resource(record), status: .created, etag: record.version)
   }
 
   private func replace(_ id: String, _ request: Request, _ context: ZPRRequestContext)
@@ -108,7 +110,7 @@ struct ResourceRoutes {
           lifecycleState: nil, body: body)
       ], actor: context.actor, idempotencyKey: Self.idempotencyKey(request))
     let record = commit.records[0]!
-    return try ZPRServer.json(resource(record), etag: record.version)
+    return JSONText.response(resource(record), etag: record.version)
   }
 
   private func delete(_ id: String, _ request: Request, _ context: ZPRRequestContext)
@@ -154,7 +156,7 @@ struct ResourceRoutes {
     let commit = try await writer.commit(
       mutations, actor: context.actor, idempotencyKey: Self.idempotencyKey(request))
     let record = commit.records.compactMap { $0 }.first { $0.id == id }!
-    return try ZPRServer.json(resource(record), etag: record.version)
+    return JSONText.response(resource(record), etag: record.version)
   }
 
   /// Runs a lifecycle change on the current catalog (which refuses what its rules forbid) and
@@ -262,16 +264,19 @@ struct ResourceRoutes {
     return record
   }
 
-  /// The record as the API shows it: its element's fields, its identity, state and times.
-  func resource(_ record: ResourceRecord) -> [String: Any] {
-    var object = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
-    object["id"] = record.id
-    object["name"] = record.name
-    if let field = kind.parent?.field { object[field] = record.parent ?? "" }
-    object["lifecycleState"] = record.lifecycleState
-    object["timeCreated"] = ZPRServer.timestamp(record.timeCreated)
-    object["timeUpdated"] = ZPRServer.timestamp(record.timeUpdated)
-    return object
+  /// The record as the API shows it (JSON): its identity, state and times, then its element's
+  /// fields.
+  func resource(_ record: ResourceRecord) -> String {
+    var members = [("id", JSONText.string(record.id)), ("name", JSONText.string(record.name))]
+    if let field = kind.parent?.field {
+      members.append((field, JSONText.string(record.parent ?? "")))
+    }
+    members += [
+      ("lifecycleState", JSONText.string(record.lifecycleState)),
+      ("timeCreated", JSONText.string(ZPRServer.timestamp(record.timeCreated))),
+      ("timeUpdated", JSONText.string(ZPRServer.timestamp(record.timeUpdated))),
+    ]
+    return JSONText.object(members, then: record.body)
   }
 
   /// Whether a record (or one of its VNICs) carries `ns.key:value` or `ns.key`.

@@ -3,9 +3,10 @@ import ZPRModel
 import ZPRPolicy
 import ZPRStore
 
-/// The tenancy that the stored records make, written out as a tenancy file (JSON, one element
-/// per line) and read by the loader of `zpr tenancy check`: the server checks a change exactly
-/// as the command line checks a file, and a problem's line names the record it is about.
+/// The tenancy that the stored records make, written out as a tenancy file (YAML in the block
+/// style, each element of a section on one line as the JSON it is stored as) and read by the
+/// loader of `zpr tenancy check`: the server checks a change exactly as the command line checks
+/// a file, and a problem's line names the record it is about.
 struct TenancyDocument {
   /// The file's text.
   private(set) var text = ""
@@ -24,62 +25,58 @@ struct TenancyDocument {
     for kind in byKind.keys {
       byKind[kind]!.sort { ($0.name.lowercased(), $0.id) < ($1.name.lowercased(), $1.id) }
     }
-    var sections: [[(String, ResourceRecord?)]] = []
     if let configuration = byKind[ResourceKind.configurationKind]?.first {
       enabled = true
       let object = ZPRServer.parse(configuration.body) as? [String: Any] ?? [:]
       for key in object.keys.sorted() {
-        sections.append([("\(Self.json(key)):\(Self.json(object[key]!))", configuration)])
+        emit("\(key): \(Self.json(object[key]!))", configuration)
       }
     }
     var placed = Set<String>()
-    func element(_ record: ResourceRecord, _ kind: ResourceKind) -> [(String, ResourceRecord?)] {
-      placed.insert(record.id)
-      var object = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
-      object["name"] = record.name
-      if kind.hasLifecycle, record.lifecycleState == "INACTIVE" { object["retired"] = true }
-      let parts = ResourceKind.all.filter { $0.parent?.kind == kind.kind }
-      guard !parts.isEmpty else { return [(Self.json(object), record)] }
-      var lines = [(String(Self.json(object).dropLast()) + ",", Optional(record))]
-      for (index, part) in parts.enumerated() {
-        let children = (byKind[part.kind] ?? []).filter { $0.parent == record.name }
-        lines[lines.count - 1].0 += "\(Self.json(part.section)):["
-        lines += Self.joined(children.map { element($0, part) })
-        lines[lines.count - 1].0 += "]" + (index == parts.count - 1 ? "}" : ",")
-      }
-      return lines
-    }
     for kind in ResourceKind.all where kind.parent == nil {
-      let elements = (byKind[kind.kind] ?? []).map { element($0, kind) }
+      let elements = byKind[kind.kind] ?? []
       guard !elements.isEmpty else { continue }
-      var lines = [("\(Self.json(kind.section)):[", ResourceRecord?.none)]
-      lines += Self.joined(elements)
-      lines[lines.count - 1].0 += "]"
-      sections.append(lines)
+      emit("\(kind.section):")
+      for record in elements {
+        placed.insert(record.id)
+        let parts = ResourceKind.all.filter { $0.parent?.kind == kind.kind }
+        guard !parts.isEmpty else {
+          emit("  - " + Self.line(record, kind), record)
+          continue
+        }
+        // An element with parts in the block style: its own fields, then each part's section.
+        emit("  - name: \(JSONText.string(record.name))", record)
+        let object = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
+        for key in object.keys.sorted() { emit("    \(key): \(Self.json(object[key]!))") }
+        if kind.hasLifecycle, record.lifecycleState == "INACTIVE" { emit("    retired: true") }
+        for part in parts {
+          let children = (byKind[part.kind] ?? []).filter { $0.parent == record.name }
+          emit("    \(part.section):" + (children.isEmpty ? " []" : ""))
+          for child in children {
+            placed.insert(child.id)
+            emit("      - " + Self.line(child, part), child)
+          }
+        }
+      }
     }
     orphans = records.filter {
       ResourceKind.named($0.kind)?.parent != nil && !placed.contains($0.id)
     }
-    var all = [("{", ResourceRecord?.none)] + Self.joined(sections)
-    all.append(("}", nil))
-    for (number, (line, owner)) in all.enumerated() {
-      if let owner { owners[number + 1] = owner }
-      lines.append(line)
-    }
-    text = lines.joined(separator: "\n")
+    text = lines.joined(separator: "\n") + "\n"
   }
 
-  /// Elements joined by commas, each on its own lines.
-  private static func joined(_ elements: [[(String, ResourceRecord?)]]) -> [(
-    String, ResourceRecord?
-  )] {
-    var lines: [(String, ResourceRecord?)] = []
-    for (index, element) in elements.enumerated() {
-      var element = element
-      if index < elements.count - 1 { element[element.count - 1].0 += "," }
-      lines += element
+  private mutating func emit(_ line: String, _ owner: ResourceRecord? = nil) {
+    lines.append(line)
+    if let owner { owners[lines.count] = owner }
+  }
+
+  /// A record as one line: its stored JSON with its name (and `retired`) put in front.
+  private static func line(_ record: ResourceRecord, _ kind: ResourceKind) -> String {
+    var members = [("name", JSONText.string(record.name))]
+    if kind.hasLifecycle, record.lifecycleState == "INACTIVE" {
+      members.append(("retired", "true"))
     }
-    return lines
+    return JSONText.object(members, then: record.body)
   }
 
   static func json(_ value: Any) -> String {
