@@ -19,6 +19,7 @@ let package = Package(
     .library(name: "ZPRModel", targets: ["ZPRModel"]),
     .library(name: "ZPREngine", targets: ["ZPREngine"]),
     .library(name: "ZPRStore", targets: ["ZPRStore"]),
+    .library(name: "ZPRIAM", targets: ["ZPRIAM"]),
     .library(name: "ZPRServer", targets: ["ZPRServer"]),
     .library(name: "ZPRTesting", targets: ["ZPRTesting"]),
   ],
@@ -42,6 +43,7 @@ let package = Package(
       name: "ZPRModel",
       dependencies: ["ZPRPolicy", .product(name: "Yams", package: "Yams")]),
     .target(name: "ZPREngine", dependencies: ["ZPRPolicy", "ZPRModel"]),
+    .target(name: "ZPRIAM", dependencies: ["ZPRPolicy", "ZPRModel"]),
     .target(
       name: "ZPRStore",
       dependencies: [
@@ -69,6 +71,7 @@ let package = Package(
         "ZPRPolicy",
         "ZPRModel",
         "ZPREngine",
+        "ZPRIAM",
         "ZPRStore",
         "ZPRServer",
         "ZPRTesting",
@@ -96,6 +99,12 @@ let package = Package(
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]),
     .testTarget(name: "ZPRStoreTests", dependencies: ["ZPRStore"]),
+    .testTarget(
+      name: "ZPRIAMTests",
+      dependencies: [
+        "ZPRIAM", "ZPRPolicy", "ZPRTesting",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ]),
     .testTarget(
       name: "ZPRServerTests",
       dependencies: [

@@ -12,7 +12,8 @@ struct ZPR: AsyncParsableCommand {
       2 a usage error (a bad option, a missing file).
       """,
     subcommands: [
-      PolicyCommand.self, TenancyCommand.self, AnalyzeCommand.self, TestCommand.self,
+      PolicyCommand.self, IAMCommand.self, TenancyCommand.self, AnalyzeCommand.self,
+      TestCommand.self,
       MatrixCommand.self, DiffCommand.self, ServeCommand.self, EnableCommand.self,
       ApplyCommand.self, ExportCommand.self, AuditCommand.self,
     ] + resourceCommands + [BenchCommand.self]

@@ -274,3 +274,61 @@ struct CLITests {
     #expect(json["parsedStatements"] as? Int == 200)
   }
 }
+
+@Suite("zpr iam")
+struct IAMCLITests {
+  static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent()
+
+  static func example(_ name: String) -> String {
+    root.appendingPathComponent("examples/iam/\(name)").path
+  }
+
+  @Test func checkCatchesTheSeedsSlipsWithTheFix() throws {
+    let clean = try ZPRProcess.run(["iam", "check", Self.example("network-team.iam")])
+    #expect(clean.exitCode == 0, "\(clean.standardOutput)")
+    #expect(clean.standardOutput.hasSuffix("checked 1 file, 4 statements: 0 errors, 0 warnings\n"))
+    let slips = try ZPRProcess.run(["iam", "check", Self.example("seed-slips.iam")])
+    #expect(slips.exitCode == 1)
+    #expect(slips.standardOutput.contains("[IAM011]"))
+    #expect(slips.standardOutput.contains("suggestion: write 'group UserGroupA'"))
+    #expect(slips.standardOutput.contains("[IAM031]"))
+    #expect(slips.standardOutput.contains("suggestion: did you mean 'VCN_UPDATE'?"))
+    // The JSON of `zpr policy check`.
+    let json = try ZPRProcess.run([
+      "iam", "check", "--format", "json", Self.example("seed-slips.iam"),
+    ])
+    let object =
+      try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any]
+    let file = (object?["files"] as? [[String: Any]])?.first
+    #expect(file?["statements"] as? Int == 2)
+    let codes = (file?["diagnostics"] as? [[String: Any]])?.compactMap { $0["code"] as? String }
+    #expect(codes == ["IAM011", "IAM022", "IAM031"])
+    #expect(try ZPRProcess.run(["iam", "check", "/nonexistent.iam"]).exitCode == 2)
+  }
+
+  @Test func explainNamesTheStatementOrWhatTheClosestLacks() throws {
+    let policy = Self.example("network-team.iam")
+    let allowed = try ZPRProcess.run([
+      "iam", "explain", "--policy", policy, "--user", "nina", "--group", "NetworkUsers",
+      "--permission", "VCN_UPDATE", "--compartment", "CompartmentA",
+    ])
+    #expect(allowed.exitCode == 0)
+    #expect(
+      allowed.standardOutput
+        == "ALLOWED: nina may VCN_UPDATE, by policy 'network-team' statement 1:\n"
+        + "  allow group NetworkUsers to manage vcns in compartment CompartmentA where "
+        + "request.permission='VCN_UPDATE'\n")
+    let denied = try ZPRProcess.run([
+      "iam", "explain", "--policy", policy, "--user", "nina", "--group", "NetworkUsers",
+      "--permission", "VCN_DELETE", "--compartment", "CompartmentA",
+    ])
+    #expect(denied.standardOutput.hasPrefix("DENIED: no statement grants nina VCN_DELETE"))
+    #expect(denied.standardOutput.contains("'use' does not grant VCN_DELETE: that takes 'manage'"))
+    let typo = try ZPRProcess.run([
+      "iam", "explain", "--policy", policy, "--user", "nina", "--permission", "VCN_UDPATE",
+    ])
+    #expect(typo.exitCode == 2)
+    #expect(typo.standardError.contains("did you mean 'VCN_UPDATE'?"))
+  }
+}

@@ -61,10 +61,11 @@ struct PolicyCheckCommand: AsyncParsableCommand {
           source: file.source, statements: file.statementLines.count,
           diagnostics: diagnostics.sortedBySource()))
     }
-    try report(reports)
+    try Self.report(reports, format: format)
   }
 
-  private func report(_ reports: [FileReport]) throws {
+  /// Prints the reports (compiler-style text, or JSON) and exits 1 when one has errors.
+  static func report(_ reports: [FileReport], format: OutputFormat) throws {
     switch format {
     case .json:
       writeOut(JSONValue.object([("files", .array(reports.map(\.json)))]).serialized() + "\n")

@@ -1,0 +1,110 @@
+public import ZPRPolicy
+
+/// Who a statement is about.
+public enum IAMSubject: Hashable, Sendable {
+  /// `group A, B`: members of any of these groups.
+  case groups([String])
+  /// `any-user`: everyone with a key.
+  case anyUser
+}
+
+/// Where a statement applies.
+public enum IAMLocation: Hashable, Sendable, CustomStringConvertible {
+  /// `in tenancy`: everywhere.
+  case tenancy
+  /// `in compartment A:B`: compartment B inside A, and every compartment inside it.
+  case compartment([String])
+
+  public var description: String {
+    switch self {
+    case .tenancy: "tenancy"
+    case .compartment(let path): "compartment " + path.joined(separator: ":")
+    }
+  }
+}
+
+/// A `where` clause.
+public indirect enum IAMCondition: Hashable, Sendable {
+  case equals(variable: String, value: String, range: SourceRange)
+  case notEquals(variable: String, value: String, range: SourceRange)
+  /// `all {...}`: every clause holds.
+  case all([IAMCondition])
+  /// `any {...}`: one clause holds.
+  case any([IAMCondition])
+}
+
+/// One IAM statement: `Allow group G to VERB TYPE in LOCATION [where CONDITION]`.
+public struct IAMStatement: Hashable, Sendable {
+  public var subject: IAMSubject
+  public var verb: IAMVerb
+  /// The resource type or family as the catalog names it (`vcns`, `instance-family`).
+  public var resource: String
+  public var location: IAMLocation
+  public var condition: IAMCondition?
+  /// The statement's whole text in its file.
+  public var range: SourceRange
+
+  /// The statement in canonical form.
+  public var canonical: String {
+    var text = "allow "
+    switch subject {
+    case .anyUser: text += "any-user"
+    case .groups(let groups): text += "group " + groups.map(Self.name).joined(separator: ", ")
+    }
+    text += " to \(verb.rawValue) \(resource) in \(location)"
+    if let condition { text += " where " + Self.text(of: condition) }
+    return text
+  }
+
+  private static func name(_ name: String) -> String {
+    name.allSatisfy { $0.isLetter || $0.isNumber || "-_.@".contains($0) }
+      ? name : "'" + name.replacing("'", with: "''") + "'"
+  }
+
+  private static func text(of condition: IAMCondition) -> String {
+    switch condition {
+    case .equals(let variable, let value, _): "\(variable)='\(value.replacing("'", with: "''"))'"
+    case .notEquals(let variable, let value, _):
+      "\(variable)!='\(value.replacing("'", with: "''"))'"
+    case .all(let clauses): "all {" + clauses.map(text).joined(separator: ", ") + "}"
+    case .any(let clauses): "any {" + clauses.map(text).joined(separator: ", ") + "}"
+    }
+  }
+}
+
+/// A file of IAM statements (one per line, `#` comments), parsed.
+public struct IAMPolicyFile: Sendable {
+  public var source: SourceFile
+  public var statements: [IAMStatement]
+  public var diagnostics: [Diagnostic]
+  /// How many lines held a statement (parsed or not).
+  public var statementCount: Int
+}
+
+/// The IAM diagnostic codes.
+public enum IAMCode {
+  public static let unexpectedCharacter = DiagnosticCode("IAM001", "unexpected character")
+  public static let badQuote = DiagnosticCode("IAM002", "unterminated or double-quoted string")
+  public static let expectedWord = DiagnosticCode("IAM010", "expected a keyword")
+  public static let missingGroupKeyword = DiagnosticCode(
+    "IAM011", "a group name without the keyword 'group'")
+  public static let extraText = DiagnosticCode("IAM012", "text after the end of the statement")
+  public static let unknownVerb = DiagnosticCode("IAM020", "unknown verb")
+  public static let unknownResourceType = DiagnosticCode("IAM021", "unknown resource type")
+  public static let spacedResourceType = DiagnosticCode(
+    "IAM022", "resource type written with spaces")
+  public static let unknownVariable = DiagnosticCode("IAM030", "unknown variable")
+  public static let unknownPermission = DiagnosticCode("IAM031", "unknown permission")
+  public static let unknownOperation = DiagnosticCode("IAM032", "unknown operation")
+  public static let permissionNotGranted = DiagnosticCode(
+    "IAM033", "permission the statement cannot grant")
+  public static let badOperator = DiagnosticCode("IAM034", "expected = or !=")
+  public static let badCompartment = DiagnosticCode("IAM040", "malformed compartment path")
+
+  /// Every code, in order (docs/iam.md lists the same).
+  public static let all: [DiagnosticCode] = [
+    unexpectedCharacter, badQuote, expectedWord, missingGroupKeyword, extraText, unknownVerb,
+    unknownResourceType, spacedResourceType, unknownVariable, unknownPermission, unknownOperation,
+    permissionNotGranted, badOperator, badCompartment,
+  ]
+}
