@@ -10,8 +10,10 @@ public import ZPRStore
 /// What every request carries: who made it, once the API key is checked.
 public struct ZPRRequestContext: RequestContext {
   public var coreContext: CoreRequestContextStorage
-  /// The API key's name (`admin`), or `anonymous` before authentication.
-  public var actor = "anonymous"
+  /// The API key's user (`admin`), or `anonymous` before authentication.
+  public var actor: String { caller.user }
+  /// The API key's user and groups.
+  public var caller = Caller(user: "anonymous", groups: [])
 
   public init(source: Source) {
     coreContext = .init(source: source)
@@ -35,22 +37,55 @@ public enum APIKeys {
   /// On a store without keys, creates the admin key: `bootstrap` (from `ZPR_BOOTSTRAP_KEY`) or a
   /// random one. Returns the key when it was created here, to be shown once; nil otherwise.
   public static func bootstrap(_ store: any Store, bootstrap: String?) async throws -> String? {
-    guard try await store.records(kind: "apiKey", ListQuery(limit: 1)).isEmpty else { return nil }
+    guard try await store.records(kind: "apiKey", ListQuery(limit: 1)).isEmpty else {
+      try await ensureAdministrators(store)
+      return nil
+    }
     let key =
       bootstrap
       ?? "zpr_" + (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
     do {
+      let policy =
+        try await store.records(
+          kind: ResourceKind.iamPolicy.kind, ListQuery(name: "Administrators", limit: 1)
+        ).isEmpty ? [administrators] : []
       _ = try await store.commit(
-        [
+        policy + [
           .create(
             kind: "apiKey", name: hash(key), parent: nil, lifecycleState: "ACTIVE",
-            body: #"{"name":"admin","group":"Administrators"}"#)
+            body: #"{"groups":["Administrators"],"name":"admin"}"#)
         ], actor: "zpr", idempotencyKey: nil, validate: { _ in })
     } catch let error as StoreError where error.code == .duplicateName {
       // Another replica starting at the same time stored the same key first.
       return nil
     }
     return key
+  }
+
+  static var administrators: Mutation {
+    .create(
+      kind: ResourceKind.iamPolicy.kind, name: "Administrators", parent: nil,
+      lifecycleState: "ACTIVE",
+      body: TenancyDocument.json([
+        "description": "The bootstrap key's group may do everything",
+        "statements": ["allow group Administrators to manage all-resources in tenancy"],
+      ]))
+  }
+
+  /// The IAM policy of the bootstrap key's group: Administrators may manage all-resources.
+  /// Created once; kept when an administrator later changes it.
+  static func ensureAdministrators(_ store: any Store) async throws {
+    guard
+      try await store.records(
+        kind: ResourceKind.iamPolicy.kind, ListQuery(name: "Administrators", limit: 1)
+      ).isEmpty
+    else { return }
+    do {
+      _ = try await store.commit(
+        [administrators], actor: "zpr", idempotencyKey: nil, validate: { _ in })
+    } catch let error as StoreError where error.code == .duplicateName {
+      // Another replica created it first.
+    }
   }
 }
 
@@ -69,24 +104,25 @@ struct APIKeyMiddleware: RouterMiddleware {
       ).first, record.lifecycleState == "ACTIVE"
     else { throw APIError.unauthorized() }
     var context = context
-    context.actor = actors.name(in: record.body)
+    context.caller = callers.caller(in: record.body)
     return try await next(request, context)
   }
 
-  let actors = ActorNames()
+  let callers = Callers()
 }
 
-/// The name in an API key's record (`{"name": "admin", ...}`), parsed once per distinct body:
-/// every request needs it, and keys are few.
-final class ActorNames: Sendable {
-  private let names = Mutex<[String: String]>([:])
+/// The user and groups in an API key's record (`{"name": "admin", "groups": [...]}`), parsed
+/// once per distinct body: every request needs them, and keys are few.
+final class Callers: Sendable {
+  private let callers = Mutex<[String: Caller]>([:])
 
-  func name(in body: String) -> String {
-    if let name = names.withLock({ $0[body] }) { return name }
+  func caller(in body: String) -> Caller {
+    if let caller = callers.withLock({ $0[body] }) { return caller }
     let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
-    let name = object?["name"] as? String ?? "api-key"
-    names.withLock { if $0.count < 10_000 { $0[body] = name } }
-    return name
+    let groups = object?["groups"] as? [String] ?? (object?["group"] as? String).map { [$0] } ?? []
+    let caller = Caller(user: object?["name"] as? String ?? "api-key", groups: groups)
+    callers.withLock { if $0.count < 10_000 { $0[body] = caller } }
+    return caller
   }
 }
 
@@ -103,12 +139,21 @@ public enum ZPRServer {
     router.get("/healthz") { _, _ in
       try json(["status": "ok", "revision": try await store.revision()])
     }
-    router.get("/v1/revision") { _, _ in
-      try json(["revision": try await store.revision()])
+    let snapshots = Snapshots(store: store)
+    let authorizer = Authorizer(snapshots: snapshots)
+    @Sendable func require(_ context: ZPRRequestContext, _ permission: String, _ operation: String)
+      async throws
+    {
+      try await authorizer.require(context.caller, permission, Target(), operation: operation)
+    }
+    router.get("/v1/revision") { _, context in
+      try await require(context, "ZPR_CONFIGURATION_INSPECT", "GetRevision")
+      return try json(["revision": try await store.revision()])
     }
     // The watch: a long poll that answers as soon as the revision passes `after` (or when
     // `timeout` seconds pass, 30 by default, at most 120), so agents learn of changes at once.
-    router.get("/v1/revision/watch") { request, _ in
+    router.get("/v1/revision/watch") { request, context in
+      try await require(context, "ZPR_CONFIGURATION_INSPECT", "GetRevision")
       let parameters = request.uri.queryParameters
       guard let after = Int64(parameters["after"].map(String.init) ?? "") else {
         throw APIError(
@@ -124,7 +169,9 @@ public enum ZPRServer {
       }
       return try json(["revision": revision, "changed": revision > after])
     }
-    router.get("/v1/audit") { request, _ in
+    router.get("/v1/audit") { request, context in
+      // The log shows every change, before and after: an auditor's permission.
+      try await require(context, "POLICY_READ", "ListAudit")
       let after = Int64(request.uri.queryParameters["after"].map(String.init) ?? "") ?? 0
       let limit = Int(request.uri.queryParameters["limit"].map(String.init) ?? "") ?? 100
       let records = try await mapped {
@@ -146,8 +193,11 @@ public enum ZPRServer {
         }
       ])
     }
-    let snapshots = Snapshots(store: store)
-    router.get("/metrics") { _, _ in try await metrics.scrape(snapshots) }
+    router.get("/metrics") { _, context in
+      try await require(context, "ZPR_CONFIGURATION_READ", "GetZprConfiguration")
+      return try await metrics.scrape(snapshots)
+    }
+    APIKeyRoutes(store: store, authorizer: authorizer).add(to: router)
     for kind in ResourceKind.all {
       ResourceRoutes(kind: kind, store: store, snapshots: snapshots).add(to: router)
     }

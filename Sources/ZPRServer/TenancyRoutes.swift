@@ -13,24 +13,53 @@ struct TenancyRoutes {
 
   private var writer: CheckedCommit { CheckedCommit(store: store) }
 
+  private var authorizer: Authorizer { Authorizer(snapshots: snapshots) }
+
+  /// Throws 403 unless the caller has the permission in the tenancy.
+  private func require(_ context: ZPRRequestContext, _ permission: String, _ operation: String)
+    async throws
+  {
+    try await authorizer.require(context.caller, permission, Target(), operation: operation)
+  }
+
   func add(to router: Router<ZPRRequestContext>) {
-    router.get("/v1/zprConfiguration") { _, _ in try await configuration() }
+    router.get("/v1/zprConfiguration") { _, context in
+      try await require(context, "ZPR_CONFIGURATION_READ", "GetZprConfiguration")
+      return try await configuration()
+    }
     router.put("/v1/zprConfiguration") { request, context in
-      try await updateConfiguration(request, context)
+      try await require(context, "ZPR_CONFIGURATION_UPDATE", "UpdateZprConfiguration")
+      return try await updateConfiguration(request, context)
     }
     router.post("/v1/zprConfiguration/actions/enable") { request, context in
-      try await enable(request, context)
+      try await require(context, "ZPR_CONFIGURATION_CREATE", "EnableZpr")
+      return try await enable(request, context)
     }
-    router.post("/v1/pathAnalysis") { request, _ in try await analyze(request) }
-    router.get("/v1/reachabilityMatrix") { _, _ in
+    router.post("/v1/pathAnalysis") { request, context in
+      try await require(context, "ZPR_POLICY_READ", "AnalyzePath")
+      return try await analyze(request)
+    }
+    router.get("/v1/reachabilityMatrix") { _, context in
+      try await require(context, "ZPR_POLICY_READ", "GetReachabilityMatrix")
       let (analyzer, tenancy) = try await snapshots.analyzer()
       let matrix = ReachabilityMatrix(analyzer.compiled, topology: analyzer.topology)
       return Self.response(matrix.json(tenancy: tenancy))
     }
-    router.post("/v1/whatIf") { request, _ in try await whatIf(request) }
+    router.post("/v1/whatIf") { request, context in
+      try await require(context, "ZPR_POLICY_READ", "WhatIf")
+      return try await whatIf(request)
+    }
     router.post("/v1/apply") { request, context in try await apply(request, context) }
-    router.get("/v1/export") { _, _ in
+    router.get("/v1/export") { _, context in
       let snapshot = try await snapshots.snapshot()
+      // The whole tenancy: only for a caller who may read every part of it.
+      for record in snapshot.records {
+        guard let kind = ResourceKind.named(record.kind), kind.inTenancy else { continue }
+        let routes = ResourceRoutes(kind: kind, store: store, snapshots: snapshots)
+        try await authorizer.require(
+          context.caller, kind.permission("READ"), routes.target(of: record, in: snapshot.tenancy),
+          operation: "Export")
+      }
       return Response(
         status: .ok, headers: [.contentType: "application/yaml"],
         body: .init(
@@ -210,6 +239,8 @@ struct TenancyRoutes {
     let desired = try Self.loadFile(text, path: path)
     let snapshot = try await snapshots.snapshot()
     let plan = ApplyPlan(current: snapshot.records, desired: TenancyDocument.records(for: desired))
+    try await require(context, "ZPR_POLICY_READ", "Apply")
+    if !dryRun { try await authorize(plan, context, tenancy: snapshot.tenancy, desired: desired) }
     var result: [String: Any] = [
       "dryRun": dryRun, "plan": plan.summary,
       "reachability": Self.plain(
@@ -224,6 +255,64 @@ struct TenancyRoutes {
       result["revision"] = snapshot.revision
     }
     return try ZPRServer.json(result)
+  }
+
+  /// Every step of a plan takes what the same call of the API would take: the kind's
+  /// permission where the resource is (and will be), and `use` on the namespaces whose
+  /// attributes it changes.
+  private func authorize(
+    _ plan: ApplyPlan, _ context: ZPRRequestContext, tenancy: Tenancy, desired: Tenancy
+  ) async throws {
+    func routes(_ kind: String) -> ResourceRoutes? {
+      ResourceKind.named(kind).map { ResourceRoutes(kind: $0, store: store, snapshots: snapshots) }
+    }
+    func body(_ text: String) -> [String: Any] { ZPRServer.parse(text) as? [String: Any] ?? [:] }
+    func namespaces(_ old: [String: Any], _ new: [String: Any]) async throws {
+      for namespace in ResourceRoutes.changedNamespaces(
+        old, new, defaultNamespace: desired.defaultNamespace)
+      {
+        try await authorizer.require(
+          context.caller, "SECURITY_ATTRIBUTE_NAMESPACE_USE", Target(namespace: namespace),
+          operation: "Apply")
+      }
+    }
+    for record in plan.deletes {
+      guard let routes = routes(record.kind) else {
+        try await require(context, "ZPR_CONFIGURATION_DELETE", "Apply")
+        continue
+      }
+      try await authorizer.require(
+        context.caller, routes.kind.permission("DELETE"), routes.target(of: record, in: tenancy),
+        operation: "Apply")
+    }
+    for (stored, wanted) in plan.updates {
+      guard let routes = routes(stored.kind) else {
+        try await require(context, "ZPR_CONFIGURATION_UPDATE", "Apply")
+        continue
+      }
+      // Where it is, and where it will be.
+      for target in [
+        routes.target(of: stored, in: tenancy),
+        routes.target(
+          name: wanted.name, parent: wanted.parent, body: body(wanted.body), in: desired),
+      ] {
+        try await authorizer.require(
+          context.caller, routes.kind.permission("UPDATE"), target, operation: "Apply")
+      }
+      try await namespaces(body(stored.body), body(wanted.body))
+    }
+    for wanted in plan.creates {
+      guard let routes = routes(wanted.kind) else {
+        try await require(context, "ZPR_CONFIGURATION_CREATE", "Apply")
+        continue
+      }
+      try await authorizer.require(
+        context.caller, routes.kind.permission("CREATE"),
+        routes.target(
+          name: wanted.name, parent: wanted.parent, body: body(wanted.body), in: desired),
+        operation: "Apply")
+      try await namespaces([:], body(wanted.body))
+    }
   }
 
   /// A tenancy file's tenancy, or its errors (by line and column) as the refusal.

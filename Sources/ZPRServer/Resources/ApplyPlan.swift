@@ -38,7 +38,7 @@ extension TenancyDocument {
         state = "INACTIVE"
       }
       var parts: [(ResourceKind, [String: Any])] = []
-      for part in ResourceKind.all where part.parent?.kind == kind.kind {
+      for part in ResourceKind.tenancy where part.parent?.kind == kind.kind {
         for child in body.removeValue(forKey: part.section) as? [[String: Any]] ?? [] {
           parts.append((part, child))
         }
@@ -48,7 +48,7 @@ extension TenancyDocument {
           kind: kind.kind, name: name, parent: parent, lifecycleState: state, body: json(body)))
       for (part, child) in parts { split(child, part, parent: name) }
     }
-    for kind in ResourceKind.all where kind.parent == nil {
+    for kind in ResourceKind.tenancy where kind.parent == nil {
       for (index, element) in (object[kind.section] as? [[String: Any]] ?? []).enumerated() {
         var element = element
         // Tests need not be named in a file; stored, they are named by their place.
@@ -68,7 +68,7 @@ struct ApplyPlan {
   var deletes: [ResourceRecord] = []
 
   init(current: [ResourceRecord], desired: [DesiredRecord]) {
-    let managed = Set(ResourceKind.all.map(\.kind) + [ResourceKind.configurationKind])
+    let managed = Set(ResourceKind.tenancy.map(\.kind) + [ResourceKind.configurationKind])
     let stored = Dictionary(
       current.filter { managed.contains($0.kind) }.map { ($0.planKey, $0) },
       uniquingKeysWith: { first, _ in first })

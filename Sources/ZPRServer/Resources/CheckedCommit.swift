@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ZPREngine
+import ZPRIAM
 import ZPRModel
 import ZPRPolicy
 import ZPRStore
@@ -83,6 +84,8 @@ actor Snapshots {
     /// Built on first use, with the time compiling took.
     var analyzer: PathAnalyzer?
     var compileTime: Duration = .zero
+    /// The IAM policies, parsed on first use.
+    var iam: IAMEvaluator?
   }
 
   init(store: any Store) {
@@ -102,6 +105,16 @@ actor Snapshots {
       current = snapshot
       return snapshot
     }
+  }
+
+  /// The IAM policies of the latest revision.
+  func iam() async throws -> IAMEvaluator {
+    var snapshot = try await snapshot()
+    if let iam = snapshot.iam { return iam }
+    let iam = IAMEvaluator(policies: IAMPolicyStatements.policies(snapshot.records))
+    snapshot.iam = iam
+    if current?.revision == snapshot.revision { current = snapshot }
+    return iam
   }
 
   /// The analyzer (compiled policy) of the latest revision.

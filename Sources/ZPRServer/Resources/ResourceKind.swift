@@ -17,11 +17,15 @@ struct ResourceKind: Sendable {
   let required: [String]
   /// Namespaces and attributes: retired and reactivated, deleted only once retired.
   let hasLifecycle: Bool
+  /// The IAM permissions' prefix (`VCN`: `VCN_INSPECT`, `VCN_READ`, `VCN_UPDATE`, ...).
+  let permissions: String
+  /// Part of the tenancy file (IAM policies are kept beside it).
+  let inTenancy: Bool
 
   init(
     _ kind: String, path: String, label: String, section: String? = nil,
     parent: (kind: String, field: String)? = nil, fields: [String], required: [String] = [],
-    hasLifecycle: Bool = false
+    hasLifecycle: Bool = false, permissions: String, inTenancy: Bool = true
   ) {
     self.kind = kind
     self.path = path
@@ -31,6 +35,29 @@ struct ResourceKind: Sendable {
     self.fields = fields
     self.required = required
     self.hasLifecycle = hasLifecycle
+    self.permissions = permissions
+    self.inTenancy = inTenancy
+  }
+
+  /// The permission an action on this kind takes (`INSPECT`, `READ`, `CREATE`, `UPDATE`,
+  /// `DELETE`). Attributes are changed through their namespace's permissions.
+  func permission(_ action: String) -> String {
+    if kind == "securityAttribute" {
+      return action == "INSPECT" || action == "READ"
+        ? "SECURITY_ATTRIBUTE_NAMESPACE_\(action)" : "SECURITY_ATTRIBUTE_NAMESPACE_UPDATE"
+    }
+    return "\(permissions)_\(action)"
+  }
+
+  /// The name API operations use (`Vcn`: `ListVcn`, `UpdateVcn`, ...).
+  var operation: String {
+    switch kind {
+    case "zprPolicy": "ZprPolicy"
+    case "iamPolicy": "Policy"
+    case "vcn": "Vcn"
+    case "drg": "Drg"
+    default: kind.prefix(1).uppercased() + kind.dropFirst()
+    }
   }
 
   /// Every field a body may hold.
@@ -39,61 +66,81 @@ struct ResourceKind: Sendable {
   static let namespace = ResourceKind(
     "securityAttributeNamespace", path: "securityAttributeNamespaces",
     label: "security attribute namespace", section: "namespaces", fields: ["description"],
-    required: ["description"], hasLifecycle: true)
+    required: ["description"], hasLifecycle: true, permissions: "SECURITY_ATTRIBUTE_NAMESPACE")
   static let attribute = ResourceKind(
     "securityAttribute", path: "securityAttributes", label: "security attribute",
     section: "attributes", parent: (namespace.kind, "namespace"),
-    fields: ["description", "values"], required: ["description"], hasLifecycle: true)
+    fields: ["description", "values"], required: ["description"], hasLifecycle: true,
+    permissions: "SECURITY_ATTRIBUTE_NAMESPACE")
   static let policy = ResourceKind(
     "zprPolicy", path: "zprPolicies", label: "ZPR policy", section: "policies",
-    fields: ["description", "statements"], required: ["description", "statements"])
+    fields: ["description", "statements"], required: ["description", "statements"],
+    permissions: "ZPR_POLICY")
   static let compartment = ResourceKind(
-    "compartment", path: "compartments", label: "compartment", fields: ["parent"])
+    "compartment", path: "compartments", label: "compartment", fields: ["parent"],
+    permissions: "COMPARTMENT")
   static let vcn = ResourceKind(
     "vcn", path: "vcns", label: "VCN", fields: ["compartment", "cidrs", "securityAttributes"],
-    required: ["cidrs"])
+    required: ["cidrs"], permissions: "VCN")
   static let routeTable = ResourceKind(
     "routeTable", path: "routeTables", label: "route table", parent: (vcn.kind, "vcn"),
-    fields: ["rules"])
+    fields: ["rules"], permissions: "ROUTE_TABLE")
   static let peeringGateway = ResourceKind(
     "localPeeringGateway", path: "localPeeringGateways", label: "local peering gateway",
-    parent: (vcn.kind, "vcn"), fields: ["peer"])
+    parent: (vcn.kind, "vcn"), fields: ["peer"], permissions: "LOCAL_PEERING_GATEWAY")
   static let securityList = ResourceKind(
     "securityList", path: "securityLists", label: "security list", parent: (vcn.kind, "vcn"),
-    fields: ["ingress", "egress"])
+    fields: ["ingress", "egress"], permissions: "SECURITY_LIST")
   static let nsg = ResourceKind(
     "networkSecurityGroup", path: "networkSecurityGroups", label: "network security group",
-    parent: (vcn.kind, "vcn"), fields: ["ingress", "egress"])
+    parent: (vcn.kind, "vcn"), fields: ["ingress", "egress"],
+    permissions: "NETWORK_SECURITY_GROUP")
   static let subnet = ResourceKind(
     "subnet", path: "subnets", label: "subnet", parent: (vcn.kind, "vcn"),
-    fields: ["cidr", "routeTable", "securityLists"], required: ["cidr"])
+    fields: ["cidr", "routeTable", "securityLists"], required: ["cidr"], permissions: "SUBNET")
   static let drg = ResourceKind(
-    "drg", path: "drgs", label: "dynamic routing gateway", fields: ["attachments"])
+    "drg", path: "drgs", label: "dynamic routing gateway", fields: ["attachments"],
+    permissions: "DRG")
   static let test = ResourceKind(
     "policyTest", path: "policyTests", label: "policy test", section: "tests",
     fields: ["from", "to", "protocol", "port", "icmpType", "icmpCode", "expect"],
-    required: ["from", "to", "protocol", "expect"])
+    required: ["from", "to", "protocol", "expect"], permissions: "ZPR_POLICY")
 
   /// Instances, databases, load balancers, private endpoints: owners of VNICs.
-  static func owner(_ kind: String, path: String, label: String) -> ResourceKind {
+  static func owner(_ kind: String, path: String, label: String, permissions: String)
+    -> ResourceKind
+  {
     ResourceKind(
       kind, path: path, label: label, fields: ["compartment", "securityAttributes", "vnics"],
-      required: ["vnics"])
+      required: ["vnics"], permissions: permissions)
   }
 
   static let owners = [
-    owner("instance", path: "instances", label: "instance"),
-    owner("database", path: "databases", label: "database"),
-    owner("loadBalancer", path: "loadBalancers", label: "load balancer"),
-    owner("privateEndpoint", path: "privateEndpoints", label: "private endpoint"),
+    owner("instance", path: "instances", label: "instance", permissions: "INSTANCE"),
+    owner("database", path: "databases", label: "database", permissions: "DATABASE"),
+    owner(
+      "loadBalancer", path: "loadBalancers", label: "load balancer", permissions: "LOAD_BALANCER"),
+    owner(
+      "privateEndpoint", path: "privateEndpoints", label: "private endpoint",
+      permissions: "PRIVATE_ENDPOINT"),
   ]
+
+  /// IAM policies: who may change what (`zpr iam check` checks their statements).
+  static let iamPolicy = ResourceKind(
+    "iamPolicy", path: "iamPolicies", label: "IAM policy", fields: ["description", "statements"],
+    required: ["description", "statements"], permissions: "POLICY", inTenancy: false)
 
   /// The kinds inside a VCN's element, in the tenancy file's order.
   static let vcnParts = [routeTable, peeringGateway, securityList, nsg, subnet]
 
   /// Every kind, parents before their parts (the order `apply` creates them in).
   static let all: [ResourceKind] =
-    [namespace, attribute, compartment, vcn] + vcnParts + [drg] + owners + [policy, test]
+    [namespace, attribute, compartment, vcn] + vcnParts + [drg] + owners + [
+      policy, test, iamPolicy,
+    ]
+
+  /// The kinds a tenancy file holds, in its order.
+  static let tenancy = all.filter(\.inTenancy)
 
   static func named(_ kind: String) -> ResourceKind? { all.first { $0.kind == kind } }
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ZPRIAM
 import ZPRModel
 import ZPRPolicy
 import ZPRStore
@@ -15,9 +16,9 @@ struct ResourceRoutes {
 
   func add(to router: Router<ZPRRequestContext>) {
     let group = router.group(RouterPath("/v1/\(kind.path)"))
-    group.get { request, _ in try await list(request) }
+    group.get { request, context in try await list(request, context) }
     group.post { request, context in try await create(request, context) }
-    group.get(":id") { _, context in try await read(context.parameters.require("id")) }
+    group.get(":id") { _, context in try await read(context.parameters.require("id"), context) }
     group.put(":id") { request, context in
       try await replace(context.parameters.require("id"), request, context)
     }
@@ -37,7 +38,7 @@ struct ResourceRoutes {
 
   // MARK: Handlers
 
-  private func list(_ request: Request) async throws -> Response {
+  private func list(_ request: Request, _ context: ZPRRequestContext) async throws -> Response {
     let parameters = request.uri.queryParameters
     func parameter(_ name: String) -> String? { parameters[Substring(name)].map(String.init) }
     let limit = min(max(Int(parameter("limit") ?? "") ?? 100, 1), 1000)
@@ -60,20 +61,134 @@ struct ResourceRoutes {
     } else {
       records = try await ZPRServer.mapped { try await store.records(kind: kind.kind, query) }
     }
-    var text = "{\"items\":[" + records.map(resource).joined(separator: ",") + "]"
+    let snapshot = try await snapshots.snapshot()
+    var visible: [ResourceRecord] = []
+    for record in records
+    where try await authorizer.allows(
+      context.caller, kind.permission("INSPECT"), target(of: record, in: snapshot.tenancy),
+      operation: "List\(kind.operation)")
+    {
+      visible.append(record)
+    }
+    var text = "{\"items\":[" + visible.map(resource).joined(separator: ",") + "]"
     if records.count == limit, let last = records.last {
       text += ",\"nextPage\":" + JSONText.string(last.id)
     }
     return JSONText.response(text + "}")
   }
 
-  private func read(_ id: String) async throws -> Response {
-    let record = try await existing(id)
+  private func read(_ id: String, _ context: ZPRRequestContext) async throws -> Response {
+    let record = try await visible(id, context, needing: "READ", operation: "Get")
     return JSONText.response(resource(record), etag: record.version)
+  }
+
+  // MARK: Authorization
+
+  private var authorizer: Authorizer { Authorizer(snapshots: snapshots) }
+
+  /// A record the caller may see and act on with `action`: one they cannot even inspect is
+  /// answered as if it did not exist; one they can see but not act on, with the permission
+  /// they lack.
+  private func visible(
+    _ id: String, _ context: ZPRRequestContext, needing action: String, operation: String
+  ) async throws -> ResourceRecord {
+    let record = try await existing(id)
+    let target = target(of: record, in: try await snapshots.snapshot().tenancy)
+    let name = "\(operation)\(kind.operation)"
+    if try await authorizer.allows(context.caller, kind.permission(action), target, operation: name)
+    {
+      return record
+    }
+    guard
+      try await authorizer.allows(
+        context.caller, kind.permission("INSPECT"), target, operation: name)
+    else { throw missing(id) }
+    throw Authorizer.forbidden(context.caller, kind.permission(action), target)
+  }
+
+  /// Where a stored record is, for IAM.
+  func target(of record: ResourceRecord, in tenancy: Tenancy) -> Target {
+    let body =
+      kind.fields.contains("compartment") || kind.fields.contains("parent")
+      ? ZPRServer.parse(record.body) as? [String: Any] ?? [:] : [:]
+    return target(name: record.name, parent: record.parent, body: body, in: tenancy)
+  }
+
+  /// Where an element is, for IAM: its compartment, or its namespace.
+  func target(name: String, parent: String?, body: [String: Any], in tenancy: Tenancy) -> Target {
+    switch kind.kind {
+    case ResourceKind.namespace.kind: return Target(namespace: name, name: name)
+    case ResourceKind.attribute.kind: return Target(namespace: parent, name: name)
+    case ResourceKind.compartment.kind:
+      return Target(
+        compartment: Authorizer.path(of: body["parent"] as? String, in: tenancy), name: name)
+    default:
+      if kind.parent?.kind == ResourceKind.vcn.kind {
+        let vcn = tenancy.vcn(named: parent ?? "")
+        return Target(compartment: Authorizer.path(of: vcn?.compartment, in: tenancy), name: name)
+      }
+      return Target(
+        compartment: Authorizer.path(of: body["compartment"] as? String, in: tenancy), name: name)
+    }
+  }
+
+  /// The namespaces whose attributes differ between two bodies (on the resource or a VNIC):
+  /// changing them takes `use` on each.
+  static func changedNamespaces(
+    _ old: [String: Any], _ new: [String: Any], defaultNamespace: String
+  )
+    -> [String]
+  {
+    func applied(_ body: [String: Any]) -> [String: String] {
+      var result: [String: String] = [:]
+      func add(_ attributes: Any?, scope: String) {
+        for (key, value) in attributes as? [String: Any] ?? [:] {
+          let text =
+            (value as? [String: Any]).map { "\($0["value"] ?? "")/\($0["mode"] ?? "")" }
+            ?? "\(value)"
+          result["\(scope)|\(key.lowercased())"] = text
+        }
+      }
+      add(body["securityAttributes"], scope: "resource")
+      for (index, vnic) in (body["vnics"] as? [[String: Any]] ?? []).enumerated() {
+        add(vnic["securityAttributes"], scope: "vnic\(index)")
+      }
+      return result
+    }
+    let before = applied(old)
+    let after = applied(new)
+    var namespaces: Set<String> = []
+    for key in Set(before.keys).union(after.keys) where before[key] != after[key] {
+      let attribute = String(key.split(separator: "|", maxSplits: 1)[1])
+      namespaces.insert(
+        attribute.contains(".")
+          ? String(attribute.split(separator: ".", maxSplits: 1)[0]) : defaultNamespace.lowercased()
+      )
+    }
+    return namespaces.sorted()
+  }
+
+  /// Applying, changing or removing attributes takes `use` on each namespace involved.
+  private func requireNamespaces(
+    _ old: [String: Any], _ new: [String: Any], _ context: ZPRRequestContext, operation: String
+  ) async throws {
+    let tenancy = try await snapshots.snapshot().tenancy
+    for namespace in Self.changedNamespaces(old, new, defaultNamespace: tenancy.defaultNamespace) {
+      try await authorizer.require(
+        context.caller, "SECURITY_ATTRIBUTE_NAMESPACE_USE", Target(namespace: namespace),
+        operation: operation)
+    }
   }
 
   private func create(_ request: Request, _ context: ZPRRequestContext) async throws -> Response {
     let (name, parent, body) = try await fields(of: request)
+    let object = ZPRServer.parse(body) as? [String: Any] ?? [:]
+    let operation = "Create\(kind.operation)"
+    try await authorizer.require(
+      context.caller, kind.permission("CREATE"),
+      target(name: name, parent: parent, body: object, in: try await snapshots.snapshot().tenancy),
+      operation: operation)
+    try await requireNamespaces([:], object, context, operation: operation)
     let commit: Commit
     do {
       commit = try await writer.commit(
@@ -96,7 +211,17 @@ struct ResourceRoutes {
     async throws -> Response
   {
     let (name, parent, body) = try await fields(of: request)
-    let current = try await existing(id)
+    let operation = "Update\(kind.operation)"
+    let current = try await visible(id, context, needing: "UPDATE", operation: "Update")
+    let object = ZPRServer.parse(body) as? [String: Any] ?? [:]
+    // Moving it to another compartment takes the permission there too.
+    try await authorizer.require(
+      context.caller, kind.permission("UPDATE"),
+      target(name: name, parent: parent, body: object, in: try await snapshots.snapshot().tenancy),
+      operation: operation)
+    try await requireNamespaces(
+      ZPRServer.parse(current.body) as? [String: Any] ?? [:], object, context,
+      operation: operation)
     if let field = kind.parent?.field, parent != current.parent {
       throw APIError(
         .badRequest, "ZPR-API-019",
@@ -117,6 +242,7 @@ struct ResourceRoutes {
     async throws -> Response
   {
     let expected = try Self.ifMatch(request)
+    _ = try await visible(id, context, needing: "DELETE", operation: "Delete")
     var mutations: [Mutation] = [.delete(kind: kind.kind, id: id, expectedVersion: expected)]
     if kind.hasLifecycle {
       let cascade = request.uri.queryParameters["cascade"].map(String.init) == "true"
@@ -144,6 +270,8 @@ struct ResourceRoutes {
         "there is no action '\(action)' on a \(kind.label): the actions are retire and reactivate")
     }
     let namespace = kind.kind == ResourceKind.namespace.kind
+    _ = try await visible(
+      id, context, needing: "UPDATE", operation: action == "retire" ? "Retire" : "Reactivate")
     let mutations = try await lifecycleMutations(id, expected: try Self.ifMatch(request)) {
       catalog, record throws(ModelError) in
       switch (action, namespace) {
@@ -226,6 +354,7 @@ struct ResourceRoutes {
       parent = value
     }
     if kind.kind == ResourceKind.policy.kind { try PolicyStatements.check(object) }
+    if kind.kind == ResourceKind.iamPolicy.kind { try IAMPolicyStatements.check(object) }
     if kind.hasLifecycle, let description = object["description"], !(description is String) {
       throw APIError.wrongType("description", "a string")
     }
@@ -256,12 +385,15 @@ struct ResourceRoutes {
   private func existing(_ id: String) async throws -> ResourceRecord {
     guard
       let record = try await ZPRServer.mapped({ try await store.record(kind: kind.kind, id: id) })
-    else {
-      throw APIError(
-        .notFound, "ZPR-API-006",
-        "there is no \(kind.label) with id '\(id)': list them (GET /v1/\(kind.path)) to find it")
-    }
+    else { throw missing(id) }
     return record
+  }
+
+  private func missing(_ id: String) -> APIError {
+    APIError(
+      .notFound, "ZPR-API-006",
+      "there is no \(kind.label) with id '\(id)' that you may see: list them "
+        + "(GET /v1/\(kind.path)) to find it")
   }
 
   /// The record as the API shows it (JSON): its identity, state and times, then its element's

@@ -33,13 +33,13 @@ struct TenancyDocument {
       }
     }
     var placed = Set<String>()
-    for kind in ResourceKind.all where kind.parent == nil {
+    for kind in ResourceKind.tenancy where kind.parent == nil {
       let elements = byKind[kind.kind] ?? []
       guard !elements.isEmpty else { continue }
       emit("\(kind.section):")
       for record in elements {
         placed.insert(record.id)
-        let parts = ResourceKind.all.filter { $0.parent?.kind == kind.kind }
+        let parts = ResourceKind.tenancy.filter { $0.parent?.kind == kind.kind }
         guard !parts.isEmpty else {
           emit("  - " + Self.line(record, kind), record)
           continue

@@ -160,10 +160,22 @@ struct PolicyTestCommand: AsyncParsableCommand, ClientResource {
   )
 }
 
+/// `zpr iam-policy`: IAM policies on the server (who may change what).
+struct IAMPolicyCommand: AsyncParsableCommand, ClientResource {
+  static let command = "iam-policy"
+  static let path = "iamPolicies"
+  static let label = "IAM policy"
+  static let plural = "IAM policies"
+  static let configuration = CommandConfiguration(
+    commandName: command, abstract: "Manage IAM policies on a zpr server.",
+    subcommands: subcommands)
+}
+
 /// Every resource command but `policy`, for the root command.
 let resourceCommands: [any ParsableCommand.Type] = [
   NamespaceCommand.self, AttributeCommand.self, CompartmentCommand.self, VCNCommand.self,
   SubnetCommand.self, RouteTableCommand.self, PeeringGatewayCommand.self, SecurityListCommand.self,
   NSGCommand.self, DRGCommand.self, InstanceCommand.self, DatabaseCommand.self,
   LoadBalancerCommand.self, PrivateEndpointCommand.self, PolicyTestCommand.self,
+  IAMPolicyCommand.self,
 ]
