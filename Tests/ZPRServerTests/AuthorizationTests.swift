@@ -271,6 +271,21 @@ struct AuthorizationTests {
         }
         #expect(names.sorted() == expected, "\(user) sees \(names)")
       }
+      // Pages count only what the caller sees, and never point at a hidden record.
+      for (user, pages) in [("admin", 2), ("nina", 1)] {
+        var page: String?
+        var seen = 0
+        repeat {
+          let response = try await client.execute(
+            uri: "/v1/vcns?limit=1" + (page.map { "&page=\($0)" } ?? ""), method: .get,
+            headers: headers(user))
+          let object = API.json(response)
+          #expect((object["items"] as? [Any])?.count == 1, "\(user)")
+          page = object["nextPage"] as? String
+          seen += 1
+        } while page != nil && seen < 5
+        #expect(seen == pages, "\(user) read \(seen) pages")
+      }
       for (user, expected) in [("admin", 4), ("aud", 4), ("nina", 0), ("nobody", 0)] {
         let response = try await client.execute(
           uri: "/v1/iamPolicies", method: .get, headers: headers(user))

@@ -46,32 +46,32 @@ struct ResourceRoutes {
       name: parameter("name"), lifecycleState: parameter("lifecycleState"),
       parent: kind.parent.flatMap { parameter($0.field) }, limit: limit,
       after: parameter("page"))
-    var records: [ResourceRecord]
-    if let attribute = parameter("attribute") {
-      // `attribute=ns.key:value` (or `ns.key`): resources that carry it themselves or on a VNIC.
-      query.limit = 1000
-      records = []
-      while records.count < limit {
-        let page = try await ZPRServer.mapped { try await store.records(kind: kind.kind, query) }
-        records += page.filter { Self.carries($0, attribute) }
-        guard page.count == query.limit, let last = page.last else { break }
-        query.after = last.id
-      }
-      records = Array(records.prefix(limit))
-    } else {
-      records = try await ZPRServer.mapped { try await store.records(kind: kind.kind, query) }
-    }
+    let attribute = parameter("attribute")
     let snapshot = try await snapshots.snapshot()
-    var visible: [ResourceRecord] = []
-    for record in records
-    where try await authorizer.allows(
-      context.caller, kind.permission("INSPECT"), target(of: record, in: snapshot.tenancy),
-      operation: "List\(kind.operation)")
-    {
-      visible.append(record)
+    // Pages of the store are read until the page the caller asked for is full of records they
+    // may inspect (and that carry `attribute=ns.key[:value]`, on the resource or a VNIC): the
+    // next page starts after the last record shown, so no id of a hidden one ever leaves.
+    var shown: [ResourceRecord] = []
+    var more = false
+    scan: while true {
+      let page = try await ZPRServer.mapped { try await store.records(kind: kind.kind, query) }
+      for record in page {
+        guard attribute.map({ Self.carries(record, $0) }) ?? true,
+          try await authorizer.allows(
+            context.caller, kind.permission("INSPECT"), target(of: record, in: snapshot.tenancy),
+            operation: "List\(kind.operation)")
+        else { continue }
+        if shown.count == limit {
+          more = true
+          break scan
+        }
+        shown.append(record)
+      }
+      guard page.count == query.limit, let last = page.last else { break }
+      query.after = last.id
     }
-    var text = "{\"items\":[" + visible.map(resource).joined(separator: ",") + "]"
-    if records.count == limit, let last = records.last {
+    var text = "{\"items\":[" + shown.map(resource).joined(separator: ",") + "]"
+    if more, let last = shown.last {
       text += ",\"nextPage\":" + JSONText.string(last.id)
     }
     return JSONText.response(text + "}")
