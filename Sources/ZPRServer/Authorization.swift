@@ -19,6 +19,63 @@ struct Target: Hashable, Sendable {
   var name: String?
 }
 
+/// What deciding a call needs of the tenancy, read per revision without loading all of it:
+/// the IAM policies, where compartments and VCNs are, and the default namespace.
+struct Access: Sendable {
+  var evaluator: IAMEvaluator
+  /// Each compartment's parent (nil: the root).
+  var parents: [String: String?]
+  /// Each VCN's compartment.
+  var vcnCompartments: [String: String?]
+  var defaultNamespace: String
+
+  /// From the records of the kinds it needs.
+  init(records: [ResourceRecord]) {
+    evaluator = IAMEvaluator(policies: IAMPolicyStatements.policies(records))
+    parents = [:]
+    vcnCompartments = [:]
+    defaultNamespace = "oracle-zpr"
+    for record in records {
+      let body = { ZPRServer.parse(record.body) as? [String: Any] ?? [:] }
+      switch record.kind {
+      case ResourceKind.compartment.kind: parents[record.name] = body()["parent"] as? String
+      case ResourceKind.vcn.kind: vcnCompartments[record.name] = body()["compartment"] as? String
+      case ResourceKind.configurationKind:
+        defaultNamespace = body()["defaultNamespace"] as? String ?? defaultNamespace
+      default: break
+      }
+    }
+  }
+
+  /// From a tenancy (one a change would make), with no IAM policies.
+  init(tenancy: Tenancy) {
+    evaluator = IAMEvaluator(policies: [])
+    parents = Dictionary(
+      tenancy.compartments.map { ($0.name, $0.parent) }, uniquingKeysWith: { first, _ in first })
+    vcnCompartments = Dictionary(
+      tenancy.vcns.map { ($0.name, $0.compartment) }, uniquingKeysWith: { first, _ in first })
+    defaultNamespace = tenancy.defaultNamespace
+  }
+
+  /// The kinds ``init(records:)`` reads.
+  static let kinds = [
+    ResourceKind.iamPolicy.kind, ResourceKind.compartment.kind, ResourceKind.vcn.kind,
+    ResourceKind.configurationKind,
+  ]
+
+  /// The compartment path (from the root) of a compartment name, through its parents.
+  func path(of compartment: String?) -> [String] {
+    guard let compartment else { return [] }
+    var path = [compartment]
+    var current = compartment
+    while let parent = parents[current] ?? nil, !path.contains(parent) {
+      path.insert(parent, at: 0)
+      current = parent
+    }
+    return path
+  }
+}
+
 /// Decides every call by the stored IAM policies (`/v1/iamPolicies`), kept compiled per
 /// revision. A denial names the permission that is missing and a statement that would grant
 /// it, and nothing about what the caller cannot see.
@@ -29,7 +86,7 @@ struct Authorizer: Sendable {
   func allows(_ caller: Caller, _ permission: String, _ target: Target, operation: String)
     async throws -> Bool
   {
-    let evaluator = try await snapshots.iam()
+    let evaluator = try await snapshots.access().evaluator
     return evaluator.decide(
       IAMRequest(
         user: caller.user, groups: caller.groups, permission: permission,
@@ -67,22 +124,6 @@ struct Authorizer: Sendable {
         + (target.compartment.isEmpty ? "" : " in \(place)")
         + ", which no IAM policy grants to \(caller.groups.isEmpty ? "them" : "group " + caller.groups.joined(separator: ", ")); "
         + "an administrator can add a statement such as: \(statement)")
-  }
-
-  /// The compartment path (from the root) of a compartment name, through its parents.
-  static func path(of compartment: String?, in tenancy: Tenancy) -> [String] {
-    guard let compartment else { return [] }
-    var path = [compartment]
-    var seen: Set<String> = [compartment]
-    var current = compartment
-    while let parent = tenancy.compartments.first(where: { $0.name == current })?.parent,
-      !seen.contains(parent)
-    {
-      path.insert(parent, at: 0)
-      seen.insert(parent)
-      current = parent
-    }
-    return path
   }
 }
 

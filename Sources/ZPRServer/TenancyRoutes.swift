@@ -52,12 +52,13 @@ struct TenancyRoutes {
     router.post("/v1/apply") { request, context in try await apply(request, context) }
     router.get("/v1/export") { _, context in
       let snapshot = try await snapshots.snapshot()
+      let access = try await snapshots.access()
       // The whole tenancy: only for a caller who may read every part of it.
       for record in snapshot.records {
         guard let kind = ResourceKind.named(record.kind), kind.inTenancy else { continue }
         let routes = ResourceRoutes(kind: kind, store: store, snapshots: snapshots)
         try await authorizer.require(
-          context.caller, kind.permission("READ"), routes.target(of: record, in: snapshot.tenancy),
+          context.caller, kind.permission("READ"), routes.target(of: record, in: access),
           operation: "Export")
       }
       return Response(
@@ -240,7 +241,10 @@ struct TenancyRoutes {
     let snapshot = try await snapshots.snapshot()
     let plan = ApplyPlan(current: snapshot.records, desired: TenancyDocument.records(for: desired))
     try await require(context, "ZPR_POLICY_READ", "Apply")
-    if !dryRun { try await authorize(plan, context, tenancy: snapshot.tenancy, desired: desired) }
+    if !dryRun {
+      try await authorize(
+        plan, context, now: try await snapshots.access(), then: Access(tenancy: desired))
+    }
     var result: [String: Any] = [
       "dryRun": dryRun, "plan": plan.summary,
       "reachability": Self.plain(
@@ -261,7 +265,7 @@ struct TenancyRoutes {
   /// permission where the resource is (and will be), and `use` on the namespaces whose
   /// attributes it changes.
   private func authorize(
-    _ plan: ApplyPlan, _ context: ZPRRequestContext, tenancy: Tenancy, desired: Tenancy
+    _ plan: ApplyPlan, _ context: ZPRRequestContext, now: Access, then: Access
   ) async throws {
     func routes(_ kind: String) -> ResourceRoutes? {
       ResourceKind.named(kind).map { ResourceRoutes(kind: $0, store: store, snapshots: snapshots) }
@@ -269,7 +273,7 @@ struct TenancyRoutes {
     func body(_ text: String) -> [String: Any] { ZPRServer.parse(text) as? [String: Any] ?? [:] }
     func namespaces(_ old: [String: Any], _ new: [String: Any]) async throws {
       for namespace in ResourceRoutes.changedNamespaces(
-        old, new, defaultNamespace: desired.defaultNamespace)
+        old, new, defaultNamespace: then.defaultNamespace)
       {
         try await authorizer.require(
           context.caller, "SECURITY_ATTRIBUTE_NAMESPACE_USE", Target(namespace: namespace),
@@ -282,7 +286,7 @@ struct TenancyRoutes {
         continue
       }
       try await authorizer.require(
-        context.caller, routes.kind.permission("DELETE"), routes.target(of: record, in: tenancy),
+        context.caller, routes.kind.permission("DELETE"), routes.target(of: record, in: now),
         operation: "Apply")
     }
     for (stored, wanted) in plan.updates {
@@ -292,9 +296,9 @@ struct TenancyRoutes {
       }
       // Where it is, and where it will be.
       for target in [
-        routes.target(of: stored, in: tenancy),
+        routes.target(of: stored, in: now),
         routes.target(
-          name: wanted.name, parent: wanted.parent, body: body(wanted.body), in: desired),
+          name: wanted.name, parent: wanted.parent, body: body(wanted.body), in: then),
       ] {
         try await authorizer.require(
           context.caller, routes.kind.permission("UPDATE"), target, operation: "Apply")
@@ -309,7 +313,7 @@ struct TenancyRoutes {
       try await authorizer.require(
         context.caller, routes.kind.permission("CREATE"),
         routes.target(
-          name: wanted.name, parent: wanted.parent, body: body(wanted.body), in: desired),
+          name: wanted.name, parent: wanted.parent, body: body(wanted.body), in: then),
         operation: "Apply")
       try await namespaces([:], body(wanted.body))
     }

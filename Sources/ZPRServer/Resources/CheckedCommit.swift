@@ -2,7 +2,6 @@ import Foundation
 import Hummingbird
 import Logging
 import ZPREngine
-import ZPRIAM
 import ZPRModel
 import ZPRPolicy
 import ZPRStore
@@ -84,8 +83,6 @@ actor Snapshots {
     /// Built on first use, with the time compiling took.
     var analyzer: PathAnalyzer?
     var compileTime: Duration = .zero
-    /// The IAM policies, parsed on first use.
-    var iam: IAMEvaluator?
   }
 
   init(store: any Store) {
@@ -107,15 +104,30 @@ actor Snapshots {
     }
   }
 
-  /// The IAM policies of the latest revision.
-  func iam() async throws -> IAMEvaluator {
-    var snapshot = try await snapshot()
-    if let iam = snapshot.iam { return iam }
-    let iam = IAMEvaluator(policies: IAMPolicyStatements.policies(snapshot.records))
-    snapshot.iam = iam
-    if current?.revision == snapshot.revision { current = snapshot }
-    return iam
+  /// What authorization needs, as of the latest revision: read from the few kinds it needs,
+  /// once per revision.
+  func access() async throws -> Access {
+    while true {
+      let revision = try await store.revision()
+      if let cached = access, cached.revision == revision { return cached.access }
+      var records: [ResourceRecord] = []
+      for kind in Access.kinds {
+        var query = ListQuery(limit: 1000)
+        while true {
+          let page = try await store.records(kind: kind, query)
+          records += page
+          guard page.count == query.limit, let last = page.last else { break }
+          query.after = last.id
+        }
+      }
+      guard try await store.revision() == revision else { continue }
+      let built = Access(records: records)
+      access = (revision, built)
+      return built
+    }
   }
+
+  private var access: (revision: Int64, access: Access)?
 
   /// The analyzer (compiled policy) of the latest revision.
   func analyzer() async throws -> (PathAnalyzer, Tenancy) {

@@ -47,7 +47,7 @@ struct ResourceRoutes {
       parent: kind.parent.flatMap { parameter($0.field) }, limit: limit,
       after: parameter("page"))
     let attribute = parameter("attribute")
-    let snapshot = try await snapshots.snapshot()
+    let access = try await snapshots.access()
     // Pages of the store are read until the page the caller asked for is full of records they
     // may inspect (and that carry `attribute=ns.key[:value]`, on the resource or a VNIC): the
     // next page starts after the last record shown, so no id of a hidden one ever leaves.
@@ -58,7 +58,7 @@ struct ResourceRoutes {
       for record in page {
         guard attribute.map({ Self.carries(record, $0) }) ?? true,
           try await authorizer.allows(
-            context.caller, kind.permission("INSPECT"), target(of: record, in: snapshot.tenancy),
+            context.caller, kind.permission("INSPECT"), target(of: record, in: access),
             operation: "List\(kind.operation)")
         else { continue }
         if shown.count == limit {
@@ -93,7 +93,7 @@ struct ResourceRoutes {
     _ id: String, _ context: ZPRRequestContext, needing action: String, operation: String
   ) async throws -> ResourceRecord {
     let record = try await existing(id)
-    let target = target(of: record, in: try await snapshots.snapshot().tenancy)
+    let target = target(of: record, in: try await snapshots.access())
     let name = "\(operation)\(kind.operation)"
     if try await authorizer.allows(context.caller, kind.permission(action), target, operation: name)
     {
@@ -107,28 +107,28 @@ struct ResourceRoutes {
   }
 
   /// Where a stored record is, for IAM.
-  func target(of record: ResourceRecord, in tenancy: Tenancy) -> Target {
+  func target(of record: ResourceRecord, in access: Access) -> Target {
     let body =
       kind.fields.contains("compartment") || kind.fields.contains("parent")
       ? ZPRServer.parse(record.body) as? [String: Any] ?? [:] : [:]
-    return target(name: record.name, parent: record.parent, body: body, in: tenancy)
+    return target(name: record.name, parent: record.parent, body: body, in: access)
   }
 
   /// Where an element is, for IAM: its compartment, or its namespace.
-  func target(name: String, parent: String?, body: [String: Any], in tenancy: Tenancy) -> Target {
+  func target(name: String, parent: String?, body: [String: Any], in access: Access) -> Target {
     switch kind.kind {
     case ResourceKind.namespace.kind: return Target(namespace: name, name: name)
     case ResourceKind.attribute.kind: return Target(namespace: parent, name: name)
     case ResourceKind.compartment.kind:
       return Target(
-        compartment: Authorizer.path(of: body["parent"] as? String, in: tenancy), name: name)
+        compartment: access.path(of: body["parent"] as? String), name: name)
     default:
       if kind.parent?.kind == ResourceKind.vcn.kind {
-        let vcn = tenancy.vcn(named: parent ?? "")
-        return Target(compartment: Authorizer.path(of: vcn?.compartment, in: tenancy), name: name)
+        let compartment = access.vcnCompartments[parent ?? ""] ?? nil
+        return Target(compartment: access.path(of: compartment), name: name)
       }
       return Target(
-        compartment: Authorizer.path(of: body["compartment"] as? String, in: tenancy), name: name)
+        compartment: access.path(of: body["compartment"] as? String), name: name)
     }
   }
 
@@ -172,8 +172,8 @@ struct ResourceRoutes {
   private func requireNamespaces(
     _ old: [String: Any], _ new: [String: Any], _ context: ZPRRequestContext, operation: String
   ) async throws {
-    let tenancy = try await snapshots.snapshot().tenancy
-    for namespace in Self.changedNamespaces(old, new, defaultNamespace: tenancy.defaultNamespace) {
+    let access = try await snapshots.access()
+    for namespace in Self.changedNamespaces(old, new, defaultNamespace: access.defaultNamespace) {
       try await authorizer.require(
         context.caller, "SECURITY_ATTRIBUTE_NAMESPACE_USE", Target(namespace: namespace),
         operation: operation)
@@ -186,7 +186,7 @@ struct ResourceRoutes {
     let operation = "Create\(kind.operation)"
     try await authorizer.require(
       context.caller, kind.permission("CREATE"),
-      target(name: name, parent: parent, body: object, in: try await snapshots.snapshot().tenancy),
+      target(name: name, parent: parent, body: object, in: try await snapshots.access()),
       operation: operation)
     try await requireNamespaces([:], object, context, operation: operation)
     let commit: Commit
@@ -217,7 +217,7 @@ struct ResourceRoutes {
     // Moving it to another compartment takes the permission there too.
     try await authorizer.require(
       context.caller, kind.permission("UPDATE"),
-      target(name: name, parent: parent, body: object, in: try await snapshots.snapshot().tenancy),
+      target(name: name, parent: parent, body: object, in: try await snapshots.access()),
       operation: operation)
     try await requireNamespaces(
       ZPRServer.parse(current.body) as? [String: Any] ?? [:], object, context,
