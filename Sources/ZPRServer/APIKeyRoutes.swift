@@ -1,5 +1,7 @@
 import Foundation
 import Hummingbird
+import ZPRIAM
+import ZPRPolicy
 import ZPRStore
 
 /// `/v1/apiKeys`: keys of users, in groups that IAM policies name. A key is shown once, when
@@ -64,5 +66,94 @@ struct APIKeyRoutes {
       "lifecycleState": record.lifecycleState,
       "timeCreated": ZPRServer.timestamp(record.timeCreated),
     ]
+  }
+}
+
+/// `POST /v1/iam/explain`: would the IAM policies let a user do something to a resource, and by
+/// which statement? `{"user", "permission", "resource": "vcns/NAME"}` (or just a permission, for
+/// the tenancy). The user's groups are those of their keys.
+struct IAMExplainRoute {
+  let store: any Store
+  let snapshots: Snapshots
+  let authorizer: Authorizer
+
+  func add(to router: Router<ZPRRequestContext>) {
+    router.post("/v1/iam/explain") { request, context in
+      // What others may do is an auditor's question.
+      try await authorizer.require(
+        context.caller, "POLICY_READ", Target(), operation: "ExplainIam")
+      let object = try await ResourceRoutes.jsonObject(
+        request, allowed: ["user", "permission", "resource"])
+      guard let user = object["user"] as? String else {
+        throw object["user"] == nil
+          ? APIError.missingField("user") : APIError.wrongType("user", "a user name")
+      }
+      guard let permission = (object["permission"] as? String)?.uppercased() else {
+        throw object["permission"] == nil
+          ? APIError.missingField("permission") : APIError.wrongType("permission", "a permission")
+      }
+      guard PermissionCatalog.permissions.contains(permission) else {
+        let guess = Suggestions.closest(
+          to: permission, among: PermissionCatalog.permissions.sorted())
+        throw APIError(
+          .badRequest, "ZPR-API-022",
+          "'\(permission)' is not a permission" + (guess.map { ": did you mean '\($0)'?" } ?? "")
+            + " (the catalog: docs/iam.md)")
+      }
+      var groups: [String] = []
+      for record in try await store.records(kind: "apiKey", ListQuery(limit: 1000)) {
+        let body = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
+        guard body["name"] as? String == user else { continue }
+        groups += body["groups"] as? [String] ?? (body["group"] as? String).map { [$0] } ?? []
+      }
+      let access = try await snapshots.access()
+      var target = Target()
+      if let reference = object["resource"] {
+        guard let reference = reference as? String,
+          let slash = reference.firstIndex(of: "/"),
+          let kind = ResourceKind.all.first(where: { $0.path == reference[..<slash] })
+        else {
+          throw APIError.wrongType(
+            "resource", "COLLECTION/NAME, such as vcns/prod or instances/web-1")
+        }
+        let name = String(reference[reference.index(after: slash)...])
+        guard
+          let record = try await store.records(kind: kind.kind, ListQuery(name: name, limit: 2))
+            .first
+        else {
+          throw APIError(
+            .notFound, "ZPR-API-006", "there is no \(kind.label) named '\(name)'")
+        }
+        target = ResourceRoutes(kind: kind, store: store, snapshots: snapshots).target(
+          of: record, in: access)
+      }
+      let request = IAMRequest(
+        user: user, groups: Array(Set(groups)).sorted(), permission: permission,
+        compartment: target.compartment, namespace: target.namespace, resourceName: target.name)
+      let evaluator = access.evaluator
+      func text(_ policy: String, _ index: Int) -> String {
+        evaluator.policies.first { $0.name == policy }?.statements[index].canonical ?? ""
+      }
+      var answer: [String: Any] = [
+        "user": user, "groups": request.groups, "permission": permission,
+        "compartment": target.compartment.joined(separator: ":"),
+      ]
+      switch evaluator.decide(request) {
+      case .allowed(let policy, let index):
+        answer["allowed"] = true
+        answer["policy"] = policy
+        answer["statement"] = index
+        answer["statementText"] = text(policy, index)
+      case .denied(let closest):
+        answer["allowed"] = false
+        if let closest {
+          answer["closestPolicy"] = closest.policy
+          answer["closestStatement"] = closest.statement
+          answer["statementText"] = text(closest.policy, closest.statement)
+          answer["lacks"] = closest.lacks
+        }
+      }
+      return try ZPRServer.json(answer)
+    }
   }
 }

@@ -286,6 +286,39 @@ struct AuthorizationTests {
         } while page != nil && seen < 5
         #expect(seen == pages, "\(user) read \(seen) pages")
       }
+      // The server explains a decision for a user, from the groups of their keys.
+      func explain(_ body: [String: Any], as user: String = "admin") async throws -> (
+        Int, [String: Any]
+      ) {
+        let response = try await client.execute(
+          uri: "/v1/iam/explain", method: .post, headers: headers(user), body: API.body(body))
+        return (response.status.code, API.json(response))
+      }
+      var (status, answer) = try await explain([
+        "user": "nina", "permission": "VCN_UPDATE", "resource": "vcns/vA",
+      ])
+      #expect(status == 200)
+      #expect(answer["allowed"] as? Bool == true)
+      #expect(answer["policy"] as? String == "network-team")
+      #expect(answer["statement"] as? Int == 1)
+      (status, answer) = try await explain([
+        "user": "vic", "permission": "VCN_UPDATE", "resource": "vcns/vA",
+      ])
+      #expect(answer["allowed"] as? Bool == false)
+      #expect(
+        (answer["lacks"] as? [String])?.first?.hasPrefix("'use' does not grant VCN_UPDATE") == true,
+        "\(answer)")
+      (status, answer) = try await explain([
+        "user": "ann", "permission": "INSTANCE_UPDATE", "resource": "instances/iB",
+      ])
+      #expect(answer["allowed"] as? Bool == false)
+      #expect((answer["lacks"] as? [String])?.first?.contains("compartment B") == true)
+      (status, answer) = try await explain(["user": "nina", "permission": "VCN_UDPATE"])
+      #expect(status == 400)
+      #expect((answer["message"] as? String)?.contains("did you mean 'VCN_UPDATE'?") == true)
+      (status, _) = try await explain(
+        ["user": "vic", "permission": "VCN_READ"], as: "nina")
+      #expect(status == 403)
       for (user, expected) in [("admin", 4), ("aud", 4), ("nina", 0), ("nobody", 0)] {
         let response = try await client.execute(
           uri: "/v1/iamPolicies", method: .get, headers: headers(user))

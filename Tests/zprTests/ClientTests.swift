@@ -85,6 +85,15 @@ struct ClientTests {
     #expect(result.standardOutput == local.standardOutput)
     #expect(result.standardOutput.contains("UNREACHABLE"))
 
+    // IAM decisions explained by the server: the admin key's group manages all-resources.
+    result = try zpr(
+      "iam", "explain", "--user", "admin", "--permission", "VCN_UPDATE", "--resource", "vcns/prod")
+    #expect(result.exitCode == 0, "\(result.standardError)")
+    #expect(
+      result.standardOutput
+        == "ALLOWED: admin may VCN_UPDATE, by policy 'Administrators' statement 0:\n"
+        + "  allow group Administrators to manage all-resources in tenancy\n")
+
     // The audit log names who did what.
     result = try zpr("audit", "--after", "2")
     #expect(result.standardOutput.contains("admin  create zprPolicy 'ops'"))

@@ -157,6 +157,7 @@ public enum PermissionCatalog {
         "RetireSecurityAttributeNamespace", "ReactivateSecurityAttributeNamespace",
         "RetireSecurityAttribute", "ReactivateSecurityAttribute", "EnableZpr", "AnalyzePath",
         "GetReachabilityMatrix", "WhatIf", "Apply", "Export", "ListAudit", "GetRevision",
+        "ExplainIam",
       ]
   }()
 }

@@ -88,12 +88,17 @@ public struct IAMEvaluator: Sendable {
   /// Allowed by the first statement that grants the request, or denied with the closest one.
   public func decide(_ request: IAMRequest) -> IAMDecision {
     var closest: (policy: String, statement: Int, lacks: [String])?
+    var closestWeight = Int.max
     for policy in policies {
       for (index, statement) in policy.statements.enumerated() {
-        let lacks = Self.lacks(statement, request)
-        if lacks.isEmpty { return .allowed(policy: policy.name, statement: index) }
-        if closest == nil || lacks.count < closest!.lacks.count {
-          closest = (policy.name, index, lacks)
+        let mismatches = Self.mismatches(statement, request)
+        if mismatches.isEmpty { return .allowed(policy: policy.name, statement: index) }
+        // A statement for someone else is further off than one for the user that lacks a
+        // detail: it counts twice.
+        let weight = mismatches.reduce(0) { $0 + ($1.0 == .subject ? 2 : 1) }
+        if weight < closestWeight {
+          closest = (policy.name, index, mismatches.map(\.1))
+          closestWeight = weight
         }
       }
     }
@@ -102,7 +107,14 @@ public struct IAMEvaluator: Sendable {
 
   /// What keeps a statement from allowing a request, in words (empty: it allows it).
   public static func lacks(_ statement: IAMStatement, _ request: IAMRequest) -> [String] {
-    var lacks: [String] = []
+    mismatches(statement, request).map(\.1)
+  }
+
+  /// What keeps a statement from allowing a request: which part, and why in words.
+  public static func mismatches(_ statement: IAMStatement, _ request: IAMRequest) -> [(
+    IAMMismatch, String
+  )] {
+    var lacks: [(IAMMismatch, String)] = []
     switch statement.subject {
     case .anyUser: break
     case .groups(let groups):
@@ -111,24 +123,33 @@ public struct IAMEvaluator: Sendable {
       }
       if !member {
         lacks.append(
-          "it is for group \(groups.joined(separator: ", ")), and \(request.user) is in "
-            + (request.groups.isEmpty ? "no group" : request.groups.joined(separator: ", ")))
+          (
+            .subject,
+            "it is for group \(groups.joined(separator: ", ")), and \(request.user) is in "
+              + (request.groups.isEmpty ? "no group" : request.groups.joined(separator: ", "))
+          ))
       }
     }
     let types = PermissionCatalog.types(named: statement.resource) ?? []
     if let owner = PermissionCatalog.type(of: request.permission) {
       if !types.contains(where: { $0.name == owner.name }) {
         lacks.append(
-          "it is about \(statement.resource), and \(request.permission) is of \(owner.name)")
+          (
+            .resource,
+            "it is about \(statement.resource), and \(request.permission) is of \(owner.name)"
+          ))
       } else if !owner.permissions(for: statement.verb).contains(request.permission) {
         let least = PermissionCatalog.verb(granting: request.permission)?.rawValue ?? "manage"
         lacks.append(
-          "'\(statement.verb.rawValue)' does not grant \(request.permission): that takes '\(least)' "
-            + "(or 'manage \(statement.resource) where request.permission='\(request.permission)'')"
-        )
+          (
+            .verb,
+            "'\(statement.verb.rawValue)' does not grant \(request.permission): that takes "
+              + "'\(least)' (or 'manage \(statement.resource) where "
+              + "request.permission='\(request.permission)'')"
+          ))
       }
     } else {
-      lacks.append("\(request.permission) is not a permission")
+      lacks.append((.resource, "\(request.permission) is not a permission"))
     }
     if case .compartment(let path) = statement.location {
       let inside =
@@ -139,11 +160,15 @@ public struct IAMEvaluator: Sendable {
           request.compartment.isEmpty
           ? "the tenancy root" : "compartment " + request.compartment.joined(separator: ":")
         lacks.append(
-          "it applies in compartment \(path.joined(separator: ":")), and the target is in \(place)")
+          (
+            .location,
+            "it applies in compartment \(path.joined(separator: ":")), and the target is in "
+              + place
+          ))
       }
     }
     if let condition = statement.condition, !holds(condition, request) {
-      lacks.append("its condition does not hold for this request")
+      lacks.append((.condition, "its condition does not hold for this request"))
     }
     return lacks
   }

@@ -45,12 +45,18 @@ struct IAMExplainCommand: AsyncParsableCommand {
     commandName: "explain",
     abstract: "Explain whether IAM policies grant a user a permission, and by which statement.",
     discussion: """
-      Allowed: the policy and statement that grant it. Denied: the statement that came closest \
-      and what it lacks. Exits 0 either way; 1 when a policy file has errors.
+      Offline, with --policy files and the user's --group and place; or, without --policy, \
+      against the zpr server's IAM policies and the groups of the user's keys (--resource \
+      COLLECTION/NAME, such as vcns/prod). Allowed: the policy and statement that grant it. \
+      Denied: the statement that came closest and what it lacks. Exits 0 either way; 1 when a \
+      policy file has errors.
       """)
 
   @Option(name: .customLong("policy"), help: "An IAM policy file (repeat for several).")
-  var policies: [String]
+  var policies: [String] = []
+
+  @Option(help: "Without --policy: the zpr server (default: $ZPR_SERVER or the config file).")
+  var server: String?
 
   @Option(help: "The user's name.") var user: String
   @Option(name: .customLong("group"), help: "A group the user is in (repeat for several).")
@@ -60,10 +66,15 @@ struct IAMExplainCommand: AsyncParsableCommand {
   var compartment: String?
   @Option(help: "For security attributes: the namespace.") var namespace: String?
   @Option(help: "The API operation, such as UpdateVcn.") var operation: String?
-  @Option(help: "The target resource's name.") var resource: String?
+  @Option(help: "The target: its name (offline), or COLLECTION/NAME on a server (vcns/prod).")
+  var resource: String?
   @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
   func run() async throws {
+    if policies.isEmpty {
+      try await explainOnServer()
+      return
+    }
     var loaded: [IAMPolicy] = []
     for path in policies {
       let file = IAMParser().parse(try readPolicySource(path))
@@ -126,5 +137,32 @@ struct IAMExplainCommand: AsyncParsableCommand {
       }
       writeOut(lines.joined(separator: "\n") + "\n")
     }
+  }
+
+  /// The server's answer, for its IAM policies and the groups of the user's keys.
+  private func explainOnServer() async throws {
+    var body: [String: Any] = ["user": user, "permission": permission]
+    if let resource { body["resource"] = resource }
+    let answer = try await APIClient.resolve(server: server).object(
+      "POST", "/v1/iam/explain", json: body)
+    if format == .json {
+      writeOut(prettyJSON(answer) + "\n")
+      return
+    }
+    let permission = answer["permission"] as? String ?? permission
+    if answer["allowed"] as? Bool == true {
+      writeOut(
+        "ALLOWED: \(user) may \(permission), by policy '\(answer["policy"] ?? "")' statement "
+          + "\(answer["statement"] ?? ""):\n  \(answer["statementText"] ?? "")\n")
+      return
+    }
+    var lines = ["DENIED: no statement grants \(user) \(permission)"]
+    if let policy = answer["closestPolicy"] {
+      lines.append(
+        "closest: policy '\(policy)' statement \(answer["closestStatement"] ?? ""):\n  "
+          + "\(answer["statementText"] ?? "")")
+      lines += (answer["lacks"] as? [String] ?? []).map { "  - \($0)" }
+    }
+    writeOut(lines.joined(separator: "\n") + "\n")
   }
 }
