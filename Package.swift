@@ -41,9 +41,11 @@ let package = Package(
     .target(name: "ZPRPolicy"),
     .target(
       name: "ZPRModel",
-      dependencies: ["ZPRPolicy", .product(name: "Yams", package: "Yams")]),
+      dependencies: ["ZPRPolicy", "ZPRIAM", .product(name: "Yams", package: "Yams")]),
     .target(name: "ZPREngine", dependencies: ["ZPRPolicy", "ZPRModel"]),
-    .target(name: "ZPRIAM", dependencies: ["ZPRPolicy", "ZPRModel"]),
+    // The tenancy file holds IAM policies and checks them as it reads them, so the language sits
+    // below the model (it needs only ZPRPolicy's diagnostics).
+    .target(name: "ZPRIAM", dependencies: ["ZPRPolicy"]),
     .target(
       name: "ZPRStore",
       dependencies: [
@@ -54,7 +56,7 @@ let package = Package(
     .target(
       name: "ZPRServer",
       dependencies: [
-        "ZPRPolicy", "ZPRModel", "ZPREngine", "ZPRStore",
+        "ZPRPolicy", "ZPRModel", "ZPREngine", "ZPRIAM", "ZPRStore",
         .product(name: "Yams", package: "Yams"),
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "Metrics", package: "swift-metrics"),
@@ -89,7 +91,7 @@ let package = Package(
     .testTarget(
       name: "ZPRModelTests",
       dependencies: [
-        "ZPRModel", "ZPRPolicy", "ZPRTesting",
+        "ZPRModel", "ZPRPolicy", "ZPRIAM", "ZPRTesting",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]),
     .testTarget(

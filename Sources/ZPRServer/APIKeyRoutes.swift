@@ -107,6 +107,7 @@ struct IAMExplainRoute {
         groups += body["groups"] as? [String] ?? (body["group"] as? String).map { [$0] } ?? []
       }
       let access = try await snapshots.access()
+      groups = access.groups(of: Caller(user: user, groups: groups))
       var target = Target()
       if let reference = object["resource"] {
         guard let reference = reference as? String,

@@ -20,9 +20,11 @@ struct Target: Hashable, Sendable {
 }
 
 /// What deciding a call needs of the tenancy, read per revision without loading all of it:
-/// the IAM policies, where compartments and VCNs are, and the default namespace.
+/// the IAM policies and groups, where compartments and VCNs are, and the default namespace.
 struct Access: Sendable {
   var evaluator: IAMEvaluator
+  /// The groups (`/v1/groups`) of each member.
+  var memberships: [String: [String]]
   /// Each compartment's parent (nil: the root).
   var parents: [String: String?]
   /// Each VCN's compartment.
@@ -32,12 +34,17 @@ struct Access: Sendable {
   /// From the records of the kinds it needs.
   init(records: [ResourceRecord]) {
     evaluator = IAMEvaluator(policies: IAMPolicyStatements.policies(records))
+    memberships = [:]
     parents = [:]
     vcnCompartments = [:]
     defaultNamespace = "oracle-zpr"
     for record in records {
       let body = { ZPRServer.parse(record.body) as? [String: Any] ?? [:] }
       switch record.kind {
+      case ResourceKind.group.kind:
+        for member in body()["members"] as? [String] ?? [] {
+          memberships[member, default: []].append(record.name)
+        }
       case ResourceKind.compartment.kind: parents[record.name] = body()["parent"] as? String
       case ResourceKind.vcn.kind: vcnCompartments[record.name] = body()["compartment"] as? String
       case ResourceKind.configurationKind:
@@ -47,9 +54,13 @@ struct Access: Sendable {
     }
   }
 
-  /// From a tenancy (one a change would make), with no IAM policies.
+  /// From a tenancy (one a change would make).
   init(tenancy: Tenancy) {
-    evaluator = IAMEvaluator(policies: [])
+    evaluator = IAMEvaluator(policies: tenancy.iamPolicies)
+    memberships = [:]
+    for group in tenancy.groups {
+      for member in group.members { memberships[member, default: []].append(group.name) }
+    }
     parents = Dictionary(
       tenancy.compartments.map { ($0.name, $0.parent) }, uniquingKeysWith: { first, _ in first })
     vcnCompartments = Dictionary(
@@ -59,9 +70,15 @@ struct Access: Sendable {
 
   /// The kinds ``init(records:)`` reads.
   static let kinds = [
-    ResourceKind.iamPolicy.kind, ResourceKind.compartment.kind, ResourceKind.vcn.kind,
-    ResourceKind.configurationKind,
+    ResourceKind.iamPolicy.kind, ResourceKind.group.kind, ResourceKind.compartment.kind,
+    ResourceKind.vcn.kind, ResourceKind.configurationKind,
   ]
+
+  /// A user's groups: those their key names and those that list them as a member.
+  func groups(of caller: Caller) -> [String] {
+    guard let more = memberships[caller.user] else { return caller.groups }
+    return Array(Set(caller.groups + more)).sorted()
+  }
 
   /// The compartment path (from the root) of a compartment name, through its parents.
   func path(of compartment: String?) -> [String] {
@@ -86,10 +103,10 @@ struct Authorizer: Sendable {
   func allows(_ caller: Caller, _ permission: String, _ target: Target, operation: String)
     async throws -> Bool
   {
-    let evaluator = try await snapshots.access().evaluator
-    return evaluator.decide(
+    let access = try await snapshots.access()
+    return access.evaluator.decide(
       IAMRequest(
-        user: caller.user, groups: caller.groups, permission: permission,
+        user: caller.user, groups: access.groups(of: caller), permission: permission,
         compartment: target.compartment, namespace: target.namespace, operation: operation,
         resourceName: target.name)
     ).isAllowed
@@ -100,7 +117,8 @@ struct Authorizer: Sendable {
     async throws
   {
     guard try await !allows(caller, permission, target, operation: operation) else { return }
-    throw Self.forbidden(caller, permission, target)
+    let groups = try await snapshots.access().groups(of: caller)
+    throw Self.forbidden(Caller(user: caller.user, groups: groups), permission, target)
   }
 
   static func forbidden(_ caller: Caller, _ permission: String, _ target: Target) -> APIError {
@@ -166,7 +184,7 @@ enum IAMPolicyStatements {
       let body = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
       let texts = body["statements"] as? [String] ?? []
       return IAMPolicy(
-        name: record.name,
+        name: record.name, description: body["description"] as? String ?? "",
         statements: texts.compactMap { IAMParser().parseStatement($0).statement })
     }
   }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import ZPREngine
+import ZPRIAM
 import ZPRModel
 import ZPRPolicy
 import ZPRStore
@@ -55,7 +56,7 @@ struct TenancyRoutes {
       let access = try await snapshots.access()
       // The whole tenancy: only for a caller who may read every part of it.
       for record in snapshot.records {
-        guard let kind = ResourceKind.named(record.kind), kind.inTenancy else { continue }
+        guard let kind = ResourceKind.named(record.kind) else { continue }
         let routes = ResourceRoutes(kind: kind, store: store, snapshots: snapshots)
         try await authorizer.require(
           context.caller, kind.permission("READ"), routes.target(of: record, in: access),
@@ -192,7 +193,7 @@ struct TenancyRoutes {
       guard let text = text as? String else {
         throw APIError.wrongType("tenancy", "the text of a tenancy file")
       }
-      new = try Self.loadFile(text, path: "tenancy")
+      new = try Self.loadFile(text, path: "tenancy").tenancy
     } else if let policies = object["policies"] as? [[String: Any]] {
       for (index, policy) in policies.enumerated() {
         guard let name = policy["name"] as? String else {
@@ -237,13 +238,24 @@ struct TenancyRoutes {
     }
     let path = object["path"] as? String ?? "tenancy"
     let dryRun = request.uri.queryParameters["dryRun"].map(String.init) == "true"
-    let desired = try Self.loadFile(text, path: path)
+    let loaded = try Self.loadFile(text, path: path)
+    var desired = loaded.tenancy
     let snapshot = try await snapshots.snapshot()
-    let plan = ApplyPlan(current: snapshot.records, desired: TenancyDocument.records(for: desired))
+    // A section the file leaves out (groups, iamPolicies) leaves what it is about as it is.
+    let leaving = Set(
+      ResourceKind.optionalSections.filter { !loaded.sections.contains($0.key) }.values)
+    if leaving.contains(ResourceKind.group.kind) { desired.groups = snapshot.tenancy.groups }
+    if leaving.contains(ResourceKind.iamPolicy.kind) {
+      desired.iamPolicies = snapshot.tenancy.iamPolicies
+    }
+    let plan = ApplyPlan(
+      current: snapshot.records, desired: TenancyDocument.records(for: desired), leaving: leaving)
     try await require(context, "ZPR_POLICY_READ", "Apply")
     if !dryRun {
-      try await authorize(
-        plan, context, now: try await snapshots.access(), then: Access(tenancy: desired))
+      let now = try await snapshots.access()
+      let then = Access(tenancy: desired)
+      try await authorize(plan, context, now: now, then: then)
+      try Self.refuseLockout(context.caller, now: now, then: then)
     }
     var result: [String: Any] = [
       "dryRun": dryRun, "plan": plan.summary,
@@ -319,8 +331,25 @@ struct TenancyRoutes {
     }
   }
 
+  /// Refuses a change after which the caller could no longer change IAM policies, when they
+  /// can now: nobody locks themselves (often: everyone) out by accident.
+  static func refuseLockout(_ caller: Caller, now: Access, then: Access) throws {
+    func can(_ access: Access) -> Bool {
+      access.evaluator.decide(
+        IAMRequest(
+          user: caller.user, groups: access.groups(of: caller), permission: "POLICY_UPDATE")
+      ).isAllowed
+    }
+    guard can(now), !can(then) else { return }
+    throw APIError(
+      .conflict, "ZPR-API-023",
+      "after this change \(caller.user) could no longer change IAM policies (POLICY_UPDATE): "
+        + "keep a statement that grants it to one of their groups (`zpr export` writes the "
+        + "current iamPolicies and groups; leave both sections out to keep them as they are)")
+  }
+
   /// A tenancy file's tenancy, or its errors (by line and column) as the refusal.
-  static func loadFile(_ text: String, path: String) throws -> Tenancy {
+  static func loadFile(_ text: String, path: String) throws -> TenancyFile.Loaded {
     let loaded = TenancyFile.load(SourceFile(path: path, text: text))
     let source = SourceFile(path: path, text: text)
     let errors = loaded.diagnostics.filter { $0.severity == .error }
@@ -340,7 +369,7 @@ struct TenancyRoutes {
           return detail
         })
     }
-    return loaded.tenancy
+    return loaded
   }
 
   static func response(_ json: JSONValue) -> Response {

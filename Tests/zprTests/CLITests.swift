@@ -331,4 +331,32 @@ struct IAMCLITests {
     #expect(typo.exitCode == 2)
     #expect(typo.standardError.contains("did you mean 'VCN_UPDATE'?"))
   }
+
+  @Test func explainReadsATenancyFilesGroupsPoliciesAndCompartments() throws {
+    let tenancy = Self.root.appendingPathComponent("examples/tenancies/iam.yaml").path
+    func explain(_ user: String, _ permission: String, _ resource: String) throws -> ZPRProcess {
+      try ZPRProcess.run([
+        "iam", "explain", "--tenancy", tenancy, "--user", user, "--permission", permission,
+        "--resource", resource,
+      ])
+    }
+    // nina is in NetworkUsers by the file's groups; vcns/prod is in Prod:Network.
+    let allowed = try explain("nina", "VCN_UPDATE", "vcns/prod")
+    #expect(allowed.exitCode == 0, "\(allowed.standardError)")
+    #expect(
+      allowed.standardOutput.hasPrefix(
+        "ALLOWED: nina may VCN_UPDATE, by policy 'network-team' statement 1:"))
+    // arlo's team has instances in Prod:Apps, not VCNs.
+    let denied = try explain("arlo", "VCN_UPDATE", "vcns/prod")
+    #expect(denied.standardOutput.hasPrefix("DENIED: no statement grants arlo VCN_UPDATE"))
+    let instance = try explain("arlo", "INSTANCE_UPDATE", "instances/web-1")
+    #expect(
+      instance.standardOutput.hasPrefix("ALLOWED: arlo may INSTANCE_UPDATE, by policy 'app-team'"))
+    let namespace = try explain(
+      "arlo", "SECURITY_ATTRIBUTE_NAMESPACE_USE", "securityAttributeNamespaces/network")
+    #expect(namespace.standardOutput.hasPrefix("DENIED"), "\(namespace.standardOutput)")
+    let unknown = try explain("nina", "VCN_UPDATE", "vcns/staging")
+    #expect(unknown.exitCode == 2)
+    #expect(unknown.standardError.contains("no VCN named 'staging'"))
+  }
 }

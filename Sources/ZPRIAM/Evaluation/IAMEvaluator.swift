@@ -1,12 +1,34 @@
 /// A named IAM policy: its statements.
 public struct IAMPolicy: Hashable, Sendable {
   public var name: String
+  public var description: String
   public var statements: [IAMStatement]
 
   /// A policy.
-  public init(name: String, statements: [IAMStatement]) {
+  public init(name: String, description: String = "", statements: [IAMStatement]) {
     self.name = name
+    self.description = description
     self.statements = statements
+  }
+}
+
+/// A group of users, as IAM statements name it (`allow group NetworkAdmins to ...`).
+public struct IAMGroup: Hashable, Sendable {
+  public var name: String
+  public var description: String
+  /// The users in it, by name.
+  public var members: [String]
+
+  /// A group.
+  public init(name: String, description: String = "", members: [String]) {
+    self.name = name
+    self.description = description
+    self.members = members
+  }
+
+  /// The groups (by name) that a user is a member of.
+  public static func groups(of user: String, in groups: [IAMGroup]) -> [String] {
+    groups.filter { $0.members.contains(user) }.map(\.name)
   }
 }
 

@@ -1,3 +1,4 @@
+import ZPRIAM
 import ZPRPolicy
 
 extension Tenancy {
@@ -13,6 +14,7 @@ extension Tenancy {
     check.resources()
     check.policies()
     check.tests()
+    check.iam()
     return check.issues
   }
 }
@@ -428,6 +430,56 @@ private struct ConsistencyCheck {
       .hostBitsSet,
       "\(block) has bits set after the first \(block.length): did you mean "
         + "\(IPPrefix(address: block.network, length: block.length))?", at: path)
+  }
+
+  /// Groups and IAM policies have their own names; a statement's compartment should exist
+  /// (a warning: IAM policies may be written before the compartments they are about).
+  mutating func iam() {
+    unique(tenancy.groups.map(\.name), what: "group", path: "groups")
+    unique(tenancy.iamPolicies.map(\.name), what: "IAM policy", path: "iamPolicies")
+    // Statements name compartments without regard to case.
+    let parents = Dictionary(
+      tenancy.compartments.map { ($0.name.lowercased(), $0.parent?.lowercased()) },
+      uniquingKeysWith: { first, _ in first })
+    let names = tenancy.compartments.map(\.name)
+    for (index, policy) in tenancy.iamPolicies.enumerated() {
+      for (number, statement) in policy.statements.enumerated() {
+        guard case .compartment(let path) = statement.location else { continue }
+        // `A:B:C`: each compartment inside the one before it.
+        let place = "iamPolicies[\(index)].statements[\(number)]"
+        for (depth, name) in path.enumerated() {
+          guard let parent = parents[name.lowercased()] else {
+            let guess =
+              Suggestions.closest(to: name, among: names).map {
+                " (did you mean '\($0)'?)"
+              } ?? ""
+            issues.append(
+              TenancyIssue(
+                .warning, .unresolvedReference,
+                "the statement names compartment '\(name)'\(guess), which the tenancy does not "
+                  + "define: it grants nothing until that compartment exists; fix the name, or "
+                  + "add the compartment", at: place))
+            break
+          }
+          let expected = depth > 0 ? path[depth - 1].lowercased() : nil
+          if parent != expected {
+            issues.append(
+              TenancyIssue(
+                .warning, .unresolvedReference,
+                "compartment '\(name)' is "
+                  + (parent.map { "inside '\($0)'" } ?? "at the root")
+                  + (expected.map { ", not inside '\($0)'" } ?? "")
+                  + ": write its path from the root, '"
+                  + tenancy.compartmentPath(
+                    of: names.first { $0.lowercased() == name.lowercased() }
+                  )
+                  .joined(separator: ":") + "'",
+                at: place))
+            break
+          }
+        }
+      }
+    }
   }
 
   private mutating func unique(_ names: [String], what: String, path: String) {

@@ -1,3 +1,4 @@
+public import ZPRIAM
 public import ZPRPolicy
 
 /// A named ZPR policy: a description and its statements.
@@ -29,13 +30,18 @@ public struct Tenancy: Hashable, Sendable {
   public var policies: [Policy]
   /// Flows the policies must allow or deny, checked by `zpr test`.
   public var tests: [PolicyTest]
+  /// Groups of users, named by IAM statements.
+  public var groups: [IAMGroup]
+  /// Who may change what: the IAM policies.
+  public var iamPolicies: [IAMPolicy]
 
   /// A tenancy from its parts.
   public init(
     defaultNamespace: String = "oracle-zpr", serviceNetwork: [IPPrefix] = [],
     catalog: SecurityAttributeCatalog = SecurityAttributeCatalog(),
     compartments: [Compartment] = [], vcns: [VCN] = [], drgs: [DynamicRoutingGateway] = [],
-    resources: [Resource] = [], policies: [Policy] = [], tests: [PolicyTest] = []
+    resources: [Resource] = [], policies: [Policy] = [], tests: [PolicyTest] = [],
+    groups: [IAMGroup] = [], iamPolicies: [IAMPolicy] = []
   ) {
     self.defaultNamespace = defaultNamespace
     self.serviceNetwork = serviceNetwork
@@ -46,11 +52,25 @@ public struct Tenancy: Hashable, Sendable {
     self.resources = resources
     self.policies = policies
     self.tests = tests
+    self.groups = groups
+    self.iamPolicies = iamPolicies
   }
 
   /// The statements of all its policies (those that parsed).
   public var statementCount: Int {
     policies.reduce(0) { $0 + $1.statements.count }
+  }
+
+  /// A compartment's path from the root, through its parents (`[]` for nil: the root).
+  public func compartmentPath(of name: String?) -> [String] {
+    guard let name else { return [] }
+    var path = [name]
+    while let parent = compartments.first(where: { $0.name == path[0] })?.parent,
+      !path.contains(parent)
+    {
+      path.insert(parent, at: 0)
+    }
+    return path
   }
 
   /// The VCN of that name.

@@ -1,4 +1,5 @@
 import Yams
+import ZPRIAM
 import ZPRPolicy
 
 extension TenancyFile {
@@ -83,6 +84,32 @@ extension TenancyFile {
           })
       ))
     if !tenancy.tests.isEmpty { top.append((key("tests"), list(tenancy.tests.map(test)))) }
+    if !tenancy.groups.isEmpty {
+      top.append(
+        (
+          key("groups"),
+          list(
+            tenancy.groups.map {
+              map([
+                ("name", text($0.name)), ("description", text($0.description)),
+                ("members", list($0.members.map(text))),
+              ])
+            })
+        ))
+    }
+    if !tenancy.iamPolicies.isEmpty {
+      top.append(
+        (
+          key("iamPolicies"),
+          list(
+            tenancy.iamPolicies.map {
+              map([
+                ("name", text($0.name)), ("description", text($0.description)),
+                ("statements", list($0.statements.map { text($0.canonical) })),
+              ])
+            })
+        ))
+    }
     return Node(top)
   }
 

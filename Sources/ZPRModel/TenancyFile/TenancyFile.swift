@@ -1,4 +1,5 @@
 import Yams
+import ZPRIAM
 public import ZPRPolicy
 
 /// The declarative tenancy file that users keep in git: YAML, or the same shape in JSON.
@@ -15,6 +16,9 @@ public enum TenancyFile {
   public struct Loaded: Sendable {
     public var tenancy: Tenancy
     public var diagnostics: [Diagnostic]
+    /// The top-level keys the file holds (`apply` leaves what an absent section is about alone,
+    /// for the sections that may be absent: `groups`, `iamPolicies`).
+    public var sections: Set<String> = []
 
     /// Whether any problem is an error.
     public var hasErrors: Bool { diagnostics.contains { $0.severity == .error } }
@@ -28,7 +32,9 @@ public enum TenancyFile {
     var loader = TenancyLoader(source: source, limits: limits)
     loader.otherStatements = otherStatements
     loader.load()
-    return Loaded(tenancy: loader.tenancy, diagnostics: loader.reader.diagnostics.sortedBySource())
+    return Loaded(
+      tenancy: loader.tenancy, diagnostics: loader.reader.diagnostics.sortedBySource(),
+      sections: loader.sections)
   }
 }
 
@@ -46,6 +52,8 @@ private struct TenancyLoader {
   var catalogCheck: PolicyCatalogCheck?
   /// Policies whose statement limit the loader reported (counting statements as written).
   var reportedLimits: Set<String> = []
+  /// The top-level keys present.
+  var sections: Set<String> = []
 
   init(source: SourceFile, limits: ZPRLimits) {
     reader = YAMLReader(source: source)
@@ -75,13 +83,14 @@ private struct TenancyLoader {
     let keys =
       [
         "defaultNamespace", "serviceNetwork", "namespaces", "compartments", "vcns", "drgs",
-        "policies", "tests",
+        "policies", "tests", "groups", "iamPolicies",
       ]
       + TenancyFile.resourceSections.map(\.key)
     guard let top = reader.mapping(root, path: "the tenancy file", keys: keys) else {
       ensureDefaultNamespace()
       return
     }
+    sections = Set(keys.filter { top[$0] != nil })
     defaultNamespaceNode = top["defaultNamespace"]
     if let name = reader.string(top["defaultNamespace"], path: "defaultNamespace") {
       tenancy.defaultNamespace = name
@@ -99,6 +108,8 @@ private struct TenancyLoader {
     for (key, kind) in TenancyFile.resourceSections { resources(top[key], key: key, kind: kind) }
     policies(top["policies"])
     tests(top["tests"])
+    groups(top["groups"])
+    iamPolicies(top["iamPolicies"])
     reportConsistency()
     reportUnnamedEndpoints()
   }
@@ -625,6 +636,60 @@ private struct TenancyLoader {
         if let statement { statements.append(statement) }
       }
       tenancy.policies.append(Policy(name: name, description: description, statements: statements))
+    }
+  }
+
+  private mutating func groups(_ node: YAMLNode?) {
+    for (index, item) in reader.sequence(node, path: "groups").enumerated() {
+      let path = "groups[\(index)]"
+      guard
+        let fields = reader.mapping(
+          item, path: path, keys: ["name", "description", "members"], required: ["name"]),
+        let name = reader.required(fields["name"], path: "\(path).name")
+      else { continue }
+      record(
+        model: "groups[\(tenancy.groups.count)]", file: path, item, fields, ["name", "members"])
+      let members = reader.sequence(fields["members"], path: "\(path).members").enumerated()
+        .compactMap { reader.required($1, path: "\(path).members[\($0)]") }
+      tenancy.groups.append(
+        IAMGroup(
+          name: name,
+          description: reader.string(fields["description"], path: "\(path).description") ?? "",
+          members: members))
+    }
+  }
+
+  /// IAM policies: their statements are checked as `zpr iam check` checks them, each
+  /// diagnostic placed on its statement in the file.
+  private mutating func iamPolicies(_ node: YAMLNode?) {
+    for (index, item) in reader.sequence(node, path: "iamPolicies").enumerated() {
+      let path = "iamPolicies[\(index)]"
+      let model = "iamPolicies[\(tenancy.iamPolicies.count)]"
+      guard
+        let fields = reader.mapping(
+          item, path: path, keys: ["name", "description", "statements"],
+          required: ["name", "statements"]),
+        let name = reader.required(fields["name"], path: "\(path).name")
+      else { continue }
+      record(model: model, file: path, item, fields, ["name", "statements"])
+      var statements: [IAMStatement] = []
+      let nodes = reader.sequence(fields["statements"], path: "\(path).statements")
+      for (number, statementNode) in nodes.enumerated() {
+        let statementPath = "\(path).statements[\(number)]"
+        guard let text = reader.required(statementNode, path: statementPath) else { continue }
+        let (statement, parsed) = IAMParser().parseStatement(text)
+        place(parsed, of: text, at: statementNode, path: statementPath)
+        if let statement {
+          reader.record(
+            "\(model).statements[\(statements.count)]", statementNode, filePath: statementPath)
+          statements.append(statement)
+        }
+      }
+      tenancy.iamPolicies.append(
+        IAMPolicy(
+          name: name,
+          description: reader.string(fields["description"], path: "\(path).description") ?? "",
+          statements: statements))
     }
   }
 

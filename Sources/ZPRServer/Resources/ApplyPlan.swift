@@ -1,5 +1,7 @@
 import Foundation
+import ZPRIAM
 import ZPRModel
+import ZPRPolicy
 import ZPRStore
 
 /// A record as a tenancy file wants it: matched to a stored one by kind, parent and name.
@@ -67,8 +69,11 @@ struct ApplyPlan {
   var updates: [(ResourceRecord, DesiredRecord)] = []
   var deletes: [ResourceRecord] = []
 
-  init(current: [ResourceRecord], desired: [DesiredRecord]) {
+  /// The plan; kinds in `leaving` are neither created, changed nor deleted.
+  init(current: [ResourceRecord], desired: [DesiredRecord], leaving: Set<String> = []) {
     let managed = Set(ResourceKind.tenancy.map(\.kind) + [ResourceKind.configurationKind])
+      .subtracting(leaving)
+    let desired = desired.filter { !leaving.contains($0.kind) }
     let stored = Dictionary(
       current.filter { managed.contains($0.kind) }.map { ($0.planKey, $0) },
       uniquingKeysWith: { first, _ in first })
@@ -90,8 +95,29 @@ struct ApplyPlan {
       return true
     }
     // Compare the meaning, not the spelling, of the bodies.
-    return !NSDictionary(dictionary: ZPRServer.parse(stored.body) as? [String: Any] ?? [:])
-      .isEqual(to: ZPRServer.parse(wanted.body) as? [String: Any] ?? [:])
+    func body(_ text: String) -> [String: Any] {
+      normalized(stored.kind, ZPRServer.parse(text) as? [String: Any] ?? [:])
+    }
+    return !NSDictionary(dictionary: body(stored.body)).isEqual(to: body(wanted.body))
+  }
+
+  /// Statements in canonical form: a file (or `zpr export`) writes them so, whatever spelling
+  /// the API was given.
+  private static func normalized(_ kind: String, _ body: [String: Any]) -> [String: Any] {
+    guard let statements = body["statements"] as? [String] else { return body }
+    var body = body
+    switch kind {
+    case ResourceKind.policy.kind:
+      body["statements"] = statements.map {
+        PolicyParser().parseStatement($0).statement.map { PolicyFormatter.format($0) } ?? $0
+      }
+    case ResourceKind.iamPolicy.kind:
+      body["statements"] = statements.map {
+        IAMParser().parseStatement($0).statement?.canonical ?? $0
+      }
+    default: break
+    }
+    return body
   }
 
   /// The mutations, deletes first so that a name can move between parents in one apply.

@@ -10,14 +10,21 @@ import ZPRStore
 /// checks of `zpr tenancy check` and every policy test, all inside the store's transaction.
 struct CheckedCommit {
   let store: any Store
+  /// A further check of the state after the change (that the caller keeps their access).
+  var guarding: (@Sendable ([ResourceRecord]) throws -> Void)? = nil
 
   /// Commits the mutations by `actor`, or refuses them with the problems they cause.
   func commit(_ mutations: [Mutation], actor: String, idempotencyKey: String?) async throws
     -> Commit
   {
+    let guarding = guarding
     let commit = try await ZPRServer.mapped {
       try await store.commit(
-        mutations, actor: actor, idempotencyKey: idempotencyKey, validate: Self.validate)
+        mutations, actor: actor, idempotencyKey: idempotencyKey,
+        validate: { records in
+          try Self.validate(records)
+          try guarding?(records)
+        })
     }
     Self.logger.info(
       commit.replayed ? "replayed an earlier commit" : "committed",

@@ -19,13 +19,11 @@ struct ResourceKind: Sendable {
   let hasLifecycle: Bool
   /// The IAM permissions' prefix (`VCN`: `VCN_INSPECT`, `VCN_READ`, `VCN_UPDATE`, ...).
   let permissions: String
-  /// Part of the tenancy file (IAM policies are kept beside it).
-  let inTenancy: Bool
 
   init(
     _ kind: String, path: String, label: String, section: String? = nil,
     parent: (kind: String, field: String)? = nil, fields: [String], required: [String] = [],
-    hasLifecycle: Bool = false, permissions: String, inTenancy: Bool = true
+    hasLifecycle: Bool = false, permissions: String
   ) {
     self.kind = kind
     self.path = path
@@ -36,7 +34,6 @@ struct ResourceKind: Sendable {
     self.required = required
     self.hasLifecycle = hasLifecycle
     self.permissions = permissions
-    self.inTenancy = inTenancy
   }
 
   /// The permission an action on this kind takes (`INSPECT`, `READ`, `CREATE`, `UPDATE`,
@@ -54,6 +51,7 @@ struct ResourceKind: Sendable {
     switch kind {
     case "zprPolicy": "ZprPolicy"
     case "iamPolicy": "Policy"
+    case "userGroup": "Group"
     case "vcn": "Vcn"
     case "drg": "Drg"
     default: kind.prefix(1).uppercased() + kind.dropFirst()
@@ -125,10 +123,16 @@ struct ResourceKind: Sendable {
       permissions: "PRIVATE_ENDPOINT"),
   ]
 
+  /// Groups of users (`members`), named by IAM statements; a user is also in the groups their
+  /// API keys name.
+  static let group = ResourceKind(
+    "userGroup", path: "groups", label: "group", fields: ["description", "members"],
+    permissions: "GROUP")
+
   /// IAM policies: who may change what (`zpr iam check` checks their statements).
   static let iamPolicy = ResourceKind(
     "iamPolicy", path: "iamPolicies", label: "IAM policy", fields: ["description", "statements"],
-    required: ["description", "statements"], permissions: "POLICY", inTenancy: false)
+    required: ["description", "statements"], permissions: "POLICY")
 
   /// The kinds inside a VCN's element, in the tenancy file's order.
   static let vcnParts = [routeTable, peeringGateway, securityList, nsg, subnet]
@@ -136,11 +140,15 @@ struct ResourceKind: Sendable {
   /// Every kind, parents before their parts (the order `apply` creates them in).
   static let all: [ResourceKind] =
     [namespace, attribute, compartment, vcn] + vcnParts + [drg] + owners + [
-      policy, test, iamPolicy,
+      policy, test, group, iamPolicy,
     ]
 
-  /// The kinds a tenancy file holds, in its order.
-  static let tenancy = all.filter(\.inTenancy)
+  /// The kinds a tenancy file holds, in its order: every kind.
+  static let tenancy = all
+
+  /// The kinds whose section a tenancy file may leave out, to leave them as they are: who may
+  /// change what is often kept apart from the network.
+  static let optionalSections = [group.section: group.kind, iamPolicy.section: iamPolicy.kind]
 
   static func named(_ kind: String) -> ResourceKind? { all.first { $0.kind == kind } }
 

@@ -36,6 +36,19 @@ struct ResourceRoutes {
 
   private var writer: CheckedCommit { CheckedCommit(store: store) }
 
+  /// The writer for a caller's change: one to IAM policies or groups must leave the caller
+  /// able to change IAM policies, if they can now.
+  private func writer(_ context: ZPRRequestContext) async throws -> CheckedCommit {
+    guard kind.kind == ResourceKind.iamPolicy.kind || kind.kind == ResourceKind.group.kind else {
+      return writer
+    }
+    let now = try await snapshots.access()
+    let caller = context.caller
+    return CheckedCommit(store: store) { records in
+      try TenancyRoutes.refuseLockout(caller, now: now, then: Access(records: records))
+    }
+  }
+
   // MARK: Handlers
 
   private func list(_ request: Request, _ context: ZPRRequestContext) async throws -> Response {
@@ -191,7 +204,7 @@ struct ResourceRoutes {
     try await requireNamespaces([:], object, context, operation: operation)
     let commit: Commit
     do {
-      commit = try await writer.commit(
+      commit = try await writer(context).commit(
         [
           .create(
             kind: kind.kind, name: name, parent: parent, lifecycleState: "ACTIVE", body: body)
@@ -228,7 +241,7 @@ struct ResourceRoutes {
         "a \(kind.label) cannot move: '\(field)' is '\(current.parent ?? "")'; to put it "
           + "elsewhere, delete it and create it there")
     }
-    let commit = try await writer.commit(
+    let commit = try await writer(context).commit(
       [
         .update(
           kind: kind.kind, id: id, expectedVersion: try Self.ifMatch(request), name: name,
@@ -255,7 +268,7 @@ struct ResourceRoutes {
         }
       }
     }
-    _ = try await writer.commit(
+    _ = try await writer(context).commit(
       mutations, actor: context.actor, idempotencyKey: Self.idempotencyKey(request))
     return Response(status: .noContent)
   }
@@ -355,6 +368,14 @@ struct ResourceRoutes {
     }
     if kind.kind == ResourceKind.policy.kind { try PolicyStatements.check(object) }
     if kind.kind == ResourceKind.iamPolicy.kind { try IAMPolicyStatements.check(object) }
+    if kind.kind == ResourceKind.group.kind {
+      if let members = object["members"], !(members is [String]) {
+        throw APIError.wrongType("members", "a list of user names")
+      }
+      if let description = object["description"], !(description is String) {
+        throw APIError.wrongType("description", "a string")
+      }
+    }
     if kind.hasLifecycle, let description = object["description"], !(description is String) {
       throw APIError.wrongType("description", "a string")
     }

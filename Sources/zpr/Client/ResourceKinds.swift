@@ -171,11 +171,22 @@ struct IAMPolicyCommand: AsyncParsableCommand, ClientResource {
     subcommands: subcommands)
 }
 
+/// `zpr group`: groups of users on the server, named by IAM statements.
+struct GroupCommand: AsyncParsableCommand, ClientResource {
+  static let command = "group"
+  static let path = "groups"
+  static let label = "group"
+  static let plural = "groups"
+  static let configuration = CommandConfiguration(
+    commandName: command, abstract: "Manage groups of users on a zpr server.",
+    subcommands: subcommands)
+}
+
 /// Every resource command but `policy`, for the root command.
 let resourceCommands: [any ParsableCommand.Type] = [
   NamespaceCommand.self, AttributeCommand.self, CompartmentCommand.self, VCNCommand.self,
   SubnetCommand.self, RouteTableCommand.self, PeeringGatewayCommand.self, SecurityListCommand.self,
   NSGCommand.self, DRGCommand.self, InstanceCommand.self, DatabaseCommand.self,
   LoadBalancerCommand.self, PrivateEndpointCommand.self, PolicyTestCommand.self,
-  IAMPolicyCommand.self,
+  GroupCommand.self, IAMPolicyCommand.self,
 ]

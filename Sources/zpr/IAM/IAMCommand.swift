@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ZPRIAM
+import ZPRModel
 import ZPRPolicy
 
 /// `zpr iam`: the IAM policy language.
@@ -45,15 +46,19 @@ struct IAMExplainCommand: AsyncParsableCommand {
     commandName: "explain",
     abstract: "Explain whether IAM policies grant a user a permission, and by which statement.",
     discussion: """
-      Offline, with --policy files and the user's --group and place; or, without --policy, \
-      against the zpr server's IAM policies and the groups of the user's keys (--resource \
-      COLLECTION/NAME, such as vcns/prod). Allowed: the policy and statement that grant it. \
-      Denied: the statement that came closest and what it lacks. Exits 0 either way; 1 when a \
-      policy file has errors.
+      Offline, against a tenancy file's iamPolicies and groups (--tenancy, where --resource \
+      COLLECTION/NAME, such as vcns/prod, finds the compartment) or IAM policy files (--policy, \
+      with the user's --group and place); or, with neither, against the zpr server's IAM \
+      policies and the groups of the user's keys and of /v1/groups. Allowed: the policy and \
+      statement that grant it. Denied: the statement that came closest and what it lacks. \
+      Exits 0 either way; 1 when a file has errors.
       """)
 
   @Option(name: .customLong("policy"), help: "An IAM policy file (repeat for several).")
   var policies: [String] = []
+
+  @Option(help: "A tenancy file: its iamPolicies, groups and compartments.")
+  var tenancy: String?
 
   @Option(help: "Without --policy: the zpr server (default: $ZPR_SERVER or the config file).")
   var server: String?
@@ -71,11 +76,47 @@ struct IAMExplainCommand: AsyncParsableCommand {
   @Option(help: "Output format: text or json.") var format: OutputFormat = .text
 
   func run() async throws {
-    if policies.isEmpty {
+    if policies.isEmpty, tenancy == nil {
       try await explainOnServer()
       return
     }
     var loaded: [IAMPolicy] = []
+    var groups = groups
+    var compartment = compartment.map { $0.split(separator: ":").map(String.init) } ?? []
+    var namespace = namespace
+    var resourceName = resource
+    if let tenancy {
+      let model = try loadTenancy(tenancy)
+      loaded += model.iamPolicies
+      groups += IAMGroup.groups(of: user, in: model.groups).filter { !groups.contains($0) }
+      if let resource, let slash = resource.firstIndex(of: "/") {
+        let (collection, name) = (
+          resource[..<slash], String(resource[resource.index(after: slash)...])
+        )
+        resourceName = name
+        switch collection {
+        case "vcns":
+          guard let vcn = model.vcn(named: name) else {
+            throw CLIError(
+              code: "ZPR-CLI-018",
+              message: "the tenancy has no VCN named '\(name)': see its vcns section")
+          }
+          compartment = model.compartmentPath(of: vcn.compartment)
+        case "securityAttributeNamespaces": namespace = name
+        case "compartments": compartment = model.compartmentPath(of: name)
+        default:
+          guard let owner = model.resources.first(where: { $0.name == name }) else {
+            throw CLIError(
+              code: "ZPR-CLI-018",
+              message:
+                "the tenancy has no resource named '\(name)': name a VCN (vcns/NAME), a "
+                + "namespace (securityAttributeNamespaces/NAME), a compartment or an instance, "
+                + "database, load balancer or private endpoint (instances/NAME)")
+          }
+          compartment = model.compartmentPath(of: owner.compartment)
+        }
+      }
+    }
     for path in policies {
       let file = IAMParser().parse(try readPolicySource(path))
       let errors = file.diagnostics.filter { $0.severity == .error }
@@ -101,9 +142,8 @@ struct IAMExplainCommand: AsyncParsableCommand {
           + (guess.map { ": did you mean '\($0)'?" } ?? ": see docs/iam.md"))
     }
     let request = IAMRequest(
-      user: user, groups: groups, permission: permission,
-      compartment: compartment.map { $0.split(separator: ":").map(String.init) } ?? [],
-      namespace: namespace, operation: operation, resourceName: resource)
+      user: user, groups: groups, permission: permission, compartment: compartment,
+      namespace: namespace, operation: operation, resourceName: resourceName)
     let decision = IAMEvaluator(policies: loaded).decide(request)
     func text(_ policy: String, _ index: Int) -> String {
       loaded.first { $0.name == policy }?.statements[index].canonical ?? ""
