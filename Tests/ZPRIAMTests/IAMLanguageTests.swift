@@ -138,6 +138,107 @@ struct IAMLanguageTests {
 
   static let seeds = Gen.uint64(in: 0...UInt64.max)
 
+  /// A random statement of the grammar, spelled as a person might (any case, spaces, quotes),
+  /// with what it must parse to.
+  static func generated(_ random: inout SplitMix64) -> (
+    text: String, subject: IAMSubject, verb: IAMVerb, resource: String, location: IAMLocation,
+    clauses: Int
+  ) {
+    func cased(_ word: String) -> String {
+      String(
+        word.map {
+          Bool.random(using: &random) ? Character($0.uppercased()) : Character($0.lowercased())
+        })
+    }
+    func space() -> String { String(repeating: " ", count: Int.random(in: 1...3, using: &random)) }
+    let names = ["NetworkUsers", "Ops-1", "net.admins", "Security Admins", "a_b", "x@y"]
+    var text = cased("allow") + space()
+    let subject: IAMSubject
+    if Int.random(in: 0..<5, using: &random) == 0 {
+      subject = .anyUser
+      text += cased("any-user")
+    } else {
+      let groups = (0..<Int.random(in: 1...3, using: &random)).map { _ in
+        names.randomElement(using: &random)!
+      }
+      subject = .groups(groups)
+      text +=
+        cased("group") + space()
+        + groups.map { name in
+          name.contains(" ") || Bool.random(using: &random) ? "'\(name)'" : name
+        }.joined(separator: "," + space())
+    }
+    let verb = IAMVerb.allCases.randomElement(using: &random)!
+    let resource = PermissionCatalog.resourceNames.randomElement(using: &random)!
+    text += space() + cased("to") + space() + cased(verb.rawValue) + space() + cased(resource)
+    let location: IAMLocation
+    if Bool.random(using: &random) {
+      location = .tenancy
+      text += space() + cased("in") + space() + cased("tenancy")
+    } else {
+      let path = (0..<Int.random(in: 1...3, using: &random)).map { _ in
+        ["Prod", "Network", "A-team", "b_2"].randomElement(using: &random)!
+      }
+      location = .compartment(path)
+      text +=
+        space() + cased("in") + space() + cased("compartment") + space()
+        + path.joined(separator: ":")
+    }
+    func clause() -> String {
+      let variable = PermissionCatalog.variables.randomElement(using: &random)!
+      let value =
+        switch variable {
+        case "request.permission":
+          PermissionCatalog.permissions.sorted().randomElement(
+            using: &random)!.lowercased()
+        case "request.operation": PermissionCatalog.operations.randomElement(using: &random)!
+        default: ["app", "O''Brien", "prod net", "x"].randomElement(using: &random)!
+        }
+      return variable + space() + (Bool.random(using: &random) ? "=" : "!=") + space()
+        + "'\(value)'"
+    }
+    var clauses = 0
+    switch Int.random(in: 0..<3, using: &random) {
+    case 0: break
+    case 1:
+      clauses = 1
+      text += space() + cased("where") + space() + clause()
+    default:
+      clauses = Int.random(in: 1...3, using: &random)
+      text +=
+        space() + cased("where") + space() + cased(Bool.random(using: &random) ? "all" : "any")
+        + space() + "{" + (0..<clauses).map { _ in clause() }.joined(separator: "," + space())
+        + "}"
+    }
+    return (text, subject, verb, resource.lowercased(), location, clauses)
+  }
+
+  @Test func generatedStatementsParseToWhatWasWrittenAndPrintCanonically() async {
+    await propertyCheck(count: 400, input: Self.seeds) { seed in
+      var random = SplitMix64(seed: seed)
+      let written = Self.generated(&random)
+      let (statement, diagnostics) = IAMParser().parseStatement(written.text)
+      #expect(
+        diagnostics.filter { $0.severity == .error }.isEmpty, "seed \(seed): \(written.text)")
+      guard let statement else { return }
+      #expect(statement.subject == written.subject, "seed \(seed): \(written.text)")
+      #expect(statement.verb == written.verb)
+      #expect(
+        PermissionCatalog.types(named: statement.resource)?.map(\.name)
+          == PermissionCatalog.types(named: written.resource)?.map(\.name),
+        "seed \(seed): \(written.text)")
+      #expect(statement.location == written.location)
+      #expect(statement.range == SourceRange(0, written.text.utf8.count))
+      // The canonical form parses back to itself, whatever the spelling was.
+      let again = IAMParser().parseStatement(statement.canonical)
+      // With the same warnings (a condition that can never hold, say).
+      #expect(
+        again.diagnostics.map(\.code) == diagnostics.map(\.code),
+        "seed \(seed): \(statement.canonical)")
+      #expect(again.statement?.canonical == statement.canonical)
+    }
+  }
+
   @Test func mutatedStatementsNeverCrashAndEveryDiagnosticIsPositioned() async {
     let corpus =
       Self.seedStatements + [
