@@ -21,6 +21,7 @@ let package = Package(
     .library(name: "ZPRStore", targets: ["ZPRStore"]),
     .library(name: "ZPRIAM", targets: ["ZPRIAM"]),
     .library(name: "ZPRServer", targets: ["ZPRServer"]),
+    .library(name: "ZPREnforcer", targets: ["ZPREnforcer"]),
     .library(name: "ZPRTesting", targets: ["ZPRTesting"]),
   ],
   dependencies: [
@@ -66,6 +67,7 @@ let package = Package(
         .product(name: "HTTPTypes", package: "swift-http-types"),
         .product(name: "NIOCore", package: "swift-nio"),
       ]),
+    .target(name: "ZPREnforcer", dependencies: ["ZPRPolicy", "ZPRModel", "ZPREngine"]),
     .target(name: "ZPRTesting", dependencies: ["ZPRPolicy", "ZPRModel"]),
     .executableTarget(
       name: "zpr",
@@ -76,6 +78,7 @@ let package = Package(
         "ZPRIAM",
         "ZPRStore",
         "ZPRServer",
+        "ZPREnforcer",
         "ZPRTesting",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
@@ -115,6 +118,9 @@ let package = Package(
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "HTTPTypes", package: "swift-http-types"),
       ]),
+    .testTarget(
+      name: "ZPREnforcerTests",
+      dependencies: ["ZPREnforcer", "ZPREngine", "ZPRModel", "ZPRPolicy", "ZPRTesting"]),
     .testTarget(name: "zprTests", dependencies: ["zpr", "ZPRPolicy"]),
   ]
 )

@@ -15,7 +15,7 @@ struct ZPR: AsyncParsableCommand {
       PolicyCommand.self, IAMCommand.self, TenancyCommand.self, AnalyzeCommand.self,
       TestCommand.self,
       MatrixCommand.self, DiffCommand.self, ServeCommand.self, EnableCommand.self,
-      ApplyCommand.self, ExportCommand.self, AuditCommand.self,
+      ApplyCommand.self, ExportCommand.self, AuditCommand.self, AgentCommand.self,
     ] + resourceCommands + [BenchCommand.self]
   )
 

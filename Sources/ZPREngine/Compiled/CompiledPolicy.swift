@@ -174,6 +174,42 @@ public struct CompiledPolicy: Sendable {
     return grants
   }
 
+  /// The IPv4 space as runs of addresses that ZPR sees alike (the same signatures and
+  /// standing), ascending and disjoint: each VNIC address, and the intervals between them,
+  /// with alike neighbours merged. What a ruleset's address sets are made of.
+  public var v4Regions: [AddressRegion] {
+    let vnics = v4Locations.entries.sorted { $0.address < $1.address }
+    var regions: [AddressRegion] = []
+    func add(_ first: UInt64, _ last: UInt64, _ location: Location) {
+      if let previous = regions.last, UInt64(previous.last) + 1 == first,
+        previous.source == location.source, previous.destination == location.destination,
+        previous.protected == location.protected
+      {
+        regions[regions.count - 1].last = UInt32(last)
+        return
+      }
+      regions.append(
+        AddressRegion(
+          first: UInt32(first), last: UInt32(last), source: location.source,
+          destination: location.destination, protected: location.protected))
+    }
+    var next = 0
+    for (index, start) in v4Starts.enumerated() {
+      let end = index + 1 < v4Starts.count ? UInt64(v4Starts[index + 1]) - 1 : UInt64(UInt32.max)
+      let location = locations[Int(v4Intervals[index])]
+      var cursor = UInt64(start)
+      while next < vnics.count, UInt64(vnics[next].address) <= end {
+        let address = UInt64(vnics[next].address)
+        if address > cursor { add(cursor, address - 1, location) }
+        add(address, address, vnics[next].location)
+        cursor = address + 1
+        next += 1
+      }
+      if cursor <= end { add(cursor, end, location) }
+    }
+    return regions
+  }
+
   /// The location of an address.
   @inline(__always)
   private func location(of address: IPAddress) -> Location {
@@ -269,6 +305,15 @@ public struct CompiledPolicy: Sendable {
   }
 }
 
+/// A run of IPv4 addresses that ZPR sees alike: its signatures, and whether ZPR protects it.
+public struct AddressRegion: Hashable, Sendable {
+  public var first: UInt32
+  public var last: UInt32
+  public var source: Int32
+  public var destination: Int32
+  public var protected: Bool
+}
+
 /// An open-addressing table from IPv4 addresses to locations, stored inline so that a lookup
 /// touches one cache line.
 struct AddressTable: Sendable {
@@ -291,6 +336,11 @@ struct AddressTable: Sendable {
       slot = (slot + 1) & mask
     }
     return nil
+  }
+
+  /// Every address in the table with its location, in no order.
+  var entries: [(address: UInt32, location: CompiledPolicy.Location)] {
+    slots.filter(\.used).map { ($0.key, $0.location) }
   }
 
   /// Stores (or replaces) the location of an address.

@@ -1,0 +1,74 @@
+/// Keeps one host's firewall equal to the ruleset it should enforce: each new ruleset is
+/// checked (`nft -c`), then applied in one transaction; between changes the kernel's table is
+/// read back and, when someone changed it, applied again.
+public actor Reconciler {
+  public let backend: any FirewallBackend
+  /// The text last applied, and the kernel's listing right after it.
+  private var applied: (text: String, listing: String)?
+  /// The ruleset being enforced.
+  public private(set) var current: HostRuleset?
+
+  /// What one reconciliation did.
+  public enum Outcome: String, Hashable, Sendable {
+    /// The ruleset was new and is now enforced.
+    case applied
+    /// The kernel already enforced it.
+    case unchanged
+    /// The kernel's table had drifted from it (changed or removed by someone else) and was
+    /// put back.
+    case repaired
+  }
+
+  /// A reconciler over a backend.
+  public init(backend: any FirewallBackend) {
+    self.backend = backend
+  }
+
+  /// Before the first ruleset: a protected host lets nothing through (fail closed).
+  public func failClosed(host: String) async throws(EnforcerError) -> Outcome {
+    try await enforce(.failClosed(host: host))
+  }
+
+  /// Makes the kernel enforce a ruleset, applying it only when it is new or has drifted. When
+  /// applying fails, the previous ruleset stays in force (fail static) and the error is thrown.
+  @discardableResult
+  public func enforce(_ ruleset: HostRuleset) async throws(EnforcerError) -> Outcome {
+    let text = NFTRenderer.render(ruleset)
+    if let applied, applied.text == text {
+      let listing = try await backend.listTable()
+      if let listing, Self.normalized(listing) == applied.listing { return .unchanged }
+      try await install(text)
+      current = ruleset
+      return .repaired
+    }
+    try await install(text)
+    current = ruleset
+    return .applied
+  }
+
+  private func install(_ text: String) async throws(EnforcerError) {
+    try await backend.check(text)
+    try await backend.apply(text)
+    let listing = try await backend.listTable() ?? ""
+    applied = (text, Self.normalized(listing))
+  }
+
+  /// A listing without what changes by itself: the denied-flow sets' elements.
+  static func normalized(_ listing: String) -> String {
+    var lines: [String] = []
+    var inDeniedSet = false
+    var skippingElements = false
+    for line in listing.split(separator: "\n", omittingEmptySubsequences: true) {
+      let trimmed = line.trimmingPrefix(while: \.isWhitespace)
+      if trimmed.hasPrefix("set denied_") { inDeniedSet = true }
+      if inDeniedSet, trimmed.hasPrefix("elements = {") { skippingElements = true }
+      if skippingElements {
+        if trimmed.hasSuffix("}") { skippingElements = false }
+        continue
+      }
+      if inDeniedSet, trimmed == "}" { inDeniedSet = false }
+      lines.append(String(line))
+    }
+    return lines.joined(separator: "\n")
+  }
+}

@@ -1,0 +1,49 @@
+/// Where rulesets go: the kernel through `nft` (``NFTBackend``), or memory for unit tests
+/// (``FakeFirewallBackend``).
+public protocol FirewallBackend: Sendable {
+  /// Checks a ruleset without applying it (`nft -c -f -`).
+  func check(_ ruleset: String) async throws(EnforcerError)
+  /// Applies a ruleset as one transaction (`nft -f -`).
+  func apply(_ ruleset: String) async throws(EnforcerError)
+  /// zpr's table as the kernel holds it, without counter values (`nft -s list table inet zpr`);
+  /// nil when there is none.
+  func listTable() async throws(EnforcerError) -> String?
+  /// The denied flows recorded since they were last read, and the statements' counters.
+  func observations() async throws(EnforcerError) -> FirewallObservations
+  /// Removes zpr's table (nothing else is touched).
+  func deleteTable() async throws(EnforcerError)
+}
+
+/// What the kernel saw: packets per statement counter, and flows no statement allowed.
+public struct FirewallObservations: Hashable, Sendable {
+  /// Packets counted by each statement's counter (`s0_1`) and by `denied`.
+  public var packets: [String: Int]
+  /// Denied flows: `in` or `out`, the peer and the host address, the protocol and the port.
+  public var denied: [DeniedFlow]
+
+  /// Observations.
+  public init(packets: [String: Int] = [:], denied: [DeniedFlow] = []) {
+    self.packets = packets
+    self.denied = denied
+  }
+}
+
+/// A flow the ruleset dropped because no statement allowed it.
+public struct DeniedFlow: Hashable, Sendable {
+  /// `in` (the peer tried to reach this host) or `out`.
+  public var direction: String
+  public var peer: String
+  public var host: String
+  /// `tcp` or `udp`.
+  public var transport: String
+  public var port: Int
+
+  /// A denied flow.
+  public init(direction: String, peer: String, host: String, transport: String, port: Int) {
+    self.direction = direction
+    self.peer = peer
+    self.host = host
+    self.transport = transport
+    self.port = port
+  }
+}

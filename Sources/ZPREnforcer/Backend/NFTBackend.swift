@@ -1,0 +1,162 @@
+import Dispatch
+import Foundation
+
+/// The kernel's firewall through the `nft` command, in this network namespace or in a named
+/// one (`ip netns exec NAME nft ...`). Needs root (CAP_NET_ADMIN).
+public struct NFTBackend: FirewallBackend {
+  /// The network namespace, or nil for the caller's own.
+  public var namespace: String?
+
+  /// A backend for a namespace (nil: this one).
+  public init(namespace: String? = nil) {
+    self.namespace = namespace
+  }
+
+  public func check(_ ruleset: String) async throws(EnforcerError) {
+    let result = try await run(["-c", "-f", "-"], input: ruleset)
+    guard result.status == 0 else {
+      throw EnforcerError(
+        "ZPR-ENF-003",
+        "nft refused the ruleset (checked with nft -c, nothing was changed): "
+          + result.error.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+  }
+
+  public func apply(_ ruleset: String) async throws(EnforcerError) {
+    let result = try await run(["-f", "-"], input: ruleset)
+    guard result.status == 0 else {
+      throw EnforcerError(
+        "ZPR-ENF-004",
+        "nft could not apply the ruleset (the transaction was rolled back, the previous "
+          + "ruleset stays): " + result.error.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+  }
+
+  public func listTable() async throws(EnforcerError) -> String? {
+    let result = try await run(["-s", "list", "table"] + NFTRenderer.table.split(separator: " ").map(String.init))
+    guard result.status == 0 else {
+      if result.error.contains("No such file or directory") { return nil }
+      throw EnforcerError(
+        "ZPR-ENF-005", "nft could not list zpr's table: \(result.error)")
+    }
+    return result.output
+  }
+
+  public func observations() async throws(EnforcerError) -> FirewallObservations {
+    var observations = FirewallObservations()
+    let counters = try await run(["-j", "list", "counters", "table", "inet", "zpr"])
+    if counters.status == 0,
+      let object = try? JSONSerialization.jsonObject(with: Data(counters.output.utf8))
+        as? [String: Any]
+    {
+      for item in object["nftables"] as? [[String: Any]] ?? [] {
+        guard let counter = item["counter"] as? [String: Any],
+          let name = counter["name"] as? String
+        else { continue }
+        observations.packets[name] = counter["packets"] as? Int ?? 0
+      }
+    }
+    for direction in ["in", "out"] {
+      let listed = try await run(["-j", "list", "set", "inet", "zpr", "denied_\(direction)4"])
+      guard listed.status == 0,
+        let object = try? JSONSerialization.jsonObject(with: Data(listed.output.utf8))
+      else { continue }
+      for values in Self.concatenations(in: object) where values.count == 4 {
+        let transport =
+          values[2] as? String ?? ((values[2] as? Int) == 17 ? "udp" : "tcp")
+        observations.denied.append(
+          DeniedFlow(
+            direction: direction, peer: "\(values[0])", host: "\(values[1])",
+            transport: transport, port: values[3] as? Int ?? 0))
+      }
+    }
+    return observations
+  }
+
+  public func deleteTable() async throws(EnforcerError) {
+    let result = try await run(["delete", "table", "inet", "zpr"])
+    guard result.status == 0 || result.error.contains("No such file or directory") else {
+      throw EnforcerError("ZPR-ENF-005", "nft could not delete zpr's table: \(result.error)")
+    }
+  }
+
+  /// Every `"concat": [...]` in a JSON listing: the set's elements.
+  private static func concatenations(in value: Any) -> [[Any]] {
+    if let object = value as? [String: Any] {
+      if let values = object["concat"] as? [Any] { return [values] }
+      return object.values.flatMap(concatenations)
+    }
+    if let array = value as? [Any] { return array.flatMap(concatenations) }
+    return []
+  }
+
+  struct Result {
+    var status: Int32
+    var output: String
+    var error: String
+  }
+
+  /// Runs nft (in the namespace), off the cooperative threads: it blocks.
+  private func run(_ arguments: [String], input: String? = nil) async throws(EnforcerError)
+    -> Result
+  {
+    let command =
+      namespace.map { ["/usr/sbin/ip", "netns", "exec", $0, "nft"] } ?? ["/usr/sbin/nft"]
+    let outcome: Swift.Result<Result, EnforcerError> = await withCheckedContinuation {
+      continuation in
+      DispatchQueue.global().async {
+        continuation.resume(returning: Self.runNow(command + arguments, input: input))
+      }
+    }
+    return try outcome.get()
+  }
+
+  private static func runNow(_ command: [String], input: String?) -> Swift.Result<
+    Result, EnforcerError
+  > {
+    let executable = command[0]
+    guard FileManager.default.isExecutableFile(atPath: executable) else {
+      return .failure(
+        EnforcerError(
+          "ZPR-ENF-002",
+          "\(executable) is not installed: install Debian's nftables and iproute2 packages "
+            + "(scripts/install-deps.sh does)"))
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = Array(command.dropFirst())
+    let output = Pipe()
+    let error = Pipe()
+    let standardInput = Pipe()
+    process.standardOutput = output
+    process.standardError = error
+    process.standardInput = standardInput
+    do {
+      try process.run()
+    } catch {
+      return .failure(EnforcerError("ZPR-ENF-002", "cannot run \(executable): \(error)"))
+    }
+    // Read both pipes while writing, so that a large ruleset or listing cannot deadlock.
+    let group = DispatchGroup()
+    nonisolated(unsafe) var outData = Data()
+    nonisolated(unsafe) var errData = Data()
+    group.enter()
+    DispatchQueue.global().async {
+      outData = output.fileHandleForReading.readDataToEndOfFile()
+      group.leave()
+    }
+    group.enter()
+    DispatchQueue.global().async {
+      errData = error.fileHandleForReading.readDataToEndOfFile()
+      group.leave()
+    }
+    if let input { standardInput.fileHandleForWriting.write(Data(input.utf8)) }
+    try? standardInput.fileHandleForWriting.close()
+    group.wait()
+    process.waitUntilExit()
+    return .success(
+      Result(
+        status: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
+        error: String(decoding: errData, as: UTF8.self)))
+  }
+}

@@ -1,0 +1,241 @@
+public import ZPREngine
+import ZPRModel
+public import ZPRPolicy
+
+/// What one host (a VNIC) enforces: for each peer address range, what ZPR lets in and out, by
+/// the statement that grants it. Built from the compiled policy, the same tables the analyzer
+/// explains with, so the kernel is given exactly what `zpr analyze` reasons about.
+public struct HostRuleset: Hashable, Sendable {
+  /// The endpoint's name (`web-1/0`).
+  public var host: String
+  /// The revision of the tenancy it comes from, when it comes from a server.
+  public var revision: Int64?
+  public var addresses: [IPAddress]
+  /// Whether ZPR guards this host: when it does not, it filters nothing itself (its protected
+  /// peers filter their side).
+  public var protected: Bool
+  /// The statements some element jumps to, in policy order.
+  public var statements: [StatementRule]
+  /// TCP and UDP in (by source) and out (by destination).
+  public var ingress: [PortElement]
+  public var egress: [PortElement]
+  /// ICMP in and out.
+  public var ingressICMP: [ICMPElement]
+  public var egressICMP: [ICMPElement]
+
+  /// A statement as the ruleset names it: its chain and counter (`s0_1`), and whether its
+  /// replies pass (stateful) or need their own statement (`connection-state='stateless'`).
+  public struct StatementRule: Hashable, Sendable {
+    public var id: StatementID
+    public var name: String
+    public var stateful: Bool
+    /// The policy's name and the statement, for the ruleset's comments and flow records.
+    public var label: String
+  }
+
+  /// Peers in a range may use these ports of one transport with one of the host's addresses,
+  /// by a statement.
+  public struct PortElement: Hashable, Sendable {
+    public var peers: ClosedRange<UInt32>
+    /// The host's address (a VNIC's addresses may differ in what statements name them).
+    public var local: UInt32
+    /// `tcp` or `udp`.
+    public var transport: String
+    public var ports: ClosedRange<Int>
+    public var statement: String
+  }
+
+  /// Peers in a range may send these ICMP messages, by a statement.
+  public struct ICMPElement: Hashable, Sendable {
+    public var peers: ClosedRange<UInt32>
+    public var local: UInt32
+    public var types: ClosedRange<Int>
+    public var codes: ClosedRange<Int>
+    public var statement: String
+
+    /// The types and codes as one number, for ordering.
+    var messages: Int {
+      types.lowerBound << 24 | types.upperBound << 16 | codes.lowerBound << 8 | codes.upperBound
+    }
+  }
+
+  /// The ruleset before the first sync: a protected host lets nothing in or out (fail closed).
+  public static func failClosed(host: String) -> HostRuleset {
+    HostRuleset(
+      host: host, revision: nil, addresses: [], protected: true, statements: [], ingress: [],
+      egress: [], ingressICMP: [], egressICMP: [])
+  }
+
+  /// How many elements its sets hold.
+  public var elementCount: Int {
+    ingress.count + egress.count + ingressICMP.count + egressICMP.count
+  }
+}
+
+/// A problem building or applying a ruleset: a stable code and what to do.
+public struct EnforcerError: Error, Hashable, Sendable, CustomStringConvertible {
+  public var code: String
+  public var message: String
+
+  /// An error.
+  public init(_ code: String, _ message: String) {
+    self.code = code
+    self.message = message
+  }
+
+  public var description: String { "\(message) [\(code)]" }
+}
+
+extension HostRuleset {
+  /// The ruleset of the endpoint named `host` (`web-1` for its first VNIC, or `web-1/1`).
+  public init(
+    host: String, topology: Topology, compiled: CompiledPolicy, revision: Int64? = nil
+  ) throws(EnforcerError) {
+    guard let index = topology.endpoint(named: host) else {
+      let known = topology.names
+      let guess = Suggestions.closest(to: host, among: known).map { " (did you mean '\($0)'?)" }
+      throw EnforcerError(
+        "ZPR-ENF-001",
+        "the tenancy has no VNIC named '\(host)'\(guess ?? ""): name a resource (its first VNIC) "
+          + "or RESOURCE/N")
+    }
+    let endpoint = topology.endpoints[index]
+    self.host = endpoint.name
+    self.revision = revision
+    addresses = endpoint.ips
+    protected = endpoint.isProtected(in: compiled.mode)
+    statements = []
+    ingress = []
+    egress = []
+    ingressICMP = []
+    egressICMP = []
+    guard protected else { return }
+    var used: [StatementID: StatementRule] = [:]
+    func rule(_ grant: Grant) -> String {
+      if let known = used[grant.statement] { return known.name }
+      let id = grant.statement
+      let policy = topology.tenancy.policies[id.policy]
+      let text = id.statement < policy.statements.count
+        ? PolicyFormatter.format(policy.statements[id.statement]) : ""
+      let made = StatementRule(
+        id: id, name: "s\(id.policy)_\(id.statement)", stateful: grant.stateful,
+        label: "\(policy.name)[\(id.statement)]: \(text)")
+      used[id] = made
+      return made.name
+    }
+    let regions = compiled.v4Regions
+    for own in Set(endpoint.ips.compactMap(\.v4Value)).sorted() {
+      let mine = compiled.signatures(at: IPAddress(v4: own))
+      add(regions, own, mine, compiled, rule)
+    }
+    statements = used.values.sorted { $0.id < $1.id }
+    ingress = Self.merged(ingress)
+    egress = Self.merged(egress)
+    ingressICMP = Self.merged(ingressICMP)
+    egressICMP = Self.merged(egressICMP)
+  }
+
+  /// The elements of one of the host's addresses: what each region may send it and receive
+  /// from it.
+  private mutating func add(
+    _ regions: [AddressRegion], _ own: UInt32,
+    _ mine: (source: Int32, destination: Int32, protected: Bool), _ compiled: CompiledPolicy,
+    _ rule: (Grant) -> String
+  ) {
+    for region in regions {
+      let peers = region.first...region.last
+      for (grants, isIngress) in [
+        (compiled.grants(from: region.source, to: mine.destination), true),
+        (compiled.grants(from: mine.source, to: region.destination), false),
+      ] where !grants.isEmpty {
+        var icmp: [ICMPElement] = []
+        for grant in grants {
+          switch grant.transport {
+          case "tcp", "udp":
+            let element = PortElement(
+              peers: peers, local: own, transport: grant.transport,
+              ports: grant.ports ?? 0...65535, statement: rule(grant))
+            if isIngress { ingress.append(element) } else { egress.append(element) }
+          case "icmp", "icmp/icmp6":
+            icmp.append(
+              ICMPElement(
+                peers: peers, local: own, types: grant.icmpType.map { $0...$0 } ?? 0...255,
+                codes: grant.icmpCode.map { $0...$0 } ?? 0...255, statement: rule(grant)))
+          default: continue  // ICMPv6: IPv6 is not rendered yet.
+          }
+        }
+        let disjoint = Self.disjoint(icmp)
+        if isIngress { ingressICMP += disjoint } else { egressICMP += disjoint }
+      }
+    }
+  }
+
+  /// ICMP grants of one peer range with none inside another (a set's intervals may not
+  /// overlap): a grant of every type covers the rest, as does one of every code of a type.
+  private static func disjoint(_ elements: [ICMPElement]) -> [ICMPElement] {
+    var kept: [ICMPElement] = []
+    for element in elements {
+      let covered = kept.contains {
+        $0.types.contains(element.types.lowerBound) && $0.types.contains(element.types.upperBound)
+          && $0.codes.contains(element.codes.lowerBound)
+          && $0.codes.contains(element.codes.upperBound)
+      }
+      guard !covered else { continue }
+      kept.removeAll {
+        element.types.contains($0.types.lowerBound) && element.types.contains($0.types.upperBound)
+          && element.codes.contains($0.codes.lowerBound)
+          && element.codes.contains($0.codes.upperBound)
+      }
+      kept.append(element)
+    }
+    return kept
+  }
+
+  /// Neighbouring peer ranges with the same grant joined, in address order.
+  private static func merged(_ elements: [PortElement]) -> [PortElement] {
+    let sorted = elements.sorted {
+      ($0.local, $0.transport, $0.ports.lowerBound, $0.ports.upperBound, $0.statement,
+        $0.peers.lowerBound)
+        < ($1.local, $1.transport, $1.ports.lowerBound, $1.ports.upperBound, $1.statement,
+          $1.peers.lowerBound)
+    }
+    var result: [PortElement] = []
+    for element in sorted {
+      if let last = result.last, last.local == element.local, last.transport == element.transport,
+        last.ports == element.ports, last.statement == element.statement,
+        UInt64(last.peers.upperBound) + 1 == UInt64(element.peers.lowerBound)
+      {
+        result[result.count - 1].peers = last.peers.lowerBound...element.peers.upperBound
+      } else {
+        result.append(element)
+      }
+    }
+    return result.sorted {
+      ($0.peers.lowerBound, $0.local, $0.transport, $0.ports.lowerBound)
+        < ($1.peers.lowerBound, $1.local, $1.transport, $1.ports.lowerBound)
+    }
+  }
+
+  private static func merged(_ elements: [ICMPElement]) -> [ICMPElement] {
+    let sorted = elements.sorted {
+      ($0.local, $0.messages, $0.statement, $0.peers.lowerBound)
+        < ($1.local, $1.messages, $1.statement, $1.peers.lowerBound)
+    }
+    var result: [ICMPElement] = []
+    for element in sorted {
+      if let last = result.last, last.local == element.local, last.types == element.types,
+        last.codes == element.codes,
+        last.statement == element.statement,
+        UInt64(last.peers.upperBound) + 1 == UInt64(element.peers.lowerBound)
+      {
+        result[result.count - 1].peers = last.peers.lowerBound...element.peers.upperBound
+      } else {
+        result.append(element)
+      }
+    }
+    return result.sorted {
+      ($0.peers.lowerBound, $0.local, $0.types.lowerBound, $0.codes.lowerBound)
+        < ($1.peers.lowerBound, $1.local, $1.types.lowerBound, $1.codes.lowerBound)
+    }
+  }
+}
