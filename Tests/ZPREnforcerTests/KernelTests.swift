@@ -1,0 +1,205 @@
+import Foundation
+import Testing
+import ZPREnforcer
+import ZPREngine
+import ZPRModel
+import ZPRPolicy
+import ZPRTesting
+
+/// Network namespaces this test makes (each name carries the test's prefix), joined by a bridge,
+/// removed at the end even when an expectation fails.
+final class Namespaces {
+  let prefix = "zprt\(getpid() % 100_000)"
+  private(set) var made: [String] = []
+  private var listeners: [Process] = []
+
+  /// Runs a command; its exit status and output.
+  @discardableResult
+  static func run(_ arguments: [String]) -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    guard (try? process.run()) != nil else { return (-1, "cannot run \(arguments[0])") }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+  }
+
+  func name(_ host: String) -> String { "\(prefix)-\(host)" }
+
+  /// A bridge namespace, then one namespace per host with its address on the bridge.
+  func build(_ hosts: [(name: String, address: String)]) throws {
+    let bridge = name("br")
+    try make(bridge)
+    try check(["ip", "-n", bridge, "link", "add", "br0", "type", "bridge"])
+    try check(["ip", "-n", bridge, "link", "set", "br0", "up"])
+    for (index, host) in hosts.enumerated() {
+      let namespace = name(host.name)
+      try make(namespace)
+      let outer = "\(prefix)v\(index)"
+      try check([
+        "ip", "link", "add", outer, "netns", bridge, "type", "veth", "peer", "name", "eth0",
+        "netns", namespace,
+      ])
+      try check(["ip", "-n", bridge, "link", "set", outer, "master", "br0", "up"])
+      try check(["ip", "-n", namespace, "addr", "add", "\(host.address)/8", "dev", "eth0"])
+      try check(["ip", "-n", namespace, "link", "set", "eth0", "up"])
+      try check(["ip", "-n", namespace, "link", "set", "lo", "up"])
+    }
+  }
+
+  private func make(_ namespace: String) throws {
+    try check(["ip", "netns", "add", namespace])
+    made.append(namespace)
+  }
+
+  private func check(_ arguments: [String]) throws {
+    let (status, output) = Self.run(arguments)
+    guard status == 0 else {
+      throw EnforcerError("TEST", "\(arguments.joined(separator: " ")) failed: \(output)")
+    }
+  }
+
+  /// A TCP server in a host's namespace, accepting on these ports until the test ends.
+  func listen(in host: String, address: String, ports: [Int]) throws {
+    let script = """
+      import socket, threading, time
+      def serve(port):
+          s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+          s.bind(("\(address)", port)); s.listen(16)
+          while True:
+              c, _ = s.accept(); c.close()
+      for p in \(ports): threading.Thread(target=serve, args=(p,), daemon=True).start()
+      time.sleep(600)
+      """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["ip", "netns", "exec", name(host), "python3", "-c", script]
+    // Not the test's own output: a pipe it holds open would keep the test runner waiting.
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    listeners.append(process)
+    // Until it accepts: a probe from inside its own namespace passes through lo.
+    for _ in 0..<50 {
+      if connects(from: host, to: address, port: ports[0]) { return }
+      usleep(100_000)
+    }
+  }
+
+  /// Whether a TCP connection from a host reaches the address and port within a second.
+  func connects(from host: String, to address: String, port: Int) -> Bool {
+    Self.run([
+      "ip", "netns", "exec", name(host), "python3", "-c",
+      "import socket,sys; s=socket.socket(); s.settimeout(1); "
+        + "sys.exit(0 if s.connect_ex(('\(address)', \(port))) == 0 else 1)",
+    ]).status == 0
+  }
+
+  /// Whether a host's ping of an address is answered within a second.
+  func pings(from host: String, to address: String) -> Bool {
+    Self.run(["ip", "netns", "exec", name(host), "ping", "-c", "1", "-W", "1", address]).status
+      == 0
+  }
+
+  deinit {
+    for listener in listeners {
+      kill(listener.processIdentifier, SIGKILL)
+      listener.waitUntilExit()
+    }
+    for namespace in made.reversed() { Self.run(["ip", "netns", "del", namespace]) }
+  }
+
+  /// Root, nft, ip and python3: what these tests need (CI runs as root with all of them).
+  static var available: Bool {
+    getuid() == 0 && run(["nft", "--version"]).status == 0 && run(["ip", "-V"]).status == 0
+      && run(["python3", "--version"]).status == 0
+  }
+}
+
+@Suite(
+  "Rulesets in the kernel",
+  .enabled(
+    if: Namespaces.available,
+    "needs root, nftables, iproute2 and python3 (CI has them): it builds network namespaces"),
+  .serialized)
+struct KernelTests {
+  static let hosts = [("web-1", "10.0.1.10"), ("app-1", "10.0.2.10"), ("db-1", "10.0.3.10")]
+
+  static func rulesets(_ tenancy: Tenancy) throws -> [String: HostRuleset] {
+    let topology = Topology(tenancy)
+    let compiled = CompiledPolicy(topology)
+    var rulesets: [String: HostRuleset] = [:]
+    for (host, _) in hosts {
+      rulesets[host] = try HostRuleset(host: host, topology: topology, compiled: compiled)
+    }
+    return rulesets
+  }
+
+  /// The three-tier example enforced by nft in three namespaces: what its statements allow
+  /// connects, nothing else does, the kernel counts each statement, and records denied flows.
+  @Test func theKernelAllowsWhatTheStatementsAllowAndNothingElse() async throws {
+    let lab = Namespaces()
+    try lab.build(Self.hosts.map { (name: $0.0, address: $0.1) })
+    var reconcilers: [String: Reconciler] = [:]
+    let rulesets = try Self.rulesets(TenancyFixtures.threeTier())
+    for (host, _) in Self.hosts {
+      let reconciler = Reconciler(backend: NFTBackend(namespace: lab.name(host)))
+      #expect(try await reconciler.enforce(rulesets[host]!) == .applied)
+      #expect(try await reconciler.enforce(rulesets[host]!) == .unchanged)
+      reconcilers[host] = reconciler
+    }
+    try lab.listen(in: "app-1", address: "10.0.2.10", ports: [8080, 8081])
+    try lab.listen(in: "db-1", address: "10.0.3.10", ports: [5432])
+    // What the statements allow.
+    #expect(lab.connects(from: "web-1", to: "10.0.2.10", port: 8080))
+    #expect(lab.connects(from: "app-1", to: "10.0.3.10", port: 5432))
+    // Nothing else: another port, the web tier to the database, the wrong way round, ICMP.
+    #expect(!lab.connects(from: "web-1", to: "10.0.2.10", port: 8081))
+    #expect(!lab.connects(from: "web-1", to: "10.0.3.10", port: 5432))
+    #expect(!lab.connects(from: "db-1", to: "10.0.2.10", port: 8080))
+    #expect(!lab.pings(from: "web-1", to: "10.0.2.10"))
+    // The kernel counted the statement and recorded the denied flow with its ends.
+    let app = try await NFTBackend(namespace: lab.name("app-1")).observations()
+    #expect((app.packets["s0_0"] ?? 0) > 0, "\(app.packets)")
+    let web = try await NFTBackend(namespace: lab.name("web-1")).observations()
+    #expect(
+      web.denied.contains(
+        DeniedFlow(
+          direction: "out", peer: "10.0.2.10", host: "10.0.1.10", transport: "tcp", port: 8081)),
+      "\(web.denied)")
+    // Someone flushes app-1's map: the reconciler sees the drift and puts it back.
+    Namespaces.run([
+      "ip", "netns", "exec", lab.name("app-1"), "nft", "flush", "map", "inet", "zpr", "ingress4",
+    ])
+    #expect(!lab.connects(from: "web-1", to: "10.0.2.10", port: 8080))
+    #expect(try await reconcilers["app-1"]!.enforce(rulesets["app-1"]!) == .repaired)
+    #expect(lab.connects(from: "web-1", to: "10.0.2.10", port: 8080))
+    // A policy change is one new ruleset each: without the web statement, web-1 is cut off.
+    var changed = TenancyFixtures.threeTier()
+    changed.policies[0].statements.removeFirst()
+    for (host, ruleset) in try Self.rulesets(changed) {
+      _ = try await reconcilers[host]!.enforce(ruleset)
+    }
+    #expect(!lab.connects(from: "web-1", to: "10.0.2.10", port: 8080))
+    #expect(lab.connects(from: "app-1", to: "10.0.3.10", port: 5432))
+  }
+
+  /// A ruleset nft refuses changes nothing: the previous one stays in force.
+  @Test func aRefusedRulesetLeavesThePreviousOneInForce() async throws {
+    let lab = Namespaces()
+    try lab.build([(name: "web-1", address: "10.0.1.10")])
+    let backend = NFTBackend(namespace: lab.name("web-1"))
+    let reconciler = Reconciler(backend: backend)
+    _ = try await reconciler.failClosed(host: "web-1")
+    let before = try await backend.listTable()
+    #expect(before?.contains("policy drop") == true)
+    await #expect(throws: EnforcerError.self) {
+      try await backend.apply("table inet zpr {\n  chain broken {\n    jump nowhere\n  }\n}\n")
+    }
+    #expect(try await backend.listTable() == before)
+  }
+}

@@ -1,0 +1,203 @@
+import Foundation
+import Testing
+import ZPREnforcer
+import ZPREngine
+import ZPRModel
+import ZPRPolicy
+import ZPRTesting
+
+/// What the kernel does with a new flow under a host's ruleset, read off the ruleset as `nft`
+/// would read it: one lookup in a verdict map, or the drop at the end.
+extension HostRuleset {
+  /// The statement whose chain a new flow jumps to, "unprotected" when the host filters
+  /// nothing, or nil when it is dropped.
+  func verdict(_ flow: Flow, inbound: Bool) -> String? {
+    guard protected else { return "unprotected" }
+    guard let peer = (inbound ? flow.source : flow.destination).v4Value,
+      let local = (inbound ? flow.destination : flow.source).v4Value
+    else { return nil }
+    switch flow.transport {
+    case .tcp, .udp:
+      return (inbound ? ingress : egress).first {
+        $0.peers.contains(peer) && $0.local == local
+          && $0.transport == flow.transport.rawValue && $0.ports.contains(flow.destinationPort)
+      }?.statement
+    case .icmp:
+      return (inbound ? ingressICMP : egressICMP).first {
+        $0.peers.contains(peer) && $0.local == local && $0.types.contains(flow.icmpType)
+          && $0.codes.contains(flow.icmpCode)
+      }?.statement
+    }
+  }
+}
+
+@Suite("Rulesets")
+struct RulesetTests {
+  static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("Golden")
+
+  static func ruleset(_ tenancy: Tenancy, _ host: String) throws -> HostRuleset {
+    let topology = Topology(tenancy)
+    return try HostRuleset(host: host, topology: topology, compiled: CompiledPolicy(topology))
+  }
+
+  /// The rendered text of the three-tier example's hosts, exactly (regenerate with
+  /// `swift run zpr agent --print --tenancy examples/tenancies/three-tier.yaml --host NAME`).
+  @Test(arguments: ["app-1", "web-1", "db-1"])
+  func theThreeTierRulesetsReadAsWritten(host: String) throws {
+    let path = Self.golden.deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("examples/tenancies/three-tier.yaml").path
+    let tenancy = TenancyFile.load(
+      SourceFile(path: path, text: try String(contentsOfFile: path, encoding: .utf8))
+    ).tenancy
+    let text = NFTRenderer.render(try Self.ruleset(tenancy, host))
+    let expected = try String(
+      contentsOf: Self.golden.appendingPathComponent("three-tier-\(host).nft"), encoding: .utf8)
+    #expect(text == expected)
+  }
+
+  @Test func anUnknownHostIsNamedWithTheNearestOne() {
+    let error = #expect(throws: EnforcerError.self) {
+      try Self.ruleset(TenancyFixtures.threeTier(), "web1")
+    }
+    #expect(error?.code == "ZPR-ENF-001")
+    #expect(
+      error?.message.contains("did you mean 'web-1'?") == true, "\(String(describing: error))")
+  }
+
+  /// For random tenancies and flows, the kernel's verdict read off the rulesets (the source
+  /// host's output, then the destination host's input) is the reference semantics' decision,
+  /// and the statement counted is the one the reference names.
+  @Test func rulesetsDecideAsTheReferenceSemantics() throws {
+    var random = SplitMix64(seed: 7)
+    var compared = 0
+    var allowed = 0
+    var denied = 0
+    for _ in 0..<150 {
+      var generator = TenancyGenerator(seed: random.next())
+      let tenancy = generator.tenancy(
+        TenancyGenerator.Size(
+          namespaces: Int.random(in: 1...2, using: &random), attributesPerNamespace: 2,
+          vcns: Int.random(in: 1...3, using: &random), subnetsPerVCN: 2,
+          resources: Int.random(in: 2...10, using: &random),
+          policies: Int.random(in: 1...4, using: &random)))
+      let topology = Topology(tenancy)
+      let compiled = CompiledPolicy(topology)
+      let reference = ZPRSemantics(topology)
+      var rulesets: [IPAddress: HostRuleset] = [:]
+      for endpoint in topology.endpoints {
+        let ruleset = try HostRuleset(
+          host: endpoint.name, topology: topology, compiled: compiled)
+        for ip in endpoint.ips where rulesets[ip] == nil { rulesets[ip] = ruleset }
+      }
+      let addresses =
+        Array(rulesets.keys) + ["8.8.8.8", "10.0.0.1", "192.168.4.4"].map { IPAddress($0)! }
+      var ports = [0, 1, 22, 80, 443, 5432, 65535]
+      for statement in tenancy.policies.flatMap(\.statements) {
+        for range in statement.filters.transport?.ports ?? [] {
+          ports += [range.lower, range.upper, range.lower - 1, range.upper + 1].filter {
+            (0...65535).contains($0)
+          }
+        }
+      }
+      // Every ordered pair of addresses, each with a few flows.
+      var flows: [Flow] = []
+      for source in addresses {
+        for destination in addresses where source != destination {
+          for _ in 0..<3 {
+            switch Int.random(in: 0..<4, using: &random) {
+            case 0, 1:
+              flows.append(
+                Flow(
+                  .tcp, from: source, to: destination, port: ports.randomElement(using: &random)!))
+            case 2:
+              flows.append(
+                Flow(
+                  .udp, from: source, to: destination, port: ports.randomElement(using: &random)!))
+            default:
+              flows.append(
+                Flow(
+                  icmpFrom: source, to: destination,
+                  type: [0, 3, 8].randomElement(using: &random)!,
+                  code: Int.random(in: 0...1, using: &random)))
+            }
+          }
+        }
+      }
+      // And what the statements grant, at the edges of each grant, between endpoints they join.
+      for pair in compiled.signaturePairs {
+        let sources = addresses.filter { compiled.signatures(at: $0).source == pair.source }
+        let destinations = addresses.filter {
+          compiled.signatures(at: $0).destination == pair.destination
+        }
+        for _ in 0..<3 {
+          guard let source = sources.randomElement(using: &random),
+            let destination = destinations.randomElement(using: &random), source != destination
+          else { continue }
+          for grant in compiled.grants(from: pair.source, to: pair.destination) {
+            if let ports = grant.ports, let transport = FlowProtocol(rawValue: grant.transport) {
+              for port in [ports.lowerBound, ports.upperBound, ports.upperBound + 1]
+              where port <= 65535 {
+                flows.append(Flow(transport, from: source, to: destination, port: port))
+              }
+            } else {
+              flows.append(
+                Flow(
+                  icmpFrom: source, to: destination, type: grant.icmpType ?? 8,
+                  code: grant.icmpCode ?? 0))
+            }
+          }
+        }
+      }
+      for flow in flows {
+        let expected = reference.decide(flow, mode: .enforce)
+        let out = rulesets[flow.source].map { $0.verdict(flow, inbound: false) } ?? "outside"
+        let into = rulesets[flow.destination].map { $0.verdict(flow, inbound: true) } ?? "outside"
+        let passes = out != nil && into != nil
+        #expect(passes == expected.allowed, "\(flow): \(out ?? "drop") / \(into ?? "drop")")
+        if let statement = expected.statement, expected.allowed {
+          let name = "s\(statement.policy)_\(statement.statement)"
+          for verdict in [out, into] where verdict != "unprotected" && verdict != "outside" {
+            #expect(verdict == name, "\(flow)")
+          }
+        }
+        compared += 1
+        if expected.statement != nil { allowed += 1 }
+        if !expected.allowed { denied += 1 }
+      }
+    }
+    // The sample reaches both outcomes, so the agreement above means something.
+    #expect(allowed > 200, "only \(allowed) flows a statement allowed, among \(compared)")
+    #expect(denied > 1000, "only \(denied) denied flows among \(compared)")
+  }
+
+  @Test func theReconcilerAppliesOnceRepairsDriftAndKeepsTheLastRulesetOnFailure() async throws {
+    let backend = FakeFirewallBackend()
+    let reconciler = Reconciler(backend: backend)
+    #expect(try await reconciler.failClosed(host: "web-1") == .applied)
+    #expect(backend.applied.last?.contains("policy drop;") == true)
+    let tenancy = TenancyFixtures.threeTier()
+    let web = try Self.ruleset(tenancy, "web-1")
+    #expect(try await reconciler.enforce(web) == .applied)
+    #expect(try await reconciler.enforce(web) == .unchanged)
+    #expect(backend.applied.count == 2)
+    #expect(backend.checks == 2)
+    // Someone deletes an element behind the agent's back: it is put back.
+    backend.tamper { $0.replacingOccurrences(of: "jump s0_0", with: "accept") }
+    #expect(try await reconciler.enforce(web) == .repaired)
+    #expect(backend.applied.count == 3)
+    // Someone removes the table.
+    try await backend.deleteTable()
+    #expect(try await reconciler.enforce(web) == .repaired)
+    // A ruleset nft refuses leaves the last one in force.
+    var changed = tenancy
+    changed.policies[0].statements.removeFirst()
+    let smaller = try Self.ruleset(changed, "web-1")
+    backend.fail(with: EnforcerError("ZPR-ENF-003", "refused"))
+    await #expect(throws: EnforcerError.self) { try await reconciler.enforce(smaller) }
+    #expect(await reconciler.current == web)
+    backend.fail(with: nil)
+    #expect(try await reconciler.enforce(smaller) == .applied)
+    #expect(await reconciler.current == smaller)
+  }
+}
