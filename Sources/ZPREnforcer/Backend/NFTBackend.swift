@@ -33,7 +33,8 @@ public struct NFTBackend: FirewallBackend {
   }
 
   public func listTable() async throws(EnforcerError) -> String? {
-    let result = try await run(["-s", "list", "table"] + NFTRenderer.table.split(separator: " ").map(String.init))
+    let result = try await run(
+      ["-s", "list", "table"] + NFTRenderer.table.split(separator: " ").map(String.init))
     guard result.status == 0 else {
       if result.error.contains("No such file or directory") { return nil }
       throw EnforcerError(
@@ -111,9 +112,11 @@ public struct NFTBackend: FirewallBackend {
     return try outcome.get()
   }
 
-  private static func runNow(_ command: [String], input: String?) -> Swift.Result<
-    Result, EnforcerError
-  > {
+  private static func runNow(_ command: [String], input: String?)
+    -> Swift.Result<
+      Result, EnforcerError
+    >
+  {
     let executable = command[0]
     guard FileManager.default.isExecutableFile(atPath: executable) else {
       return .failure(

@@ -115,7 +115,8 @@ extension HostRuleset {
       if let known = used[grant.statement] { return known.name }
       let id = grant.statement
       let policy = topology.tenancy.policies[id.policy]
-      let text = id.statement < policy.statements.count
+      let text =
+        id.statement < policy.statements.count
         ? PolicyFormatter.format(policy.statements[id.statement]) : ""
       let made = StatementRule(
         id: id, name: "s\(id.policy)_\(id.statement)", stateful: grant.stateful,
@@ -194,10 +195,14 @@ extension HostRuleset {
   /// Neighbouring peer ranges with the same grant joined, in address order.
   private static func merged(_ elements: [PortElement]) -> [PortElement] {
     let sorted = elements.sorted {
-      ($0.local, $0.transport, $0.ports.lowerBound, $0.ports.upperBound, $0.statement,
-        $0.peers.lowerBound)
-        < ($1.local, $1.transport, $1.ports.lowerBound, $1.ports.upperBound, $1.statement,
-          $1.peers.lowerBound)
+      (
+        $0.local, $0.transport, $0.ports.lowerBound, $0.ports.upperBound, $0.statement,
+        $0.peers.lowerBound
+      )
+        < (
+          $1.local, $1.transport, $1.ports.lowerBound, $1.ports.upperBound, $1.statement,
+          $1.peers.lowerBound
+        )
     }
     var result: [PortElement] = []
     for element in sorted {
