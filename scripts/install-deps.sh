@@ -10,6 +10,10 @@ packages=(
   libxml2        # FoundationXML
   libsqlite3-dev # the embedded SQLite store (GRDB builds against it)
   postgresql     # the PostgreSQL store's tests run against a real server (scripts/test-postgres.sh)
+  nftables       # zpr agent enforces policies with nft; its tests run it in network namespaces
+  iproute2       # ip netns: the enforcement tests' (and the lab's) network namespaces
+  iputils-ping   # the enforcement tests ping across namespaces
+  python3        # the enforcement tests' TCP listeners and probes inside namespaces
 )
 
 missing=()
