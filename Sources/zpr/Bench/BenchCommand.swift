@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "bench",
     abstract: "Measure zpr's hot paths (build with -c release for real figures).",
-    subcommands: [PolicyBench.self, TenancyBench.self, EngineBench.self]
+    subcommands: [PolicyBench.self, TenancyBench.self, EngineBench.self, EnforcerBench.self]
   )
 }
 
