@@ -11,6 +11,7 @@ packages=(
   libsqlite3-dev # the embedded SQLite store (GRDB builds against it)
   postgresql     # the PostgreSQL store's tests run against a real server (scripts/test-postgres.sh)
   nftables       # zpr agent enforces policies with nft; its tests run it in network namespaces
+  conntrack      # zpr agent cuts established connections a policy change revokes
   iproute2       # ip netns: the enforcement tests' (and the lab's) network namespaces
   iputils-ping   # the enforcement tests ping across namespaces
   python3        # the enforcement tests' TCP listeners and probes inside namespaces

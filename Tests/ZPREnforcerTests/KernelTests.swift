@@ -67,11 +67,19 @@ final class Namespaces {
   func listen(in host: String, address: String, ports: [Int]) throws {
     let script = """
       import socket, threading, time
+      def echo(c):
+          try:
+              while True:
+                  data = c.recv(64)
+                  if not data: break
+                  c.sendall(data)
+          except OSError: pass
+          c.close()
       def serve(port):
           s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
           s.bind(("\(address)", port)); s.listen(16)
           while True:
-              c, _ = s.accept(); c.close()
+              c, _ = s.accept(); threading.Thread(target=echo, args=(c,), daemon=True).start()
       for p in \(ports): threading.Thread(target=serve, args=(p,), daemon=True).start()
       time.sleep(600)
       """
@@ -97,6 +105,47 @@ final class Namespaces {
       "import socket,sys; s=socket.socket(); s.settimeout(1); "
         + "sys.exit(0 if s.connect_ex(('\(address)', \(port))) == 0 else 1)",
     ]).status == 0
+  }
+
+  /// Opens a connection from a host and keeps it: `proceed()` then sends on it, and says
+  /// whether the echo still comes back (the connection survived) or not (it was cut).
+  func holdConnection(from host: String, to address: String, port: Int) throws -> (
+    connected: Bool, proceed: () -> Bool
+  ) {
+    let state = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "\(prefix)-\(UUID().uuidString)")
+    let script = """
+      import socket, os, time
+      def say(what): open("\(state.path).tmp", "w").write(what); os.rename("\(state.path).tmp", "\(state.path)")
+      s = socket.create_connection(("\(address)", \(port)), timeout=2)
+      s.sendall(b"a"); s.recv(1); say("connected")
+      while not os.path.exists("\(state.path).go"): time.sleep(0.05)
+      try:
+          s.sendall(b"b"); s.settimeout(2); say("alive" if s.recv(1) == b"b" else "cut")
+      except OSError: say("cut")
+      """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["ip", "netns", "exec", name(host), "python3", "-c", script]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    listeners.append(process)
+    func read() -> String? { try? String(contentsOf: state, encoding: .utf8) }
+    for _ in 0..<60 where read() == nil { usleep(50_000) }
+    let connected = read() == "connected"
+    return (
+      connected,
+      {
+        _ = FileManager.default.createFile(atPath: state.path + ".go", contents: nil)
+        for _ in 0..<100 where read() == "connected" { usleep(50_000) }
+        defer {
+          try? FileManager.default.removeItem(at: state)
+          try? FileManager.default.removeItem(atPath: state.path + ".go")
+        }
+        return read() == "alive"
+      }
+    )
   }
 
   /// Whether a host's ping of an address is answered within a second.
@@ -178,12 +227,27 @@ struct KernelTests {
     #expect(!lab.connects(from: "web-1", to: "10.0.2.10", port: 8080))
     #expect(try await reconcilers["app-1"]!.enforce(rulesets["app-1"]!) == .repaired)
     #expect(lab.connects(from: "web-1", to: "10.0.2.10", port: 8080))
-    // A policy change is one new ruleset each: without the web statement, web-1 is cut off.
+    // A change that keeps web-1's statement keeps its established connection.
+    let kept = try lab.holdConnection(from: "web-1", to: "10.0.2.10", port: 8080)
+    #expect(kept.connected)
+    var renamed = TenancyFixtures.threeTier()
+    renamed.policies[0].name = "three-tier-renamed"
+    for (host, ruleset) in try Self.rulesets(renamed) {
+      #expect(try await reconcilers[host]!.enforce(ruleset) == .applied)
+      #expect(await reconcilers[host]!.cut == 0)
+    }
+    #expect(kept.proceed())
+    // A policy change is one new ruleset each: without the web statement, web-1 is cut off,
+    // its established connection too.
+    let revoked = try lab.holdConnection(from: "web-1", to: "10.0.2.10", port: 8080)
+    #expect(revoked.connected)
     var changed = TenancyFixtures.threeTier()
     changed.policies[0].statements.removeFirst()
     for (host, ruleset) in try Self.rulesets(changed) {
       _ = try await reconcilers[host]!.enforce(ruleset)
     }
+    #expect(await reconcilers["web-1"]!.cut + reconcilers["app-1"]!.cut >= 1)
+    #expect(!revoked.proceed())
     #expect(!lab.connects(from: "web-1", to: "10.0.2.10", port: 8080))
     #expect(lab.connects(from: "app-1", to: "10.0.3.10", port: 5432))
   }

@@ -6,31 +6,6 @@ import ZPRModel
 import ZPRPolicy
 import ZPRTesting
 
-/// What the kernel does with a new flow under a host's ruleset, read off the ruleset as `nft`
-/// would read it: one lookup in a verdict map, or the drop at the end.
-extension HostRuleset {
-  /// The statement whose chain a new flow jumps to, "unprotected" when the host filters
-  /// nothing, or nil when it is dropped.
-  func verdict(_ flow: Flow, inbound: Bool) -> String? {
-    guard protected else { return "unprotected" }
-    guard let peer = (inbound ? flow.source : flow.destination).v4Value,
-      let local = (inbound ? flow.destination : flow.source).v4Value
-    else { return nil }
-    switch flow.transport {
-    case .tcp, .udp:
-      return (inbound ? ingress : egress).first {
-        $0.peers.contains(peer) && $0.local == local
-          && $0.transport == flow.transport.rawValue && $0.ports.contains(flow.destinationPort)
-      }?.statement
-    case .icmp:
-      return (inbound ? ingressICMP : egressICMP).first {
-        $0.peers.contains(peer) && $0.local == local && $0.types.contains(flow.icmpType)
-          && $0.codes.contains(flow.icmpCode)
-      }?.statement
-    }
-  }
-}
-
 @Suite("Rulesets")
 struct RulesetTests {
   static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -151,8 +126,9 @@ struct RulesetTests {
       }
       for flow in flows {
         let expected = reference.decide(flow, mode: .enforce)
-        let out = rulesets[flow.source].map { $0.verdict(flow, inbound: false) } ?? "outside"
-        let into = rulesets[flow.destination].map { $0.verdict(flow, inbound: true) } ?? "outside"
+        let out = rulesets[flow.source].map { $0.statement(for: flow, inbound: false) } ?? "outside"
+        let into =
+          rulesets[flow.destination].map { $0.statement(for: flow, inbound: true) } ?? "outside"
         let passes = out != nil && into != nil
         #expect(passes == expected.allowed, "\(flow): \(out ?? "drop") / \(into ?? "drop")")
         if let statement = expected.statement, expected.allowed {
@@ -197,7 +173,17 @@ struct RulesetTests {
     await #expect(throws: EnforcerError.self) { try await reconciler.enforce(smaller) }
     #expect(await reconciler.current == web)
     backend.fail(with: nil)
+    // The established connection the change revokes is cut; one it keeps is not.
+    let web1 = TenancyFixtures.address("10.0.1.10")
+    let revoked = Flow(
+      .tcp, from: web1, sourcePort: 40000, to: TenancyFixtures.address("10.0.2.10"), port: 8080)
+    let unrelated = Flow(
+      .tcp, from: TenancyFixtures.address("10.0.9.9"), sourcePort: 40000,
+      to: TenancyFixtures.address("10.0.3.10"), port: 5432)
+    backend.connections = [revoked, unrelated]
     #expect(try await reconciler.enforce(smaller) == .applied)
     #expect(await reconciler.current == smaller)
+    #expect(await reconciler.cut == 1)
+    #expect(backend.connections == [unrelated])
   }
 }

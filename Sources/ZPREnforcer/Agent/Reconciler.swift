@@ -1,6 +1,9 @@
+import ZPREngine
+
 /// Keeps one host's firewall equal to the ruleset it should enforce: each new ruleset is
-/// checked (`nft -c`), then applied in one transaction; between changes the kernel's table is
-/// read back and, when someone changed it, applied again.
+/// checked (`nft -c`), then applied in one transaction, and the established connections it no
+/// longer allows are cut; between changes the kernel's table is read back and, when someone
+/// changed it, applied again.
 public actor Reconciler {
   public let backend: any FirewallBackend
   /// The text last applied, and the kernel's listing right after it.
@@ -43,7 +46,28 @@ public actor Reconciler {
     }
     try await install(text)
     current = ruleset
+    cut = try await cutRevoked(ruleset)
     return .applied
+  }
+
+  /// How many established connections the last new ruleset cut.
+  public private(set) var cut = 0
+
+  /// Cuts the tracked connections the new ruleset no longer allows: conntrack forgets them,
+  /// so their next packet is decided again, and dropped.
+  private func cutRevoked(_ ruleset: HostRuleset) async throws(EnforcerError) -> Int {
+    guard ruleset.protected else { return 0 }
+    let own = Set(ruleset.addresses)
+    var count = 0
+    for connection in try await backend.trackedConnections() {
+      let inbound = own.contains(connection.destination)
+      guard inbound || own.contains(connection.source),
+        ruleset.statement(for: connection, inbound: inbound) == nil
+      else { continue }
+      try await backend.cut(connection)
+      count += 1
+    }
+    return count
   }
 
   private func install(_ text: String) async throws(EnforcerError) {

@@ -1,4 +1,5 @@
 import Synchronization
+public import ZPREngine
 
 /// A firewall in memory, for unit tests: it keeps what was applied, can be made to fail or to
 /// drift, and counts what it was asked to do.
@@ -8,6 +9,7 @@ public final class FakeFirewallBackend: FirewallBackend {
     var applied: [String] = []
     var checks = 0
     var failure: EnforcerError?
+    var connections: [Flow] = []
   }
 
   private let state = Mutex(State())
@@ -57,6 +59,18 @@ public final class FakeFirewallBackend: FirewallBackend {
 
   public func deleteTable() async throws(EnforcerError) {
     state.withLock { $0.table = nil }
+  }
+
+  /// The connections it tracks, as a test sets them up.
+  public var connections: [Flow] {
+    get { state.withLock { $0.connections } }
+    set { state.withLock { $0.connections = newValue } }
+  }
+
+  public func trackedConnections() async throws(EnforcerError) -> [Flow] { connections }
+
+  public func cut(_ connection: Flow) async throws(EnforcerError) {
+    state.withLock { $0.connections.removeAll { $0 == connection } }
   }
 
   static func listing(of ruleset: String) -> String {

@@ -1,3 +1,5 @@
+public import ZPREngine
+
 /// Where rulesets go: the kernel through `nft` (``NFTBackend``), or memory for unit tests
 /// (``FakeFirewallBackend``).
 public protocol FirewallBackend: Sendable {
@@ -12,6 +14,11 @@ public protocol FirewallBackend: Sendable {
   func observations() async throws(EnforcerError) -> FirewallObservations
   /// Removes zpr's table (nothing else is touched).
   func deleteTable() async throws(EnforcerError)
+  /// The connections the kernel tracks that a stateful statement allowed (conntrack entries
+  /// with zpr's mark), by their original direction.
+  func trackedConnections() async throws(EnforcerError) -> [Flow]
+  /// Forgets a tracked connection: its next packet is a new flow, decided by the ruleset again.
+  func cut(_ connection: Flow) async throws(EnforcerError)
 }
 
 /// What the kernel saw: packets per statement counter, and flows no statement allowed.

@@ -1,5 +1,7 @@
 import Dispatch
 import Foundation
+public import ZPREngine
+import ZPRPolicy
 
 /// The kernel's firewall through the `nft` command, in this network namespace or in a named
 /// one (`ip netns exec NAME nft ...`). Needs root (CAP_NET_ADMIN).
@@ -81,6 +83,60 @@ public struct NFTBackend: FirewallBackend {
     }
   }
 
+  public func trackedConnections() async throws(EnforcerError) -> [Flow] {
+    let result = try await run(
+      ["-L", "--mark", String(NFTRenderer.statefulMarkValue)], tool: "conntrack")
+    guard result.status == 0 else {
+      throw EnforcerError(
+        "ZPR-ENF-006", "conntrack could not list connections: \(result.error)")
+    }
+    return result.output.split(separator: "\n").compactMap { Self.connection(String($0)) }
+  }
+
+  public func cut(_ connection: Flow) async throws(EnforcerError) {
+    var arguments = [
+      "-D", "-p", connection.transport.rawValue, "-s", connection.source.description, "-d",
+      connection.destination.description,
+    ]
+    if connection.transport.hasPorts {
+      arguments += [
+        "--sport", String(connection.sourcePort), "--dport", String(connection.destinationPort),
+      ]
+    }
+    let result = try await run(arguments, tool: "conntrack")
+    // Gone already (it ended by itself) is as good as cut.
+    guard result.status == 0 || result.error.contains("0 flow entries") else {
+      throw EnforcerError("ZPR-ENF-006", "conntrack could not cut \(connection): \(result.error)")
+    }
+  }
+
+  /// A `conntrack -L` line's original direction: `tcp 6 431999 ESTABLISHED src=A dst=B
+  /// sport=P dport=Q ...` (ICMP: `type=8 code=0 id=N`).
+  static func connection(_ line: String) -> Flow? {
+    let words = line.split(separator: " ")
+    guard let name = words.first, let transport = FlowProtocol(rawValue: String(name)) else {
+      return nil
+    }
+    var fields: [String: String] = [:]
+    for word in words {
+      guard let equals = word.firstIndex(of: "=") else { continue }
+      let key = String(word[..<equals])
+      // The first of each key is the original direction's.
+      if fields[key] == nil { fields[key] = String(word[word.index(after: equals)...]) }
+    }
+    guard let source = fields["src"].flatMap({ IPAddress($0) }),
+      let destination = fields["dst"].flatMap({ IPAddress($0) })
+    else { return nil }
+    if transport == .icmp {
+      return Flow(
+        icmpFrom: source, to: destination, type: fields["type"].flatMap { Int($0) } ?? 0,
+        code: fields["code"].flatMap { Int($0) } ?? 0)
+    }
+    return Flow(
+      transport, from: source, sourcePort: fields["sport"].flatMap { Int($0) } ?? 0,
+      to: destination, port: fields["dport"].flatMap { Int($0) } ?? 0)
+  }
+
   /// Every `"concat": [...]` in a JSON listing: the set's elements.
   private static func concatenations(in value: Any) -> [[Any]] {
     if let object = value as? [String: Any] {
@@ -98,11 +154,11 @@ public struct NFTBackend: FirewallBackend {
   }
 
   /// Runs nft (in the namespace), off the cooperative threads: it blocks.
-  private func run(_ arguments: [String], input: String? = nil) async throws(EnforcerError)
-    -> Result
+  private func run(_ arguments: [String], input: String? = nil, tool: String = "nft")
+    async throws(EnforcerError) -> Result
   {
     let command =
-      namespace.map { ["/usr/sbin/ip", "netns", "exec", $0, "nft"] } ?? ["/usr/sbin/nft"]
+      namespace.map { ["/usr/sbin/ip", "netns", "exec", $0, tool] } ?? ["/usr/sbin/\(tool)"]
     let outcome: Swift.Result<Result, EnforcerError> = await withCheckedContinuation {
       continuation in
       DispatchQueue.global().async {
@@ -122,8 +178,8 @@ public struct NFTBackend: FirewallBackend {
       return .failure(
         EnforcerError(
           "ZPR-ENF-002",
-          "\(executable) is not installed: install Debian's nftables and iproute2 packages "
-            + "(scripts/install-deps.sh does)"))
+          "\(executable) is not installed: install Debian's nftables, conntrack and iproute2 "
+            + "packages (scripts/install-deps.sh does)"))
     }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)

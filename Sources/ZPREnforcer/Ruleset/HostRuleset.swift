@@ -66,6 +66,29 @@ public struct HostRuleset: Hashable, Sendable {
       egress: [], ingressICMP: [], egressICMP: [])
   }
 
+  /// What the kernel does with a new flow under this ruleset, read off it as nft reads it (one
+  /// lookup in a verdict map): the statement whose chain the flow jumps to, "unprotected" when
+  /// the host filters nothing, or nil when the flow is dropped. `inbound`: the flow comes to
+  /// this host (its destination is one of the host's addresses).
+  public func statement(for flow: Flow, inbound: Bool) -> String? {
+    guard protected else { return "unprotected" }
+    guard let peer = (inbound ? flow.source : flow.destination).v4Value,
+      let local = (inbound ? flow.destination : flow.source).v4Value
+    else { return nil }
+    switch flow.transport {
+    case .tcp, .udp:
+      return (inbound ? ingress : egress).first {
+        $0.peers.contains(peer) && $0.local == local
+          && $0.transport == flow.transport.rawValue && $0.ports.contains(flow.destinationPort)
+      }?.statement
+    case .icmp:
+      return (inbound ? ingressICMP : egressICMP).first {
+        $0.peers.contains(peer) && $0.local == local && $0.types.contains(flow.icmpType)
+          && $0.codes.contains(flow.icmpCode)
+      }?.statement
+    }
+  }
+
   /// How many elements its sets hold.
   public var elementCount: Int {
     ingress.count + egress.count + ingressICMP.count + egressICMP.count

@@ -15,6 +15,8 @@ public enum NFTRenderer {
   public static let table = "inet zpr"
   /// The conntrack mark of flows a stateful statement allowed: their replies pass.
   public static let statefulMark = "0x5a5052"
+  /// The same mark as a number, as conntrack lists it.
+  public static let statefulMarkValue = 0x5a5052
 
   /// The ruleset as `nft` text.
   public static func render(_ ruleset: HostRuleset) -> String {
