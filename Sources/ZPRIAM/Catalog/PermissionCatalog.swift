@@ -157,7 +157,7 @@ public enum PermissionCatalog {
         "RetireSecurityAttributeNamespace", "ReactivateSecurityAttributeNamespace",
         "RetireSecurityAttribute", "ReactivateSecurityAttribute", "EnableZpr", "AnalyzePath",
         "GetReachabilityMatrix", "WhatIf", "Apply", "Export", "ListAudit", "GetRevision",
-        "ExplainIam",
+        "ExplainIam", "ReportAgent", "ListAgents",
       ]
   }()
 }

@@ -19,7 +19,12 @@ struct AgentCommand: AsyncParsableCommand {
       --print shows the ruleset without applying it (no root needed). Needs root otherwise.
       """)
 
-  @Option(help: "The tenancy file to enforce.") var tenancy: String
+  @Option(help: "The tenancy file to enforce (standalone).") var tenancy: String?
+  @Option(
+    help:
+      "The zpr server to follow (its revision feed); the key from $ZPR_API_KEY or the config file."
+  )
+  var server: String?
   @Option(help: "The VNIC this host is: a resource's name (its first VNIC) or RESOURCE/N.")
   var host: String
   @Option(help: "Apply in this network namespace (ip netns) instead of the current one.")
@@ -29,8 +34,20 @@ struct AgentCommand: AsyncParsableCommand {
   @Option(help: "Seconds between checks of the file and of the kernel's table.")
   var interval: Double = 2
 
+  func validate() throws {
+    guard (tenancy == nil) != (server == nil) else {
+      throw ValidationError("name either --tenancy FILE (standalone) or --server URL")
+    }
+  }
+
   func run() async throws {
     if print {
+      let tenancy: Tenancy
+      if let path = self.tenancy {
+        tenancy = try loadTenancy(path)
+      } else {
+        tenancy = try await Self.fetch(server: server).tenancy
+      }
       writeOut(NFTRenderer.render(try Self.ruleset(tenancy, host: host)))
       return
     }
@@ -46,11 +63,16 @@ struct AgentCommand: AsyncParsableCommand {
     do {
       _ = try await reconciler.failClosed(host: host)
     } catch { throw Self.cli(error) }
+    if let server {
+      try await follow(server: server, reconciler)
+      return
+    }
+    guard let tenancy else { return }
     var modified: Date?
     while true {
       let stamp = Self.modification(of: tenancy)
       do {
-        let ruleset = try Self.ruleset(tenancy, host: host)
+        let ruleset = try Self.ruleset(try loadTenancy(tenancy), host: host)
         let outcome: Reconciler.Outcome
         do {
           outcome = try await reconciler.enforce(ruleset)
@@ -70,12 +92,97 @@ struct AgentCommand: AsyncParsableCommand {
     }
   }
 
-  static func ruleset(_ path: String, host: String) throws -> HostRuleset {
-    let tenancy = try loadTenancy(path)
+  static func ruleset(_ tenancy: Tenancy, host: String, revision: Int64? = nil) throws
+    -> HostRuleset
+  {
     let topology = Topology(tenancy)
     do {
-      return try HostRuleset(host: host, topology: topology, compiled: CompiledPolicy(topology))
+      return try HostRuleset(
+        host: host, topology: topology, compiled: CompiledPolicy(topology), revision: revision)
     } catch { throw cli(error) }
+  }
+
+  /// The server's tenancy (its export) and the revision it is at.
+  static func fetch(server: String?) async throws -> (tenancy: Tenancy, revision: Int64) {
+    let client = try APIClient.resolve(server: server)
+    let revision = try await client.object("GET", "/v1/revision")["revision"] as? Int ?? 0
+    let (_, data, _) = try await client.send("GET", "/v1/export")
+    let source = SourceFile(
+      path: "the server's export", text: String(decoding: data, as: UTF8.self))
+    let loaded = TenancyFile.load(source)
+    guard !loaded.hasErrors else {
+      throw CLIError(
+        code: "ZPR-CLI-021",
+        message: "the server's tenancy does not load here (is this zpr older than the server?): "
+          + (loaded.diagnostics.first { $0.severity == .error }?.message ?? ""))
+    }
+    return (loaded.tenancy, Int64(revision))
+  }
+
+  /// Follows the server: each new revision (the watch, a long poll) is fetched and enforced,
+  /// and the agent reports what it enforces. While the server cannot be reached, the last
+  /// ruleset stays in force (fail static).
+  private func follow(server: String, _ reconciler: Reconciler) async throws {
+    let client = try APIClient.resolve(server: server)
+    let backend = NFTBackend(namespace: namespace)
+    var enforced: Int64?
+    var seen: Int64 = -1
+    while true {
+      do {
+        let watch = try await client.object(
+          "GET", "/v1/revision/watch?after=\(max(seen, 0))&timeout=\(Int(max(interval, 1) * 5))")
+        let latest = Int64(watch["revision"] as? Int ?? 0)
+        var outcome = Reconciler.Outcome.unchanged
+        if latest != enforced {
+          let (tenancy, revision) = try await Self.fetch(server: server)
+          let ruleset = try Self.ruleset(tenancy, host: host, revision: revision)
+          do {
+            outcome = try await reconciler.enforce(ruleset)
+          } catch { throw Self.cli(error) }
+          enforced = revision
+          seen = revision
+          writeError(
+            "zpr agent: revision \(revision): \(outcome.rawValue) the ruleset of \(ruleset.host) "
+              + "(\(ruleset.statements.count) statements, \(ruleset.elementCount) elements, "
+              + "\(await reconciler.cut) connections cut)\n")
+        } else if let current = await reconciler.current {
+          // Nothing new: check that the kernel still holds it.
+          do {
+            outcome = try await reconciler.enforce(current)
+          } catch { throw Self.cli(error) }
+          if outcome == .repaired { writeError("zpr agent: repaired the table (it had drifted)\n") }
+        }
+        try await report(client, reconciler, backend, revision: enforced ?? 0, status: "enforcing")
+      } catch let error as CLIError {
+        writeError("zpr agent: \(error.message); keeping the ruleset in force\n")
+        try? await report(
+          client, reconciler, backend, revision: enforced ?? 0,
+          status: enforced == nil ? "failClosed" : "error")
+        try await Task.sleep(for: .seconds(interval))
+      }
+    }
+  }
+
+  /// Tells the server what this agent enforces, with the flows its host denied lately.
+  private func report(
+    _ client: APIClient, _ reconciler: Reconciler, _ backend: NFTBackend, revision: Int64,
+    status: String
+  ) async throws {
+    let current = await reconciler.current
+    let denied = (try? await backend.observations().denied) ?? []
+    try await client.send(
+      "PUT", "/v1/agents/\(host)",
+      json: [
+        "revision": Int(revision), "status": status,
+        "statements": current?.statements.count ?? 0, "elements": current?.elementCount ?? 0,
+        "cut": await reconciler.cut,
+        "denied": denied.map {
+          [
+            "direction": $0.direction, "peer": $0.peer, "host": $0.host,
+            "protocol": $0.transport, "port": $0.port, "reason": "no statement matched",
+          ] as [String: Any]
+        },
+      ])
   }
 
   /// An enforcer's error as the command line's.

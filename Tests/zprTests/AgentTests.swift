@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+
+/// `zpr agent --server`: a real server, a real agent process, nft in a network namespace the
+/// test makes (and removes, also when an expectation fails).
+@Suite(
+  "zpr agent",
+  .enabled(
+    if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft"),
+    "needs root and nftables (CI has both): the agent applies rulesets in a network namespace"),
+  .serialized)
+struct AgentTests {
+  static let tenancy = try! String(
+    contentsOf: IAMCLITests.root.appendingPathComponent("examples/tenancies/three-tier.yaml"),
+    encoding: .utf8)
+
+  static func shell(_ arguments: [String]) -> (Int32, String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    guard (try? process.run()) != nil else { return (-1, "") }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+  }
+
+  final class Cleanup {
+    var namespace: String?
+    var processes: [Process] = []
+    deinit {
+      for process in processes where process.isRunning {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+      }
+      if let namespace { _ = AgentTests.shell(["ip", "netns", "del", namespace]) }
+    }
+  }
+
+  @Test func followsTheServerAndReportsWhatItEnforces() async throws {
+    let cleanup = Cleanup()
+    let scratch = try Scratch()
+    let key = "agent-test-key"
+    let server = try ServerProcess.start(
+      database: scratch.url.appendingPathComponent("zpr.sqlite").path, key: key)
+    cleanup.processes.append(server.process)
+    let body = try JSONSerialization.data(withJSONObject: ["tenancy": Self.tenancy])
+    var (status, data) = try await server.request(
+      "/v1/apply", method: "POST", key: key, body: String(decoding: body, as: UTF8.self))
+    #expect(status == 200, "\(String(decoding: data, as: UTF8.self))")
+    let namespace = "zprt\(getpid() % 100_000)-agent"
+    #expect(Self.shell(["ip", "netns", "add", namespace]).0 == 0)
+    cleanup.namespace = namespace
+    let agent = Process()
+    agent.executableURL = try ZPRProcess.executable()
+    agent.arguments = [
+      "agent", "--server", server.base, "--host", "app-1", "--namespace", namespace,
+      "--interval", "0.5",
+    ]
+    var environment = ProcessInfo.processInfo.environment
+    environment["ZPR_API_KEY"] = key
+    agent.environment = environment
+    agent.standardOutput = FileHandle.nullDevice
+    agent.standardError = FileHandle.nullDevice
+    try agent.run()
+    cleanup.processes.append(agent)
+
+    /// The agent's last report, once it reports `revision` or later.
+    func report(atLeast revision: Int) async throws -> [String: Any]? {
+      for _ in 0..<100 {
+        (status, data) = try await server.request("/v1/agents", key: key)
+        let items =
+          (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["items"]
+          as? [[String: Any]] ?? []
+        if let item = items.first(where: { $0["host"] as? String == "app-1" }),
+          item["revision"] as? Int ?? -1 >= revision
+        {
+          return item
+        }
+        try await Task.sleep(for: .milliseconds(100))
+      }
+      return nil
+    }
+    func table() -> String {
+      Self.shell(["ip", "netns", "exec", namespace, "nft", "list", "table", "inet", "zpr"]).1
+    }
+    let first = try #require(try await report(atLeast: 2))
+    #expect(first["status"] as? String == "enforcing")
+    #expect(first["statements"] as? Int == 2)
+    #expect(table().contains("10.0.1.10 . 10.0.2.10 . tcp . 8080 : jump s0_0"), "\(table())")
+    // A policy change on the server reaches the kernel: web-1 may now use 8081 instead.
+    let changed = Self.tenancy.replacingOccurrences(of: "tcp/8080", with: "tcp/8081")
+      .replacingOccurrences(of: "port: 8080", with: "port: 8081")
+    let changedBody = try JSONSerialization.data(withJSONObject: ["tenancy": changed])
+    (status, data) = try await server.request(
+      "/v1/apply", method: "POST", key: key, body: String(decoding: changedBody, as: UTF8.self))
+    #expect(status == 200, "\(String(decoding: data, as: UTF8.self))")
+    let revision =
+      (try? JSONSerialization.jsonObject(with: data) as? [String: Any])?["revision"] as? Int ?? 0
+    let second = try #require(try await report(atLeast: revision))
+    #expect(second["status"] as? String == "enforcing")
+    #expect(table().contains("10.0.1.10 . 10.0.2.10 . tcp . 8081 : jump s0_0"), "\(table())")
+    #expect(!table().contains(". tcp . 8080 :"))
+    // The server goes away: the agent keeps the last ruleset (fail static).
+    kill(server.process.processIdentifier, SIGKILL)
+    server.process.waitUntilExit()
+    try await Task.sleep(for: .seconds(1.5))
+    #expect(agent.isRunning)
+    #expect(table().contains(". tcp . 8081 : jump s0_0"))
+  }
+}
