@@ -179,12 +179,9 @@ struct KernelTests {
   static let hosts = [("web-1", "10.0.1.10"), ("app-1", "10.0.2.10"), ("db-1", "10.0.3.10")]
 
   static func rulesets(_ tenancy: Tenancy) throws -> [String: HostRuleset] {
-    let topology = Topology(tenancy)
-    let compiled = CompiledPolicy(topology)
+    let enforced = EnforcedTenancy(tenancy)
     var rulesets: [String: HostRuleset] = [:]
-    for (host, _) in hosts {
-      rulesets[host] = try HostRuleset(host: host, topology: topology, compiled: compiled)
-    }
+    for (host, _) in hosts { rulesets[host] = try enforced.ruleset(for: host) }
     return rulesets
   }
 
@@ -250,6 +247,44 @@ struct KernelTests {
     #expect(!revoked.proceed())
     #expect(!lab.connects(from: "web-1", to: "10.0.2.10", port: 8080))
     #expect(lab.connects(from: "app-1", to: "10.0.3.10", port: 5432))
+  }
+
+  /// Audit mode: ops-1 carries app.tier:app in audit mode only, so enforce mode leaves it
+  /// open; a flow that audit mode would deny connects, and is recorded as audit-denied.
+  @Test func auditModeAcceptsAndRecordsWhatItWouldDeny() async throws {
+    var tenancy = TenancyFixtures.threeTier()
+    tenancy.resources += [
+      Resource(
+        name: "jump-1",
+        vnics: [VNIC(vcn: "prod", subnet: "web", ips: [TenancyFixtures.address("10.0.1.20")])]),
+      Resource(
+        name: "ops-1",
+        securityAttributes: [
+          AppliedAttribute(namespace: "app", key: "tier", value: "app", mode: .audit)
+        ],
+        vnics: [VNIC(vcn: "prod", subnet: "app", ips: [TenancyFixtures.address("10.0.2.20")])]),
+    ]
+    let lab = Namespaces()
+    try lab.build([(name: "jump-1", address: "10.0.1.20"), (name: "ops-1", address: "10.0.2.20")])
+    let enforced = EnforcedTenancy(tenancy)
+    for host in ["jump-1", "ops-1"] {
+      let ruleset = try enforced.ruleset(for: host)
+      #expect(
+        try await Reconciler(backend: NFTBackend(namespace: lab.name(host))).enforce(ruleset)
+          == .applied)
+    }
+    #expect(try enforced.ruleset(for: "ops-1").audit != nil)
+    #expect(try !enforced.ruleset(for: "ops-1").protected)
+    try lab.listen(in: "ops-1", address: "10.0.2.20", ports: [22])
+    #expect(lab.connects(from: "jump-1", to: "10.0.2.20", port: 22))
+    let ops = try await NFTBackend(namespace: lab.name("ops-1")).observations()
+    #expect(
+      ops.denied.contains(
+        DeniedFlow(
+          direction: "in", peer: "10.0.1.20", host: "10.0.2.20", transport: "tcp", port: 22,
+          audit: true)), "\(ops.denied)")
+    #expect((ops.packets["audit_denied"] ?? 0) > 0)
+    #expect(ops.packets["denied"] == 0)
   }
 
   /// A ruleset nft refuses changes nothing: the previous one stays in force.

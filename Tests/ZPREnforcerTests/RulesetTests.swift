@@ -12,8 +12,7 @@ struct RulesetTests {
     .appendingPathComponent("Golden")
 
   static func ruleset(_ tenancy: Tenancy, _ host: String) throws -> HostRuleset {
-    let topology = Topology(tenancy)
-    return try HostRuleset(host: host, topology: topology, compiled: CompiledPolicy(topology))
+    try EnforcedTenancy(tenancy).ruleset(for: host)
   }
 
   /// The rendered text of the three-tier example's hosts, exactly (regenerate with
@@ -48,6 +47,8 @@ struct RulesetTests {
     var compared = 0
     var allowed = 0
     var denied = 0
+    var audited = 0
+    var auditDenied = 0
     for _ in 0..<150 {
       var generator = TenancyGenerator(seed: random.next())
       let tenancy = generator.tenancy(
@@ -57,12 +58,12 @@ struct RulesetTests {
           resources: Int.random(in: 2...10, using: &random),
           policies: Int.random(in: 1...4, using: &random)))
       let topology = Topology(tenancy)
-      let compiled = CompiledPolicy(topology)
+      let enforced = EnforcedTenancy(tenancy)
+      let compiled = enforced.enforce
       let reference = ZPRSemantics(topology)
       var rulesets: [IPAddress: HostRuleset] = [:]
       for endpoint in topology.endpoints {
-        let ruleset = try HostRuleset(
-          host: endpoint.name, topology: topology, compiled: compiled)
+        let ruleset = try enforced.ruleset(for: endpoint.name)
         for ip in endpoint.ips where rulesets[ip] == nil { rulesets[ip] = ruleset }
       }
       let addresses =
@@ -137,6 +138,15 @@ struct RulesetTests {
             #expect(verdict == name, "\(flow)")
           }
         }
+        // Audit mode: what the rulesets would record is what audit mode denies.
+        if enforced.audit != nil {
+          let auditPasses =
+            (rulesets[flow.source]?.auditAllows(flow, inbound: false) ?? true)
+            && (rulesets[flow.destination]?.auditAllows(flow, inbound: true) ?? true)
+          #expect(auditPasses == reference.decide(flow, mode: .audit).allowed, "audit \(flow)")
+          audited += 1
+          if !auditPasses { auditDenied += 1 }
+        }
         compared += 1
         if expected.statement != nil { allowed += 1 }
         if !expected.allowed { denied += 1 }
@@ -145,6 +155,7 @@ struct RulesetTests {
     // The sample reaches both outcomes, so the agreement above means something.
     #expect(allowed > 200, "only \(allowed) flows a statement allowed, among \(compared)")
     #expect(denied > 1000, "only \(denied) denied flows among \(compared)")
+    #expect(auditDenied > 500, "only \(auditDenied) audit-denied flows among \(audited)")
   }
 
   @Test func theReconcilerAppliesOnceRepairsDriftAndKeepsTheLastRulesetOnFailure() async throws {

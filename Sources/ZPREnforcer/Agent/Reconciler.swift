@@ -77,14 +77,14 @@ public actor Reconciler {
     applied = (text, Self.normalized(listing))
   }
 
-  /// A listing without what changes by itself: the denied-flow sets' elements.
+  /// A listing without what changes by itself: the (audit-)denied-flow sets' elements.
   static func normalized(_ listing: String) -> String {
     var lines: [String] = []
     var inDeniedSet = false
     var skippingElements = false
     for line in listing.split(separator: "\n", omittingEmptySubsequences: true) {
       let trimmed = line.trimmingPrefix(while: \.isWhitespace)
-      if trimmed.hasPrefix("set denied_") { inDeniedSet = true }
+      if trimmed.hasPrefix("set "), trimmed.contains("denied_") { inDeniedSet = true }
       if inDeniedSet, trimmed.hasPrefix("elements = {") { skippingElements = true }
       if skippingElements {
         if trimmed.hasSuffix("}") { skippingElements = false }

@@ -35,7 +35,8 @@ public struct FirewallObservations: Hashable, Sendable {
   }
 }
 
-/// A flow the ruleset dropped because no statement allowed it.
+/// A flow the ruleset dropped because no statement allowed it, or (audit) one it accepted that
+/// no statement would allow once the audit-mode attributes are enforced.
 public struct DeniedFlow: Hashable, Sendable {
   /// `in` (the peer tried to reach this host) or `out`.
   public var direction: String
@@ -44,13 +45,19 @@ public struct DeniedFlow: Hashable, Sendable {
   /// `tcp` or `udp`.
   public var transport: String
   public var port: Int
+  /// Denied in audit mode only: accepted, and recorded.
+  public var audit: Bool
 
   /// A denied flow.
-  public init(direction: String, peer: String, host: String, transport: String, port: Int) {
+  public init(
+    direction: String, peer: String, host: String, transport: String, port: Int,
+    audit: Bool = false
+  ) {
     self.direction = direction
     self.peer = peer
     self.host = host
     self.transport = transport
     self.port = port
+    self.audit = audit
   }
 }

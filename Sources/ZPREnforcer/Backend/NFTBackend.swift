@@ -59,8 +59,9 @@ public struct NFTBackend: FirewallBackend {
         observations.packets[name] = counter["packets"] as? Int ?? 0
       }
     }
-    for direction in ["in", "out"] {
-      let listed = try await run(["-j", "list", "set", "inet", "zpr", "denied_\(direction)4"])
+    for (direction, audit) in [("in", false), ("out", false), ("in", true), ("out", true)] {
+      let set = (audit ? "audit_" : "") + "denied_\(direction)4"
+      let listed = try await run(["-j", "list", "set", "inet", "zpr", set])
       guard listed.status == 0,
         let object = try? JSONSerialization.jsonObject(with: Data(listed.output.utf8))
       else { continue }
@@ -70,7 +71,7 @@ public struct NFTBackend: FirewallBackend {
         observations.denied.append(
           DeniedFlow(
             direction: direction, peer: "\(values[0])", host: "\(values[1])",
-            transport: transport, port: values[3] as? Int ?? 0))
+            transport: transport, port: values[3] as? Int ?? 0, audit: audit))
       }
     }
     return observations

@@ -22,6 +22,18 @@ public struct HostRuleset: Hashable, Sendable {
   /// ICMP in and out.
   public var ingressICMP: [ICMPElement]
   public var egressICMP: [ICMPElement]
+  /// What audit mode would decide, when the tenancy has attributes in audit mode and the host
+  /// is protected in audit mode: flows it would deny are accepted (as enforce mode decides)
+  /// and recorded.
+  public var audit: Audit?
+
+  /// The flows audit mode allows: the rest is recorded as audit-denied.
+  public struct Audit: Hashable, Sendable {
+    public var ingress: [PortElement]
+    public var egress: [PortElement]
+    public var ingressICMP: [ICMPElement]
+    public var egressICMP: [ICMPElement]
+  }
 
   /// A statement as the ruleset names it: its chain and counter (`s0_1`), and whether its
   /// replies pass (stateful) or need their own statement (`connection-state='stateless'`).
@@ -63,7 +75,7 @@ public struct HostRuleset: Hashable, Sendable {
   public static func failClosed(host: String) -> HostRuleset {
     HostRuleset(
       host: host, revision: nil, addresses: [], protected: true, statements: [], ingress: [],
-      egress: [], ingressICMP: [], egressICMP: [])
+      egress: [], ingressICMP: [], egressICMP: [], audit: nil)
   }
 
   /// What the kernel does with a new flow under this ruleset, read off it as nft reads it (one
@@ -89,6 +101,16 @@ public struct HostRuleset: Hashable, Sendable {
     }
   }
 
+  /// Whether audit mode would allow a new flow (true when the ruleset has no audit part).
+  public func auditAllows(_ flow: Flow, inbound: Bool) -> Bool {
+    guard let audit else { return true }
+    let view = HostRuleset(
+      host: host, revision: nil, addresses: addresses, protected: true, statements: [],
+      ingress: audit.ingress, egress: audit.egress, ingressICMP: audit.ingressICMP,
+      egressICMP: audit.egressICMP, audit: nil)
+    return view.statement(for: flow, inbound: inbound) != nil
+  }
+
   /// How many elements its sets hold.
   public var elementCount: Int {
     ingress.count + egress.count + ingressICMP.count + egressICMP.count
@@ -111,8 +133,11 @@ public struct EnforcerError: Error, Hashable, Sendable, CustomStringConvertible 
 
 extension HostRuleset {
   /// The ruleset of the endpoint named `host` (`web-1` for its first VNIC, or `web-1/1`).
+  /// `audit`: the policy compiled in audit mode (``CompiledPolicy/init(_:mode:)``), when the
+  /// tenancy has attributes in audit mode.
   public init(
-    host: String, topology: Topology, compiled: CompiledPolicy, revision: Int64? = nil
+    host: String, topology: Topology, compiled: CompiledPolicy, audit: CompiledPolicy? = nil,
+    revision: Int64? = nil
   ) throws(EnforcerError) {
     guard let index = topology.endpoint(named: host) else {
       let known = topology.names
@@ -132,6 +157,12 @@ extension HostRuleset {
     egress = []
     ingressICMP = []
     egressICMP = []
+    if let audit, endpoint.isProtected(in: .audit) {
+      let found = Self.elements(of: endpoint, in: audit) { _ in "audit" }
+      self.audit = Audit(
+        ingress: found.ingress, egress: found.egress, ingressICMP: found.ingressICMP,
+        egressICMP: found.egressICMP)
+    }
     guard protected else { return }
     var used: [StatementID: StatementRule] = [:]
     func rule(_ grant: Grant) -> String {
@@ -147,51 +178,57 @@ extension HostRuleset {
       used[id] = made
       return made.name
     }
+    let found = Self.elements(of: endpoint, in: compiled, rule)
+    statements = used.values.sorted { $0.id < $1.id }
+    ingress = found.ingress
+    egress = found.egress
+    ingressICMP = found.ingressICMP
+    egressICMP = found.egressICMP
+  }
+
+  /// What each address region may send each of the endpoint's addresses and receive from it,
+  /// merged; `rule` names the chain of a grant's statement.
+  private static func elements(
+    of endpoint: ZPREngine.Endpoint, in compiled: CompiledPolicy, _ rule: (Grant) -> String
+  ) -> (
+    ingress: [PortElement], egress: [PortElement], ingressICMP: [ICMPElement],
+    egressICMP: [ICMPElement]
+  ) {
+    var ingress: [PortElement] = []
+    var egress: [PortElement] = []
+    var ingressICMP: [ICMPElement] = []
+    var egressICMP: [ICMPElement] = []
     let regions = compiled.v4Regions
     for own in Set(endpoint.ips.compactMap(\.v4Value)).sorted() {
       let mine = compiled.signatures(at: IPAddress(v4: own))
-      add(regions, own, mine, compiled, rule)
-    }
-    statements = used.values.sorted { $0.id < $1.id }
-    ingress = Self.merged(ingress)
-    egress = Self.merged(egress)
-    ingressICMP = Self.merged(ingressICMP)
-    egressICMP = Self.merged(egressICMP)
-  }
-
-  /// The elements of one of the host's addresses: what each region may send it and receive
-  /// from it.
-  private mutating func add(
-    _ regions: [AddressRegion], _ own: UInt32,
-    _ mine: (source: Int32, destination: Int32, protected: Bool), _ compiled: CompiledPolicy,
-    _ rule: (Grant) -> String
-  ) {
-    for region in regions {
-      let peers = region.first...region.last
-      for (grants, isIngress) in [
-        (compiled.grants(from: region.source, to: mine.destination), true),
-        (compiled.grants(from: mine.source, to: region.destination), false),
-      ] where !grants.isEmpty {
-        var icmp: [ICMPElement] = []
-        for grant in grants {
-          switch grant.transport {
-          case "tcp", "udp":
-            let element = PortElement(
-              peers: peers, local: own, transport: grant.transport,
-              ports: grant.ports ?? 0...65535, statement: rule(grant))
-            if isIngress { ingress.append(element) } else { egress.append(element) }
-          case "icmp", "icmp/icmp6":
-            icmp.append(
-              ICMPElement(
-                peers: peers, local: own, types: grant.icmpType.map { $0...$0 } ?? 0...255,
-                codes: grant.icmpCode.map { $0...$0 } ?? 0...255, statement: rule(grant)))
-          default: continue  // ICMPv6: IPv6 is not rendered yet.
+      for region in regions {
+        let peers = region.first...region.last
+        for (grants, isIngress) in [
+          (compiled.grants(from: region.source, to: mine.destination), true),
+          (compiled.grants(from: mine.source, to: region.destination), false),
+        ] where !grants.isEmpty {
+          var icmp: [ICMPElement] = []
+          for grant in grants {
+            switch grant.transport {
+            case "tcp", "udp":
+              let element = PortElement(
+                peers: peers, local: own, transport: grant.transport,
+                ports: grant.ports ?? 0...65535, statement: rule(grant))
+              if isIngress { ingress.append(element) } else { egress.append(element) }
+            case "icmp", "icmp/icmp6":
+              icmp.append(
+                ICMPElement(
+                  peers: peers, local: own, types: grant.icmpType.map { $0...$0 } ?? 0...255,
+                  codes: grant.icmpCode.map { $0...$0 } ?? 0...255, statement: rule(grant)))
+            default: continue  // ICMPv6: IPv6 is not rendered yet.
+            }
           }
+          let disjoint = Self.disjoint(icmp)
+          if isIngress { ingressICMP += disjoint } else { egressICMP += disjoint }
         }
-        let disjoint = Self.disjoint(icmp)
-        if isIngress { ingressICMP += disjoint } else { egressICMP += disjoint }
       }
     }
+    return (merged(ingress), merged(egress), merged(ingressICMP), merged(egressICMP))
   }
 
   /// ICMP grants of one peer range with none inside another (a set's intervals may not

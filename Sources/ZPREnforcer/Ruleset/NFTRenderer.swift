@@ -38,9 +38,15 @@ public enum NFTRenderer {
     }
     lines.append("  counter denied {")
     lines.append("  }")
+    var recorded = ["denied_in4", "denied_out4"]
+    if ruleset.audit != nil {
+      lines.append("  counter audit_denied {")
+      lines.append("  }")
+      recorded += ["audit_denied_in4", "audit_denied_out4"]
+    }
     // Denied flows, for the agent's flow records (entries expire by themselves).
-    for direction in ["in", "out"] {
-      lines.append("  set denied_\(direction)4 {")
+    for set in recorded {
+      lines.append("  set \(set) {")
       lines.append("    type ipv4_addr . ipv4_addr . inet_proto . inet_service")
       lines.append("    size 65535")
       lines.append("    flags dynamic,timeout")
@@ -49,16 +55,31 @@ public enum NFTRenderer {
     }
     map(
       "ingress4", "ipv4_addr . ipv4_addr . inet_proto . inet_service",
-      ruleset.ingress.map(portElement), into: &lines)
+      ruleset.ingress.map { portElement($0) }, into: &lines)
     map(
       "egress4", "ipv4_addr . ipv4_addr . inet_proto . inet_service",
-      ruleset.egress.map(portElement), into: &lines)
+      ruleset.egress.map { portElement($0) }, into: &lines)
     map(
       "ingress_icmp4", "ipv4_addr . ipv4_addr . icmp_type . icmp_code",
-      ruleset.ingressICMP.map(icmpElement), into: &lines)
+      ruleset.ingressICMP.map { icmpElement($0) }, into: &lines)
     map(
       "egress_icmp4", "ipv4_addr . ipv4_addr . icmp_type . icmp_code",
-      ruleset.egressICMP.map(icmpElement), into: &lines)
+      ruleset.egressICMP.map { icmpElement($0) }, into: &lines)
+    if let audit = ruleset.audit {
+      // What audit mode allows goes on to be decided; the rest is recorded first.
+      map(
+        "audit_ingress4", "ipv4_addr . ipv4_addr . inet_proto . inet_service",
+        audit.ingress.map { portElement($0, verdict: "goto decide_input") }, into: &lines)
+      map(
+        "audit_egress4", "ipv4_addr . ipv4_addr . inet_proto . inet_service",
+        audit.egress.map { portElement($0, verdict: "goto decide_output") }, into: &lines)
+      map(
+        "audit_ingress_icmp4", "ipv4_addr . ipv4_addr . icmp_type . icmp_code",
+        audit.ingressICMP.map { icmpElement($0, verdict: "goto decide_input") }, into: &lines)
+      map(
+        "audit_egress_icmp4", "ipv4_addr . ipv4_addr . icmp_type . icmp_code",
+        audit.egressICMP.map { icmpElement($0, verdict: "goto decide_output") }, into: &lines)
+    }
     for statement in ruleset.statements {
       lines.append("  chain \(statement.name) {")
       lines.append("    counter name \"\(statement.name)\"")
@@ -81,23 +102,45 @@ public enum NFTRenderer {
     _ ruleset: HostRuleset, into lines: inout [String]
   ) {
     lines.append("  chain \(name) {")
-    guard ruleset.protected else {
-      lines.append("    type filter hook \(hook) priority filter; policy accept;")
+    let policy = ruleset.protected ? "drop" : "accept"
+    lines.append("    type filter hook \(hook) priority filter; policy \(policy);")
+    guard ruleset.protected || ruleset.audit != nil else {
       lines.append("  }")
       return
     }
-    lines.append("    type filter hook \(hook) priority filter; policy drop;")
     lines.append("    \(hook == "input" ? "iif" : "oif") \"lo\" accept")
     lines.append("    ct state established,related ct mark \(statefulMark) accept")
-    lines.append("    \(key) . meta l4proto . th dport vmap @\(map)4")
-    lines.append("    \(key) . icmp type . icmp code vmap @\(map)_icmp4")
-    // IPv6 is not rendered yet: only neighbour discovery passes, so nothing gets around ZPR.
+    var decide: [String] = []
+    if ruleset.protected {
+      decide.append("\(key) . meta l4proto . th dport vmap @\(map)4")
+      decide.append("\(key) . icmp type . icmp code vmap @\(map)_icmp4")
+      // IPv6 is not rendered yet: only neighbour discovery passes, so nothing gets around ZPR.
+      decide.append(
+        "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, "
+          + "nd-router-advert } accept")
+      decide.append(
+        "meta l4proto { tcp, udp } update @\(denied) { \(key) . meta l4proto . th dport }")
+      decide.append("counter name \"denied\" drop")
+    } else {
+      decide.append("accept")
+    }
+    guard ruleset.audit != nil else {
+      for rule in decide { lines.append("    \(rule)") }
+      lines.append("  }")
+      return
+    }
+    // Audit mode: a new flow it allows goes straight to the decision; one it would deny is
+    // recorded (and counted) first, then decided as enforce mode decides.
+    lines.append("    ct state new \(key) . meta l4proto . th dport vmap @audit_\(map)4")
+    lines.append("    ct state new \(key) . icmp type . icmp code vmap @audit_\(map)_icmp4")
     lines.append(
-      "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, "
-        + "nd-router-advert } accept")
-    lines.append(
-      "    meta l4proto { tcp, udp } update @\(denied) { \(key) . meta l4proto . th dport }")
-    lines.append("    counter name \"denied\" drop")
+      "    ct state new meta l4proto { tcp, udp } update @audit_\(denied) "
+        + "{ \(key) . meta l4proto . th dport }")
+    lines.append("    ct state new counter name \"audit_denied\"")
+    lines.append("    goto decide_\(name)")
+    lines.append("  }")
+    lines.append("  chain decide_\(name) {")
+    for rule in decide { lines.append("    \(rule)") }
     lines.append("  }")
   }
 
@@ -117,16 +160,18 @@ public enum NFTRenderer {
     lines.append("  }")
   }
 
-  private static func portElement(_ element: HostRuleset.PortElement) -> String {
+  private static func portElement(_ element: HostRuleset.PortElement, verdict: String? = nil)
+    -> String
+  {
     "\(range(element.peers)) . \(IPAddress(v4: element.local)) . \(element.transport) . "
-      + "\(range(element.ports)) : "
-      + "jump \(element.statement)"
+      + "\(range(element.ports)) : \(verdict ?? "jump \(element.statement)")"
   }
 
-  private static func icmpElement(_ element: HostRuleset.ICMPElement) -> String {
+  private static func icmpElement(_ element: HostRuleset.ICMPElement, verdict: String? = nil)
+    -> String
+  {
     "\(range(element.peers)) . \(IPAddress(v4: element.local)) . \(range(element.types)) . "
-      + "\(range(element.codes)) : "
-      + "jump \(element.statement)"
+      + "\(range(element.codes)) : \(verdict ?? "jump \(element.statement)")"
   }
 
   static func range(_ peers: ClosedRange<UInt32>) -> String {

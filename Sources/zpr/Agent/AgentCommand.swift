@@ -95,10 +95,8 @@ struct AgentCommand: AsyncParsableCommand {
   static func ruleset(_ tenancy: Tenancy, host: String, revision: Int64? = nil) throws
     -> HostRuleset
   {
-    let topology = Topology(tenancy)
     do {
-      return try HostRuleset(
-        host: host, topology: topology, compiled: CompiledPolicy(topology), revision: revision)
+      return try EnforcedTenancy(tenancy).ruleset(for: host, revision: revision)
     } catch { throw cli(error) }
   }
 
@@ -179,7 +177,9 @@ struct AgentCommand: AsyncParsableCommand {
         "denied": denied.map {
           [
             "direction": $0.direction, "peer": $0.peer, "host": $0.host,
-            "protocol": $0.transport, "port": $0.port, "reason": "no statement matched",
+            "protocol": $0.transport, "port": $0.port,
+            "reason": $0.audit
+              ? "audit: no statement would match (accepted)" : "no statement matched",
           ] as [String: Any]
         },
       ])

@@ -73,12 +73,9 @@ struct EnforcerBench: AsyncParsableCommand {
     // Per size: zpr's ruleset and the naive one, and the client of the last statement.
     var cases: [(size: Int, naive: Bool, text: String, rules: Int)] = []
     for size in sizes {
-      let tenancy = Self.tenancy(statements: size)
-      let topology = Topology(tenancy)
       let ruleset: HostRuleset
       do {
-        ruleset = try HostRuleset(
-          host: "server", topology: topology, compiled: CompiledPolicy(topology))
+        ruleset = try EnforcedTenancy(Self.tenancy(statements: size)).ruleset(for: "server")
       } catch { throw AgentCommand.cli(error) }
       let text = NFTRenderer.render(ruleset)
       cases.append((size, false, text, ruleset.elementCount))
