@@ -22,6 +22,7 @@ let package = Package(
     .library(name: "ZPRIAM", targets: ["ZPRIAM"]),
     .library(name: "ZPRServer", targets: ["ZPRServer"]),
     .library(name: "ZPREnforcer", targets: ["ZPREnforcer"]),
+    .library(name: "ZPRLab", targets: ["ZPRLab"]),
     .library(name: "ZPRTesting", targets: ["ZPRTesting"]),
   ],
   dependencies: [
@@ -68,6 +69,7 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"),
       ]),
     .target(name: "ZPREnforcer", dependencies: ["ZPRPolicy", "ZPRModel", "ZPREngine"]),
+    .target(name: "ZPRLab", dependencies: ["ZPRPolicy", "ZPRModel", "ZPREngine", "ZPREnforcer"]),
     .target(name: "ZPRTesting", dependencies: ["ZPRPolicy", "ZPRModel"]),
     .executableTarget(
       name: "zpr",
@@ -79,6 +81,7 @@ let package = Package(
         "ZPRStore",
         "ZPRServer",
         "ZPREnforcer",
+        "ZPRLab",
         "ZPRTesting",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
@@ -120,7 +123,9 @@ let package = Package(
       ]),
     .testTarget(
       name: "ZPREnforcerTests",
-      dependencies: ["ZPREnforcer", "ZPREngine", "ZPRModel", "ZPRPolicy", "ZPRTesting"],
+      dependencies: [
+        "ZPREnforcer", "ZPRLab", "ZPREngine", "ZPRModel", "ZPRPolicy", "ZPRTesting",
+      ],
       // Read through #filePath: the rendered rulesets the tests compare with.
       exclude: ["Golden"]),
     .testTarget(name: "zprTests", dependencies: ["zpr", "ZPRPolicy"]),

@@ -165,7 +165,7 @@ final class Namespaces {
   /// Root, nft, ip and python3: what these tests need (CI runs as root with all of them).
   static var available: Bool {
     getuid() == 0 && run(["nft", "--version"]).status == 0 && run(["ip", "-V"]).status == 0
-      && run(["python3", "--version"]).status == 0
+      && run(["python3", "--version"]).status == 0 && run(["ping", "-V"]).status == 0
   }
 }
 

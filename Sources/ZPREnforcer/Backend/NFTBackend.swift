@@ -86,7 +86,8 @@ public struct NFTBackend: FirewallBackend {
 
   public func trackedConnections() async throws(EnforcerError) -> [Flow] {
     let result = try await run(
-      ["-L", "--mark", String(NFTRenderer.statefulMarkValue)], tool: "conntrack")
+      ["-L", "--mark", "\(NFTRenderer.statefulMarkValue)/\(NFTRenderer.statefulMarkValue)"],
+      tool: "conntrack")
     guard result.status == 0 else {
       throw EnforcerError(
         "ZPR-ENF-006", "conntrack could not list connections: \(result.error)")

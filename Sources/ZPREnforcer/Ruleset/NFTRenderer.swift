@@ -13,7 +13,8 @@ import ZPRPolicy
 public enum NFTRenderer {
   /// The table every zpr ruleset lives in.
   public static let table = "inet zpr"
-  /// The conntrack mark of flows a stateful statement allowed: their replies pass.
+  /// The conntrack mark bits of flows a stateful statement allowed: their replies pass. Set
+  /// with `or`, so other users of the mark keep their bits.
   public static let statefulMark = "0x5a5052"
   /// The same mark as a number, as conntrack lists it.
   public static let statefulMarkValue = 0x5a5052
@@ -83,7 +84,7 @@ public enum NFTRenderer {
     for statement in ruleset.statements {
       lines.append("  chain \(statement.name) {")
       lines.append("    counter name \"\(statement.name)\"")
-      if statement.stateful { lines.append("    ct mark set \(statefulMark)") }
+      if statement.stateful { lines.append("    ct mark set ct mark or \(statefulMark)") }
       lines.append("    accept")
       lines.append("  }")
     }
@@ -109,7 +110,8 @@ public enum NFTRenderer {
       return
     }
     lines.append("    \(hook == "input" ? "iif" : "oif") \"lo\" accept")
-    lines.append("    ct state established,related ct mark \(statefulMark) accept")
+    lines.append(
+      "    ct state established,related ct mark and \(statefulMark) == \(statefulMark) accept")
     var decide: [String] = []
     if ruleset.protected {
       decide.append("\(key) . meta l4proto . th dport vmap @\(map)4")

@@ -1,0 +1,200 @@
+import Foundation
+import Testing
+import ZPREnforcer
+import ZPREngine
+import ZPRLab
+import ZPRModel
+import ZPRPolicy
+import ZPRTesting
+
+/// The analyzer against the kernel: a tenancy built as a lab of network namespaces (routers,
+/// bridges, security lists and NSGs, zpr's rulesets), every ordered pair of VNICs tried for
+/// real over a sample of protocols and ports, each result compared with `zpr analyze`'s.
+@Suite(
+  "The lab against the analyzer",
+  .enabled(
+    if: Namespaces.available,
+    "needs root, nftables, iproute2, iputils-ping and python3 (CI has them): it builds labs"),
+  .serialized)
+struct LabTests {
+  static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(
+      "examples/tenancies")
+
+  /// The flows tried from each VNIC to each other: TCP to the ports statements and security
+  /// rules name and to one nobody names, UDP likewise when something names UDP, and a ping.
+  static func sample(_ tenancy: Tenancy) -> [(FlowProtocol, Int?)] {
+    var tcp: Set<Int> = [9]
+    var udp: Set<Int> = []
+    for statement in tenancy.policies.flatMap(\.statements) {
+      guard let filter = statement.filters.transport else { continue }
+      let ports = filter.ports.map(\.lower).filter { (1...65535).contains($0) }
+      switch filter.transport.rawValue {
+      case "udp": udp.formUnion(ports.isEmpty ? [53] : ports)
+      case "tcp": tcp.formUnion(ports)
+      default: break
+      }
+    }
+    for vcn in tenancy.vcns {
+      for rule
+        in (vcn.securityLists.flatMap { $0.ingress }
+        + vcn.networkSecurityGroups.flatMap { $0.ingress })
+      {
+        if let ports = rule.destinationPorts, (1...65535).contains(ports.lowerBound) {
+          if rule.transport == .udp {
+            udp.insert(ports.lowerBound)
+          } else {
+            tcp.insert(ports.lowerBound)
+          }
+        }
+      }
+    }
+    if !udp.isEmpty { udp.insert(9) }
+    // At most four TCP and two UDP ports: every denied probe waits out its timeout.
+    return tcp.sorted().prefix(4).map { (.tcp, $0) } + udp.sorted().prefix(2).map { (.udp, $0) }
+      + [(.icmp, nil)]
+  }
+
+  /// Tries every ordered pair of the lab's VNICs over the sample; the disagreements.
+  static func compare(_ lab: Lab, _ tenancy: Tenancy) throws -> (
+    compared: Int, allowed: Int, disagreements: [String]
+  ) {
+    let analyzer = PathAnalyzer(tenancy)
+    let names = lab.hosts.map { lab.topology.endpoints[$0].name }
+    var compared = 0
+    var allowed = 0
+    var disagreements: [String] = []
+    for source in names {
+      for destination in names where source != destination {
+        for (transport, port) in sample(tenancy) {
+          // A connection needs its replies: the analyzer is asked both ways.
+          let analysis = try analyzer.analyze(
+            PathQuery(
+              from: source, to: destination, transport: transport, port: port,
+              icmpType: transport == .icmp ? 8 : nil, icmpCode: transport == .icmp ? 0 : nil,
+              bidirectional: true))
+          let expected =
+            analysis.status == .reachable && (analysis.returnStatus ?? .reachable) == .reachable
+          let probe = try lab.probe(
+            from: source, to: destination, transport: transport, port: port, timeout: 0.5)
+          compared += 1
+          if probe.connected { allowed += 1 }
+          if probe.connected != expected {
+            disagreements.append(
+              "\(source) -> \(destination) \(transport.rawValue)\(port.map { "/\($0)" } ?? ""): "
+                + "the analyzer says \(expected ? "reachable" : "unreachable") "
+                + "(\(analysis.stoppedAt?.rawValue ?? "-")), the kernel \(probe.detail)")
+          }
+        }
+      }
+    }
+    return (compared, allowed, disagreements)
+  }
+
+  static func load(_ name: String) throws -> Tenancy {
+    let path = examples.appendingPathComponent(name).path
+    let loaded = TenancyFile.load(
+      SourceFile(path: path, text: try String(contentsOfFile: path, encoding: .utf8)))
+    #expect(!loaded.hasErrors)
+    return loaded.tenancy
+  }
+
+  @Test(arguments: ["three-tier.yaml", "iam.yaml"])
+  func theExamplesBehaveInTheKernelAsTheAnalyzerSays(name: String) async throws {
+    let prefix = "zlt\(getpid() % 10_000)"
+    defer { _ = Lab.down(prefix: prefix) }
+    let tenancy = try Self.load(name)
+    let lab = Lab(tenancy, prefix: prefix)
+    try await lab.up()
+    _ = try await lab.enforce(tenancy)
+    let result = try Self.compare(lab, tenancy)
+    #expect(result.disagreements == [], "\(result.disagreements.joined(separator: "\n"))")
+    // Both outcomes occur, so the agreement means something.
+    #expect(result.allowed >= 1, "only \(result.allowed) of \(result.compared) flows connected")
+    #expect(result.allowed < result.compared)
+    print(
+      "lab \(name): \(result.compared) flows compared, \(result.allowed) connected, 0 disagreements"
+    )
+  }
+
+  /// A policy change in a running lab: the flows it revokes stop, the ones it adds start, and
+  /// the kernel still agrees with the analyzer about every flow.
+  @Test func aPolicyChangeDuringTheTestKeepsTheKernelAndTheAnalyzerInStep() async throws {
+    let prefix = "zlc\(getpid() % 10_000)"
+    defer { _ = Lab.down(prefix: prefix) }
+    let tenancy = try Self.load("three-tier.yaml")
+    let lab = Lab(tenancy, prefix: prefix)
+    try await lab.up()
+    let reconcilers = try await lab.enforce(tenancy)
+    #expect(try lab.probe(from: "web-1", to: "app-1", transport: .tcp, port: 8080).connected)
+    // Revoke web -> app, allow web -> db on 5432 (the NSG allows only the app subnet: still no).
+    var changed = tenancy
+    changed.policies[0].statements[0] = PolicyParser().parseStatement(
+      "in network.vcn:prod VCN allow app.tier:web endpoints to connect to app.tier:app endpoints with protocol='tcp/8081'"
+    ).statement!
+    _ = try await lab.enforce(changed, reconcilers: reconcilers)
+    #expect(!(try lab.probe(from: "web-1", to: "app-1", transport: .tcp, port: 8080).connected))
+    #expect(try lab.probe(from: "web-1", to: "app-1", transport: .tcp, port: 8081).connected)
+    let result = try Self.compare(lab, changed)
+    #expect(result.disagreements == [], "\(result.disagreements.joined(separator: "\n"))")
+  }
+
+  /// Random single-VCN tenancies: generated attributes, statements, security lists and NSGs.
+  @Test func randomTenanciesBehaveInTheKernelAsTheAnalyzerSays() async throws {
+    var random = SplitMix64(seed: 2026)
+    var compared = 0
+    var connected = 0
+    for round in 0..<2 {
+      var generator = TenancyGenerator(seed: random.next())
+      var tenancy = generator.tenancy(
+        TenancyGenerator.Size(
+          namespaces: 2, attributesPerNamespace: 2, vcns: 1, subnetsPerVCN: 2, resources: 4,
+          policies: 3))
+      if round == 0 {
+        // Open security lists, so that what ZPR decides shows.
+        let all = TenancyFixtures.prefix("0.0.0.0/0")
+        tenancy.vcns[0].securityLists.append(
+          SecurityList(
+            name: "lab-open", ingress: [SecurityRule(transport: .all, peer: .cidr(all))],
+            egress: [SecurityRule(transport: .all, peer: .cidr(all))]))
+        for index in tenancy.vcns[0].subnets.indices {
+          tenancy.vcns[0].subnets[index].securityLists = ["lab-open"]
+        }
+        // Two unprotected resources, and statements that name a protected VNIC's attribute in
+        // a VCN that carries the one they name.
+        for index in 0..<min(2, tenancy.resources.count) {
+          tenancy.resources[index].securityAttributes = []
+          for vnic in tenancy.resources[index].vnics.indices {
+            tenancy.resources[index].vnics[vnic].securityAttributes = []
+          }
+        }
+        tenancy.vcns[0].securityAttributes = [
+          AppliedAttribute(namespace: "ns0", key: "attr0", value: "lab")
+        ]
+        let named = Topology(tenancy).endpoints.first { $0.isProtected(in: .enforce) }
+        if let attribute = named?.attributes.first(where: { $0.mode == .enforce }) {
+          let term = "'\(attribute.namespace).\(attribute.key):\(attribute.value)'"
+          tenancy.policies.append(
+            Policy(
+              name: "lab", description: "lab",
+              statements: [
+                "in ns0.attr0:lab VCN allow all-endpoints to connect to \(term) endpoints with protocol='tcp/9'",
+                "in ns0.attr0:lab VCN allow \(term) endpoints to connect to all-endpoints with protocol='icmp'",
+              ].map { PolicyParser().parseStatement($0).statement! }))
+        }
+      }
+      let prefix = "zlr\(getpid() % 10_000)\(round)"
+      defer { _ = Lab.down(prefix: prefix) }
+      let lab = Lab(tenancy, prefix: prefix)
+      try await lab.up()
+      _ = try await lab.enforce(tenancy)
+      let result = try Self.compare(lab, tenancy)
+      #expect(result.disagreements == [], "\(result.disagreements.joined(separator: "\n"))")
+      compared += result.compared
+      connected += result.allowed
+    }
+    #expect(compared >= 40)
+    #expect(connected >= 1, "no flow connected in \(compared)")
+    print("lab, random tenancies: \(compared) flows compared, \(connected) connected")
+  }
+}
