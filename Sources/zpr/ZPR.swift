@@ -16,6 +16,7 @@ struct ZPR: AsyncParsableCommand {
       TestCommand.self,
       MatrixCommand.self, DiffCommand.self, ServeCommand.self, EnableCommand.self,
       ApplyCommand.self, ExportCommand.self, AuditCommand.self, AgentCommand.self,
+      LabCommand.self,
     ] + resourceCommands + [BenchCommand.self]
   )
 

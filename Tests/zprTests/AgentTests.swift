@@ -111,3 +111,43 @@ struct AgentTests {
     #expect(table().contains(". tcp . 8081 : jump s0_0"))
   }
 }
+
+/// `zpr lab`: up, probe, exec and down through the real binary.
+@Suite(
+  "zpr lab",
+  .enabled(
+    if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft"),
+    "needs root and nftables (CI has both): the lab builds network namespaces"),
+  .serialized)
+struct LabCLITests {
+  @Test func upProbeExecDown() throws {
+    let prefix = "zc\(getpid() % 100_000)"
+    let file = IAMCLITests.root.appendingPathComponent("examples/tenancies/three-tier.yaml").path
+    defer { _ = try? ZPRProcess.run(["lab", "down", "--prefix", prefix]) }
+    let up = try ZPRProcess.run(["lab", "up", "--prefix", prefix, "--no-agents", file])
+    #expect(up.exitCode == 0, "\(up.standardError)")
+    #expect(up.standardOutput.contains("lab '\(prefix)' is up: 3 VNICs"))
+    let allowed = try ZPRProcess.run([
+      "lab", "probe", "--prefix", prefix, "--from", "web-1", "--to", "app-1", "--protocol", "tcp",
+      "--port", "8080", "--format", "json",
+    ])
+    #expect(allowed.exitCode == 0)
+    let object =
+      try JSONSerialization.jsonObject(with: Data(allowed.standardOutput.utf8)) as? [String: Any]
+    #expect(object?["connected"] as? Bool == true)
+    let denied = try ZPRProcess.run([
+      "lab", "probe", "--prefix", prefix, "--from", "web-1", "--to", "db-1", "--protocol", "tcp",
+      "--port", "5432", "--timeout", "0.5",
+    ])
+    #expect(denied.exitCode == 1)
+    #expect(denied.standardOutput.hasPrefix("NOT CONNECTED: web-1/0 -> db-1/0 tcp/5432"))
+    let exec = try ZPRProcess.run([
+      "lab", "exec", "--prefix", prefix, "db-1", "--", "ip", "-4", "addr",
+    ])
+    #expect(exec.standardOutput.contains("10.0.3.10/24"))
+    let down = try ZPRProcess.run(["lab", "down", "--prefix", prefix])
+    #expect(down.standardOutput.contains("4 namespaces removed"))
+    let listed = AgentTests.shell(["ip", "netns", "list"]).1
+    #expect(!listed.contains(prefix + "-"))
+  }
+}
