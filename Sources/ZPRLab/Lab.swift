@@ -54,6 +54,11 @@ public struct Lab: Sendable {
       try run(["ip", "netns", "add", router])
       try run(["ip", "-n", router, "link", "set", "lo", "up"])
       try run(["ip", "netns", "exec", router, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
+      for setting in ["all", "default"] {
+        try run([
+          "ip", "netns", "exec", router, "sysctl", "-qw", "net.ipv4.conf.\(setting).rp_filter=0",
+        ])
+      }
       for (subnetIndex, subnet) in vcn.subnets.enumerated()
       where subnet.cidr.address.family == .v4 {
         let bridge = "b\(subnetIndex)"
@@ -65,6 +70,7 @@ public struct Lab: Sendable {
         try run(["ip", "-n", router, "link", "set", bridge, "up"])
       }
     }
+    try peer(used)
     for index in hosts {
       let endpoint = topology.endpoints[index]
       let vcn = tenancy.vcns[endpoint.vcn!]
@@ -91,6 +97,62 @@ public struct Lab: Sendable {
           SecurityRuleset.render(endpoint: index, in: topology))
       } catch {
         throw LabError("ZPR-LAB-002", "the security rules of \(endpoint.name): \(error.message)")
+      }
+    }
+  }
+
+  /// Local peering: a link between the routers of two VCNs whose gateways name each other, and
+  /// each subnet's route table as a routing table its traffic is looked up in (routes to a
+  /// peering gateway go over the link; other gateways lead nowhere in the lab).
+  private func peer(_ used: Set<Int>) throws(LabError) {
+    var nextHop: [String: IPAddress] = [:]
+    var link = 0
+    for a in used.sorted() {
+      for gateway in tenancy.vcns[a].localPeeringGateways {
+        guard let peer = gateway.peer,
+          let b = tenancy.vcns.firstIndex(where: { $0.name == peer.vcn }), b > a, used.contains(b),
+          let back = tenancy.vcns[b].localPeeringGateways.first(where: { $0.name == peer.gateway }),
+          back.peer?.vcn == tenancy.vcns[a].name, back.peer?.gateway == gateway.name
+        else { continue }
+        link += 1
+        guard link < 256 else { break }
+        let name = "l\(link)"
+        try run([
+          "ip", "link", "add", name, "netns", routerNamespace(a), "type", "veth", "peer", "name",
+          name, "netns", routerNamespace(b),
+        ])
+        for (vcn, own) in [(a, 1), (b, 2)] {
+          try run([
+            "ip", "-n", routerNamespace(vcn), "addr", "add", "169.254.\(link).\(own)/30", "dev",
+            name,
+          ])
+          try run(["ip", "-n", routerNamespace(vcn), "link", "set", name, "up"])
+        }
+        nextHop["\(a)/\(gateway.name)"] = IPAddress("169.254.\(link).2")
+        nextHop["\(b)/\(back.name)"] = IPAddress("169.254.\(link).1")
+      }
+    }
+    for vcnIndex in used.sorted() {
+      let vcn = tenancy.vcns[vcnIndex]
+      let router = routerNamespace(vcnIndex)
+      for (subnetIndex, subnet) in vcn.subnets.enumerated() {
+        guard let tableName = subnet.routeTable,
+          let table = vcn.routeTables.first(where: { $0.name == tableName })
+        else { continue }
+        let id = String(100 + subnetIndex)
+        try run([
+          "ip", "-n", router, "rule", "add", "from", "\(subnet.cidr.network)/\(subnet.cidr.length)",
+          "lookup", id,
+        ])
+        for rule in table.rules where rule.destination.address.family == .v4 {
+          guard case .localPeeringGateway(let gateway) = rule.target,
+            let hop = nextHop["\(vcnIndex)/\(gateway)"]
+          else { continue }
+          try run([
+            "ip", "-n", router, "route", "add",
+            "\(rule.destination.network)/\(rule.destination.length)", "via", "\(hop)", "table", id,
+          ])
+        }
       }
     }
   }

@@ -99,7 +99,7 @@ struct LabTests {
     return loaded.tenancy
   }
 
-  @Test(arguments: ["three-tier.yaml", "iam.yaml"])
+  @Test(arguments: ["three-tier.yaml", "iam.yaml", "two-vcns.yaml"])
   func theExamplesBehaveInTheKernelAsTheAnalyzerSays(name: String) async throws {
     let prefix = "zlt\(getpid() % 10_000)"
     defer { _ = Lab.down(prefix: prefix) }
