@@ -106,7 +106,8 @@ extension Lab {
     } catch {
       throw LabError("ZPR-LAB-006", "cannot start a listener (is python3 installed?): \(error)")
     }
-    for _ in 0..<100 where !FileManager.default.fileExists(atPath: ready.path) {
+    // Until it listens (python starts slowly on a busy machine), at most 10 s.
+    for _ in 0..<500 where !FileManager.default.fileExists(atPath: ready.path) {
       usleep(20_000)
     }
     try? FileManager.default.removeItem(at: ready)

@@ -132,7 +132,7 @@ final class Namespaces {
     try process.run()
     listeners.append(process)
     func read() -> String? { try? String(contentsOf: state, encoding: .utf8) }
-    for _ in 0..<60 where read() == nil { usleep(50_000) }
+    for _ in 0..<200 where read() == nil { usleep(50_000) }
     let connected = read() == "connected"
     return (
       connected,
