@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ZPREnforcer
 import ZPREngine
+import ZPRLab
 import ZPRModel
 import ZPRPolicy
 import ZPRTesting
@@ -16,16 +17,7 @@ final class Namespaces {
   /// Runs a command; its exit status and output.
   @discardableResult
   static func run(_ arguments: [String]) -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    guard (try? process.run()) != nil else { return (-1, "cannot run \(arguments[0])") }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    Lab.shell(arguments)
   }
 
   func name(_ host: String) -> String { "\(prefix)-\(host)" }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import ZPREnforcer
 import ZPREngine
+import ZPRLab
 import ZPRModel
 import ZPRPolicy
 
@@ -48,7 +49,7 @@ struct EnforcerBench: AsyncParsableCommand {
         kill(listener.processIdentifier, SIGKILL)
         listener.waitUntilExit()
       }
-      for namespace in [server, client] { _ = Self.shell(["ip", "netns", "del", namespace]) }
+      for namespace in [server, client] { _ = Lab.shell(["ip", "netns", "del", namespace]) }
     }
     for command in [
       ["ip", "netns", "add", server], ["ip", "netns", "add", client],
@@ -62,7 +63,7 @@ struct EnforcerBench: AsyncParsableCommand {
       ["ip", "-n", client, "link", "set", "eth0", "up"],
       ["ip", "-n", client, "link", "set", "lo", "up"],
     ] {
-      let (status, output) = Self.shell(command)
+      let (status, output) = Lab.shell(command)
       guard status == 0 else {
         throw CLIError(
           code: "ZPR-CLI-020", message: "\(command.joined(separator: " ")) failed: \(output)")
@@ -86,8 +87,8 @@ struct EnforcerBench: AsyncParsableCommand {
     for _ in 0..<rounds {
       for (index, item) in cases.enumerated() {
         let address = Self.clientAddress(item.size - 1)
-        _ = Self.shell(["ip", "-n", client, "addr", "flush", "dev", "eth0"])
-        _ = Self.shell(["ip", "-n", client, "addr", "add", "\(address)/16", "dev", "eth0"])
+        _ = Lab.shell(["ip", "-n", client, "addr", "flush", "dev", "eth0"])
+        _ = Lab.shell(["ip", "-n", client, "addr", "add", "\(address)/16", "dev", "eth0"])
         let clock = ContinuousClock()
         let start = clock.now
         do {
@@ -202,7 +203,7 @@ struct EnforcerBench: AsyncParsableCommand {
 
   /// Connections opened and closed per second from the client's namespace.
   static func connections(from namespace: String, seconds: Double) throws -> Double {
-    let (status, output) = shell([
+    let (status, output) = Lab.shell([
       "ip", "netns", "exec", namespace, "python3", "-c",
       """
       import socket, struct, time
@@ -223,16 +224,4 @@ struct EnforcerBench: AsyncParsableCommand {
     return rate
   }
 
-  static func shell(_ arguments: [String]) -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    guard (try? process.run()) != nil else { return (-1, "cannot run \(arguments[0])") }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-  }
 }
