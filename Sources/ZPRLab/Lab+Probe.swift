@@ -1,4 +1,5 @@
 import Foundation
+public import ZPREnforcer
 public import ZPREngine
 import ZPRPolicy
 

@@ -232,16 +232,6 @@ public struct Lab: Sendable {
   }
 }
 
-/// A problem building or using the lab: a stable code and what to do.
-public struct LabError: Error, Hashable, Sendable, CustomStringConvertible {
-  public var code: String
-  public var message: String
-
-  /// An error.
-  public init(_ code: String, _ message: String) {
-    self.code = code
-    self.message = message
-  }
-
-  public var description: String { "\(message) [\(code)]" }
-}
+/// A problem building or using the lab: a stable code (`ZPR-LAB-...`) and what to do; the
+/// enforcer's error type, which the lab's own failures share.
+public typealias LabError = EnforcerError

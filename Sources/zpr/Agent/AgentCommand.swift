@@ -185,7 +185,7 @@ struct AgentCommand: AsyncParsableCommand {
       ])
   }
 
-  /// An enforcer's error as the command line's.
+  /// An enforcer's (or the lab's) error as the command line's.
   static func cli(_ error: EnforcerError) -> CLIError {
     CLIError(code: error.code, message: error.message)
   }

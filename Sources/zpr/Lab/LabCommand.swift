@@ -41,10 +41,6 @@ struct LabCommand: AsyncParsableCommand {
     }
     return Lab(try loadTenancy(file.path), prefix: prefix)
   }
-
-  static func cli(_ error: LabError) -> CLIError {
-    CLIError(code: error.code, message: error.message)
-  }
 }
 
 struct LabOptions: ParsableArguments {
@@ -86,7 +82,7 @@ struct LabUp: AsyncParsableCommand {
     } catch {
       _ = Lab.down(prefix: options.prefix)
       try? FileManager.default.removeItem(at: saved)
-      throw LabCommand.cli(error)
+      throw AgentCommand.cli(error)
     }
     if !noAgents {
       // Each agent runs inside its VNIC's namespace, so `down` ends it with the namespace.
@@ -166,7 +162,7 @@ struct LabProbe: AsyncParsableCommand {
     do {
       result = try lab.probe(
         from: from, to: to, transport: flowProtocol, port: port, timeout: timeout)
-    } catch { throw LabCommand.cli(error) }
+    } catch { throw AgentCommand.cli(error) }
     if format == .json {
       writeOut(
         JSONValue.object([
