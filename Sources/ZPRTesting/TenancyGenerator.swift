@@ -11,6 +11,9 @@ public struct TenancyGenerator: Sendable {
     public var subnetsPerVCN: Int
     public var resources: Int
     public var policies: Int
+    /// The share of subnets that are IPv6 (`fd00:0:V:S::/64` in a VCN's `fd00:0:V::/48`); 0
+    /// makes the same tenancies as before the option existed.
+    public var ipv6Share: Double = 0
 
     /// A size; `vcns` is at most 256 and `subnetsPerVCN` at most 256 (10.V.S.0/24 blocks).
     public init(
@@ -143,40 +146,52 @@ public struct TenancyGenerator: Sendable {
     compartments: [Compartment]
   ) -> VCN {
     let name = "vcn-\(index)"
+    let v6 = prefix("fd00:0:\(String(index, radix: 16))::/48")
     let groups = (0..<Int.random(in: 0...2, using: &random)).map {
       NetworkSecurityGroup(name: "nsg\($0)")
     }
     var vcn = VCN(
       name: name, compartment: compartments.randomElement(using: &random)?.name,
-      cidrs: [prefix("10.\(index).0.0/16")], securityAttributes: attributes(usable, limit: 1),
+      cidrs: [prefix("10.\(index).0.0/16")] + (size.ipv6Share > 0 ? [v6] : []),
+      securityAttributes: attributes(usable, limit: 1),
       routeTables: [RouteTable(name: "main")],
       securityLists: [
-        SecurityList(name: "sl", ingress: rules(groups: []), egress: rules(groups: []))
+        SecurityList(
+          name: "sl", ingress: rules(groups: [], ipv6: size.ipv6Share > 0),
+          egress: rules(groups: [], ipv6: size.ipv6Share > 0))
       ],
       networkSecurityGroups: groups)
     for group in vcn.networkSecurityGroups.indices {
-      vcn.networkSecurityGroups[group].ingress = rules(groups: groups.map(\.name))
-      vcn.networkSecurityGroups[group].egress = rules(groups: groups.map(\.name))
+      vcn.networkSecurityGroups[group].ingress = rules(
+        groups: groups.map(\.name), ipv6: size.ipv6Share > 0)
+      vcn.networkSecurityGroups[group].egress = rules(
+        groups: groups.map(\.name), ipv6: size.ipv6Share > 0)
     }
     vcn.subnets = (0..<size.subnetsPerVCN).map {
-      Subnet(
-        name: "s\($0)", cidr: prefix("10.\(index).\($0).0/24"),
+      let ipv6 = size.ipv6Share > 0 && random.chance(size.ipv6Share)
+      return Subnet(
+        name: "s\($0)",
+        cidr: ipv6
+          ? prefix("fd00:0:\(String(index, radix: 16)):\(String($0, radix: 16))::/64")
+          : prefix("10.\(index).\($0).0/24"),
         routeTable: random.chance(0.8) ? "main" : nil,
         securityLists: random.chance(0.7) ? ["sl"] : [])
     }
     return vcn
   }
 
-  private mutating func rules(groups: [String]) -> [SecurityRule] {
+  private mutating func rules(groups: [String], ipv6: Bool) -> [SecurityRule] {
     (0..<Int.random(in: 0...3, using: &random)).map { _ in
       let transport = RuleProtocol.allCases.randomElement(using: &random)!
       let peer: RulePeer =
         !groups.isEmpty && random.chance(0.3)
         ? .networkSecurityGroup(groups.randomElement(using: &random)!)
         : .cidr(
-          prefix(
-            random.chance(0.5)
-              ? "0.0.0.0/0" : "10.\(Int.random(in: 0...255, using: &random)).0.0/16"))
+          ipv6 && random.chance(0.4)
+            ? prefix(random.chance(0.5) ? "::/0" : "fd00::/16")
+            : prefix(
+              random.chance(0.5)
+                ? "0.0.0.0/0" : "10.\(Int.random(in: 0...255, using: &random)).0.0/16"))
       var rule = SecurityRule(stateless: random.chance(0.2), transport: transport, peer: peer)
       if transport == .tcp || transport == .udp {
         if random.chance(0.6) {
@@ -209,6 +224,16 @@ public struct TenancyGenerator: Sendable {
         tenancy.vcns[index + 1].routeTables[0].rules.append(
           RouteRule(
             destination: tenancy.vcns[index].cidrs[0], target: .localPeeringGateway("to-\(left)")))
+        if tenancy.vcns[index].cidrs.count > 1 {
+          tenancy.vcns[index].routeTables[0].rules.append(
+            RouteRule(
+              destination: tenancy.vcns[index + 1].cidrs[1],
+              target: .localPeeringGateway("to-\(right)")))
+          tenancy.vcns[index + 1].routeTables[0].rules.append(
+            RouteRule(
+              destination: tenancy.vcns[index].cidrs[1],
+              target: .localPeeringGateway("to-\(left)")))
+        }
       }
       index += 2
     }
@@ -244,10 +269,14 @@ public struct TenancyGenerator: Sendable {
         let host = nextHost[key, default: 4]
         guard host < 255 else { continue }
         nextHost[key] = host + 1
-        let network = subnet.cidr.network.v4Value! + UInt32(host)
+        let network = subnet.cidr.network
+        let ip =
+          network.family == .v4
+          ? IPAddress(v4: network.v4Value! + UInt32(host))
+          : IPAddress(v6High: network.high, low: network.low + UInt64(host))
         vnics.append(
           VNIC(
-            vcn: vcn.name, subnet: subnet.name, ips: [IPAddress(v4: network)],
+            vcn: vcn.name, subnet: subnet.name, ips: [ip],
             networkSecurityGroups: vcn.networkSecurityGroups.isEmpty || random.chance(0.5)
               ? [] : [vcn.networkSecurityGroups[0].name],
             securityAttributes: attributes(rest, limit: 2)))

@@ -37,7 +37,10 @@ final class Namespaces {
         "netns", namespace,
       ])
       try check(["ip", "-n", bridge, "link", "set", outer, "master", "br0", "up"])
-      try check(["ip", "-n", namespace, "addr", "add", "\(host.address)/8", "dev", "eth0"])
+      let v6 = host.address.contains(":")
+      try check(
+        ["ip", "-n", namespace, "addr", "add", "\(host.address)/\(v6 ? 32 : 8)", "dev", "eth0"]
+          + (v6 ? ["nodad"] : []))
       try check(["ip", "-n", namespace, "link", "set", "eth0", "up"])
       try check(["ip", "-n", namespace, "link", "set", "lo", "up"])
     }
@@ -68,7 +71,7 @@ final class Namespaces {
           except OSError: pass
           c.close()
       def serve(port):
-          s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+          s = socket.socket(\(Self.family(address))); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
           s.bind(("\(address)", port)); s.listen(16)
           while True:
               c, _ = s.accept(); threading.Thread(target=echo, args=(c,), daemon=True).start()
@@ -94,7 +97,7 @@ final class Namespaces {
   func connects(from host: String, to address: String, port: Int) -> Bool {
     Self.run([
       "ip", "netns", "exec", name(host), "python3", "-c",
-      "import socket,sys; s=socket.socket(); s.settimeout(1); "
+      "import socket,sys; s=socket.socket(\(Self.family(address))); s.settimeout(1); "
         + "sys.exit(0 if s.connect_ex(('\(address)', \(port))) == 0 else 1)",
     ]).status == 0
   }
@@ -138,6 +141,11 @@ final class Namespaces {
         return read() == "alive"
       }
     )
+  }
+
+  /// Python's name of an address's family.
+  static func family(_ address: String) -> String {
+    address.contains(":") ? "socket.AF_INET6" : "socket.AF_INET"
   }
 
   /// Whether a host's ping of an address is answered within a second.
@@ -239,6 +247,69 @@ struct KernelTests {
     #expect(!revoked.proceed())
     #expect(!lab.connects(from: "web-1", to: "10.0.2.10", port: 8080))
     #expect(lab.connects(from: "app-1", to: "10.0.3.10", port: 5432))
+  }
+
+  /// The three-tier example moved to IPv6: the same statements decide, the kernel records
+  /// denied IPv6 flows, and a revocation cuts an established IPv6 connection.
+  @Test func ipv6IsEnforcedAsIPv4Is() async throws {
+    var tenancy = TenancyFixtures.threeTier()
+    func v6(_ text: String) -> String {
+      text.replacingOccurrences(of: "10.0.0.0/16", with: "fd00::/48")
+        .replacingOccurrences(of: "0.0.0.0/0", with: "::/0")
+        .replacingOccurrences(
+          of: #"10\.0\.(\d)\.0/24"#, with: "fd00:0:0:$1::/64", options: .regularExpression
+        )
+        .replacingOccurrences(
+          of: #"10\.0\.(\d)\.10"#, with: "fd00:0:0:$1::10", options: .regularExpression)
+    }
+    func prefix(_ block: IPPrefix) -> IPPrefix { TenancyFixtures.prefix(v6(block.description)) }
+    for vcn in tenancy.vcns.indices {
+      tenancy.vcns[vcn].cidrs = tenancy.vcns[vcn].cidrs.map(prefix)
+      for subnet in tenancy.vcns[vcn].subnets.indices {
+        tenancy.vcns[vcn].subnets[subnet].cidr = prefix(tenancy.vcns[vcn].subnets[subnet].cidr)
+      }
+    }
+    for resource in tenancy.resources.indices {
+      for vnic in tenancy.resources[resource].vnics.indices {
+        tenancy.resources[resource].vnics[vnic].ips = tenancy.resources[resource].vnics[vnic].ips
+          .map { IPAddress(v6($0.description))! }
+      }
+    }
+    let web = "fd00:0:0:1::10"
+    let app = "fd00:0:0:2::10"
+    let lab = Namespaces()
+    try lab.build([("web-1", web), ("app-1", app)])
+    let enforced = EnforcedTenancy(tenancy)
+    var reconcilers: [String: Reconciler] = [:]
+    for host in ["web-1", "app-1"] {
+      let ruleset = try enforced.ruleset(for: host)
+      #expect(ruleset.ingress.allSatisfy { $0.local.family == .v6 })
+      let reconciler = Reconciler(backend: NFTBackend(namespace: lab.name(host)))
+      #expect(try await reconciler.enforce(ruleset) == .applied)
+      reconcilers[host] = reconciler
+    }
+    try lab.listen(in: "app-1", address: app, ports: [8080, 8081])
+    #expect(lab.connects(from: "web-1", to: app, port: 8080))
+    #expect(!lab.connects(from: "web-1", to: app, port: 8081))
+    #expect(!lab.connects(from: "app-1", to: web, port: 8080))
+    #expect(!lab.pings(from: "web-1", to: app))
+    let observed = try await NFTBackend(namespace: lab.name("web-1")).observations()
+    #expect(
+      observed.denied.contains(
+        DeniedFlow(direction: "out", peer: app, host: web, transport: "tcp", port: 8081)),
+      "\(observed.denied)")
+    // Revoking the web statement cuts the established IPv6 connection.
+    let held = try lab.holdConnection(from: "web-1", to: app, port: 8080)
+    #expect(held.connected)
+    var changed = tenancy
+    changed.policies[0].statements.removeFirst()
+    let revoked = EnforcedTenancy(changed)
+    for host in ["web-1", "app-1"] {
+      _ = try await reconcilers[host]!.enforce(revoked.ruleset(for: host))
+    }
+    #expect(await reconcilers["web-1"]!.cut + reconcilers["app-1"]!.cut >= 1)
+    #expect(!held.proceed())
+    #expect(!lab.connects(from: "web-1", to: app, port: 8080))
   }
 
   /// Audit mode: ops-1 carries app.tier:app in audit mode only, so enforce mode leaves it

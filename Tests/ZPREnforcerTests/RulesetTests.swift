@@ -49,14 +49,18 @@ struct RulesetTests {
     var denied = 0
     var audited = 0
     var auditDenied = 0
-    for _ in 0..<150 {
+    var ipv6Hosts = 0
+    var allowedV6 = 0
+    for round in 0..<150 {
       var generator = TenancyGenerator(seed: random.next())
-      let tenancy = generator.tenancy(
-        TenancyGenerator.Size(
-          namespaces: Int.random(in: 1...2, using: &random), attributesPerNamespace: 2,
-          vcns: Int.random(in: 1...3, using: &random), subnetsPerVCN: 2,
-          resources: Int.random(in: 2...10, using: &random),
-          policies: Int.random(in: 1...4, using: &random)))
+      var size = TenancyGenerator.Size(
+        namespaces: Int.random(in: 1...2, using: &random), attributesPerNamespace: 2,
+        vcns: Int.random(in: 1...3, using: &random), subnetsPerVCN: 2,
+        resources: Int.random(in: 2...10, using: &random),
+        policies: Int.random(in: 1...4, using: &random))
+      // A third of the tenancies have IPv6 subnets beside IPv4 ones, a third only IPv6 ones.
+      size.ipv6Share = [0, 0.5, 1][round % 3]
+      let tenancy = generator.tenancy(size)
       let topology = Topology(tenancy)
       let enforced = EnforcedTenancy(tenancy)
       let compiled = enforced.enforce
@@ -66,8 +70,12 @@ struct RulesetTests {
         let ruleset = try enforced.ruleset(for: endpoint.name)
         for ip in endpoint.ips where rulesets[ip] == nil { rulesets[ip] = ruleset }
       }
+      ipv6Hosts += rulesets.keys.filter { $0.family == .v6 }.count
       let addresses =
-        Array(rulesets.keys) + ["8.8.8.8", "10.0.0.1", "192.168.4.4"].map { IPAddress($0)! }
+        Array(rulesets.keys)
+        + ["8.8.8.8", "10.0.0.1", "192.168.4.4", "2001:db8::1", "fd00:0:1::9"].map {
+          IPAddress($0)!
+        }
       var ports = [0, 1, 22, 80, 443, 5432, 65535]
       for statement in tenancy.policies.flatMap(\.statements) {
         for range in statement.filters.transport?.ports ?? [] {
@@ -79,7 +87,9 @@ struct RulesetTests {
       // Every ordered pair of addresses, each with a few flows.
       var flows: [Flow] = []
       for source in addresses {
-        for destination in addresses where source != destination {
+        // A flow joins two addresses of one family.
+        for destination in addresses
+        where source != destination && source.family == destination.family {
           for _ in 0..<3 {
             switch Int.random(in: 0..<4, using: &random) {
             case 0, 1:
@@ -108,7 +118,8 @@ struct RulesetTests {
         }
         for _ in 0..<3 {
           guard let source = sources.randomElement(using: &random),
-            let destination = destinations.randomElement(using: &random), source != destination
+            let destination = destinations.filter({ $0.family == source.family }).randomElement(
+              using: &random), source != destination
           else { continue }
           for grant in compiled.grants(from: pair.source, to: pair.destination) {
             if let ports = grant.ports, let transport = FlowProtocol(rawValue: grant.transport) {
@@ -149,6 +160,7 @@ struct RulesetTests {
         }
         compared += 1
         if expected.statement != nil { allowed += 1 }
+        if expected.statement != nil, flow.source.family == .v6 { allowedV6 += 1 }
         if !expected.allowed { denied += 1 }
       }
     }
@@ -156,6 +168,9 @@ struct RulesetTests {
     #expect(allowed > 200, "only \(allowed) flows a statement allowed, among \(compared)")
     #expect(denied > 1000, "only \(denied) denied flows among \(compared)")
     #expect(auditDenied > 500, "only \(auditDenied) audit-denied flows among \(audited)")
+    #expect(ipv6Hosts > 50, "only \(ipv6Hosts) IPv6 hosts")
+    print("rulesets: \(compared) flows, \(ipv6Hosts) IPv6 hosts, \(allowedV6) IPv6 flows allowed")
+    #expect(allowedV6 > 50, "only \(allowedV6) IPv6 flows a statement allowed")
   }
 
   @Test func theReconcilerAppliesOnceRepairsDriftAndKeepsTheLastRulesetOnFailure() async throws {

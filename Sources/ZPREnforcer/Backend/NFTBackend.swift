@@ -60,18 +60,20 @@ public struct NFTBackend: FirewallBackend {
       }
     }
     for (direction, audit) in [("in", false), ("out", false), ("in", true), ("out", true)] {
-      let set = (audit ? "audit_" : "") + "denied_\(direction)4"
-      let listed = try await run(["-j", "list", "set", "inet", "zpr", set])
-      guard listed.status == 0,
-        let object = try? JSONSerialization.jsonObject(with: Data(listed.output.utf8))
-      else { continue }
-      for values in Self.concatenations(in: object) where values.count == 4 {
-        let transport =
-          values[2] as? String ?? ((values[2] as? Int) == 17 ? "udp" : "tcp")
-        observations.denied.append(
-          DeniedFlow(
-            direction: direction, peer: "\(values[0])", host: "\(values[1])",
-            transport: transport, port: values[3] as? Int ?? 0, audit: audit))
+      for family in ["4", "6"] {
+        let set = (audit ? "audit_" : "") + "denied_\(direction)\(family)"
+        let listed = try await run(["-j", "list", "set", "inet", "zpr", set])
+        guard listed.status == 0,
+          let object = try? JSONSerialization.jsonObject(with: Data(listed.output.utf8))
+        else { continue }
+        for values in Self.concatenations(in: object) where values.count == 4 {
+          let transport =
+            values[2] as? String ?? ((values[2] as? Int) == 17 ? "udp" : "tcp")
+          observations.denied.append(
+            DeniedFlow(
+              direction: direction, peer: "\(values[0])", host: "\(values[1])",
+              transport: transport, port: values[3] as? Int ?? 0, audit: audit))
+        }
       }
     }
     return observations
@@ -85,19 +87,30 @@ public struct NFTBackend: FirewallBackend {
   }
 
   public func trackedConnections() async throws(EnforcerError) -> [Flow] {
-    let result = try await run(
-      ["-L", "--mark", "\(NFTRenderer.statefulMarkValue)/\(NFTRenderer.statefulMarkValue)"],
-      tool: "conntrack")
-    guard result.status == 0 else {
-      throw EnforcerError(
-        "ZPR-ENF-006", "conntrack could not list connections: \(result.error)")
+    var flows: [Flow] = []
+    // conntrack lists one family at a time (IPv4 unless told).
+    for family in ["ipv4", "ipv6"] {
+      let result = try await run(
+        [
+          "-L", "-f", family, "--mark",
+          "\(NFTRenderer.statefulMarkValue)/\(NFTRenderer.statefulMarkValue)",
+        ], tool: "conntrack")
+      guard result.status == 0 else {
+        throw EnforcerError(
+          "ZPR-ENF-006", "conntrack could not list connections: \(result.error)")
+      }
+      flows += result.output.split(separator: "\n").compactMap { Self.connection(String($0)) }
     }
-    return result.output.split(separator: "\n").compactMap { Self.connection(String($0)) }
+    return flows
   }
 
   public func cut(_ connection: Flow) async throws(EnforcerError) {
+    let transport =
+      connection.transport == .icmp && connection.source.family == .v6
+      ? "icmpv6" : connection.transport.rawValue
     var arguments = [
-      "-D", "-p", connection.transport.rawValue, "-s", connection.source.description, "-d",
+      "-D", "-f", connection.source.family == .v4 ? "ipv4" : "ipv6", "-p", transport, "-s",
+      connection.source.description, "-d",
       connection.destination.description,
     ]
     if connection.transport.hasPorts {
@@ -116,7 +129,9 @@ public struct NFTBackend: FirewallBackend {
   /// sport=P dport=Q ...` (ICMP: `type=8 code=0 id=N`).
   static func connection(_ line: String) -> Flow? {
     let words = line.split(separator: " ")
-    guard let name = words.first, let transport = FlowProtocol(rawValue: String(name)) else {
+    guard let name = words.first,
+      let transport = name == "icmpv6" ? .icmp : FlowProtocol(rawValue: String(name))
+    else {
       return nil
     }
     var fields: [String: String] = [:]

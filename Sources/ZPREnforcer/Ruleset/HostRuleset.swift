@@ -46,11 +46,11 @@ public struct HostRuleset: Hashable, Sendable {
   }
 
   /// Peers in a range may use these ports of one transport with one of the host's addresses,
-  /// by a statement.
+  /// by a statement. The peers and the host's address are of one family.
   public struct PortElement: Hashable, Sendable {
-    public var peers: ClosedRange<UInt32>
+    public var peers: ClosedRange<IPAddress>
     /// The host's address (a VNIC's addresses may differ in what statements name them).
-    public var local: UInt32
+    public var local: IPAddress
     /// `tcp` or `udp`.
     public var transport: String
     public var ports: ClosedRange<Int>
@@ -59,8 +59,8 @@ public struct HostRuleset: Hashable, Sendable {
 
   /// Peers in a range may send these ICMP messages, by a statement.
   public struct ICMPElement: Hashable, Sendable {
-    public var peers: ClosedRange<UInt32>
-    public var local: UInt32
+    public var peers: ClosedRange<IPAddress>
+    public var local: IPAddress
     public var types: ClosedRange<Int>
     public var codes: ClosedRange<Int>
     public var statement: String
@@ -84,9 +84,9 @@ public struct HostRuleset: Hashable, Sendable {
   /// this host (its destination is one of the host's addresses).
   public func statement(for flow: Flow, inbound: Bool) -> String? {
     guard protected else { return "unprotected" }
-    guard let peer = (inbound ? flow.source : flow.destination).v4Value,
-      let local = (inbound ? flow.destination : flow.source).v4Value
-    else { return nil }
+    let peer = inbound ? flow.source : flow.destination
+    let local = inbound ? flow.destination : flow.source
+    guard peer.family == local.family else { return nil }
     switch flow.transport {
     case .tcp, .udp:
       return (inbound ? ingress : egress).first {
@@ -198,16 +198,19 @@ extension HostRuleset {
     var egress: [PortElement] = []
     var ingressICMP: [ICMPElement] = []
     var egressICMP: [ICMPElement] = []
-    let regions = compiled.v4Regions
-    for own in Set(endpoint.ips.compactMap(\.v4Value)).sorted() {
-      let mine = compiled.signatures(at: IPAddress(v4: own))
-      for region in regions {
+    var regions: [IPAddress.Family: [AddressRegion]] = [:]
+    for own in Set(endpoint.ips).sorted() {
+      let mine = compiled.signatures(at: own)
+      if regions[own.family] == nil { regions[own.family] = compiled.regions(own.family) }
+      // ICMP over IPv4 is `icmp`, over IPv6 `icmp6`; a statement without a protocol grants both.
+      let icmp = own.family == .v4 ? "icmp" : "icmp6"
+      for region in regions[own.family]! {
         let peers = region.first...region.last
         for (grants, isIngress) in [
           (compiled.grants(from: region.source, to: mine.destination), true),
           (compiled.grants(from: mine.source, to: region.destination), false),
         ] where !grants.isEmpty {
-          var icmp: [ICMPElement] = []
+          var messages: [ICMPElement] = []
           for grant in grants {
             switch grant.transport {
             case "tcp", "udp":
@@ -215,15 +218,15 @@ extension HostRuleset {
                 peers: peers, local: own, transport: grant.transport,
                 ports: grant.ports ?? 0...65535, statement: rule(grant))
               if isIngress { ingress.append(element) } else { egress.append(element) }
-            case "icmp", "icmp/icmp6":
-              icmp.append(
+            case icmp, "icmp/icmp6":
+              messages.append(
                 ICMPElement(
                   peers: peers, local: own, types: grant.icmpType.map { $0...$0 } ?? 0...255,
                   codes: grant.icmpCode.map { $0...$0 } ?? 0...255, statement: rule(grant)))
-            default: continue  // ICMPv6: IPv6 is not rendered yet.
+            default: continue  // ICMP of the other family.
             }
           }
-          let disjoint = Self.disjoint(icmp)
+          let disjoint = Self.disjoint(messages)
           if isIngress { ingressICMP += disjoint } else { egressICMP += disjoint }
         }
       }
@@ -268,7 +271,7 @@ extension HostRuleset {
     for element in sorted {
       if let last = result.last, last.local == element.local, last.transport == element.transport,
         last.ports == element.ports, last.statement == element.statement,
-        UInt64(last.peers.upperBound) + 1 == UInt64(element.peers.lowerBound)
+        last.peers.upperBound.successor == element.peers.lowerBound
       {
         result[result.count - 1].peers = last.peers.lowerBound...element.peers.upperBound
       } else {
@@ -291,7 +294,7 @@ extension HostRuleset {
       if let last = result.last, last.local == element.local, last.types == element.types,
         last.codes == element.codes,
         last.statement == element.statement,
-        UInt64(last.peers.upperBound) + 1 == UInt64(element.peers.lowerBound)
+        last.peers.upperBound.successor == element.peers.lowerBound
       {
         result[result.count - 1].peers = last.peers.lowerBound...element.peers.upperBound
       } else {

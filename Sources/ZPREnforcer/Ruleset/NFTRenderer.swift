@@ -8,8 +8,9 @@ import ZPRPolicy
 /// of allowed flows pass by conntrack; a new flow is one lookup in a verdict map keyed by the
 /// peer address, the protocol and the port (or ICMP type and code), which jumps to the
 /// granting statement's chain (its counter, then accept); anything else is recorded in the
-/// `denied4` set (peer, host, protocol, port) and dropped. A policy change that keeps the
-/// statements changes only map elements.
+/// `denied_in4` or `denied_out4` set (`...6` for IPv6: peer, host, protocol, port) and
+/// dropped. Each of the host's address families has its own maps and sets. A policy change
+/// that keeps the statements changes only map elements.
 public enum NFTRenderer {
   /// The table every zpr ruleset lives in.
   public static let table = "inet zpr"
@@ -39,47 +40,48 @@ public enum NFTRenderer {
     }
     lines.append("  counter denied {")
     lines.append("  }")
-    var recorded = ["denied_in4", "denied_out4"]
     if ruleset.audit != nil {
       lines.append("  counter audit_denied {")
       lines.append("  }")
-      recorded += ["audit_denied_in4", "audit_denied_out4"]
     }
-    // Denied flows, for the agent's flow records (entries expire by themselves).
-    for set in recorded {
-      lines.append("  set \(set) {")
-      lines.append("    type ipv4_addr . ipv4_addr . inet_proto . inet_service")
-      lines.append("    size 65535")
-      lines.append("    flags dynamic,timeout")
-      lines.append("    timeout 10m")
-      lines.append("  }")
+    let families = Family.all.filter { family in
+      ruleset.addresses.contains { $0.family == family.family }
     }
-    map(
-      "ingress4", "ipv4_addr . ipv4_addr . inet_proto . inet_service",
-      ruleset.ingress.map { portElement($0) }, into: &lines)
-    map(
-      "egress4", "ipv4_addr . ipv4_addr . inet_proto . inet_service",
-      ruleset.egress.map { portElement($0) }, into: &lines)
-    map(
-      "ingress_icmp4", "ipv4_addr . ipv4_addr . icmp_type . icmp_code",
-      ruleset.ingressICMP.map { icmpElement($0) }, into: &lines)
-    map(
-      "egress_icmp4", "ipv4_addr . ipv4_addr . icmp_type . icmp_code",
-      ruleset.egressICMP.map { icmpElement($0) }, into: &lines)
-    if let audit = ruleset.audit {
-      // What audit mode allows goes on to be decided; the rest is recorded first.
-      map(
-        "audit_ingress4", "ipv4_addr . ipv4_addr . inet_proto . inet_service",
-        audit.ingress.map { portElement($0, verdict: "goto decide_input") }, into: &lines)
-      map(
-        "audit_egress4", "ipv4_addr . ipv4_addr . inet_proto . inet_service",
-        audit.egress.map { portElement($0, verdict: "goto decide_output") }, into: &lines)
-      map(
-        "audit_ingress_icmp4", "ipv4_addr . ipv4_addr . icmp_type . icmp_code",
-        audit.ingressICMP.map { icmpElement($0, verdict: "goto decide_input") }, into: &lines)
-      map(
-        "audit_egress_icmp4", "ipv4_addr . ipv4_addr . icmp_type . icmp_code",
-        audit.egressICMP.map { icmpElement($0, verdict: "goto decide_output") }, into: &lines)
+    for family in families {
+      // Denied flows, for the agent's flow records (entries expire by themselves).
+      var recorded = ["denied_in", "denied_out"]
+      if ruleset.audit != nil { recorded += ["audit_denied_in", "audit_denied_out"] }
+      for set in recorded {
+        lines.append("  set \(set)\(family.suffix) {")
+        lines.append("    type \(family.address) . \(family.address) . inet_proto . inet_service")
+        lines.append("    size 65535")
+        lines.append("    flags dynamic,timeout")
+        lines.append("    timeout 10m")
+        lines.append("  }")
+      }
+      var maps: [(String, [PortElement], [ICMPElement], String?)] = [
+        ("ingress", ruleset.ingress, ruleset.ingressICMP, nil),
+        ("egress", ruleset.egress, ruleset.egressICMP, nil),
+      ]
+      if let audit = ruleset.audit {
+        // What audit mode allows goes on to be decided; the rest is recorded first.
+        maps += [
+          ("audit_ingress", audit.ingress, audit.ingressICMP, "goto decide_input"),
+          ("audit_egress", audit.egress, audit.egressICMP, "goto decide_output"),
+        ]
+      }
+      for (name, ports, icmp, verdict) in maps {
+        map(
+          "\(name)\(family.suffix)",
+          "\(family.address) . \(family.address) . inet_proto . inet_service",
+          ports.filter { $0.local.family == family.family }.map { portElement($0, verdict) },
+          into: &lines)
+        map(
+          "\(name)_icmp\(family.suffix)",
+          "\(family.address) . \(family.address) . \(family.icmpKey)",
+          icmp.filter { $0.local.family == family.family }.map { icmpElement($0, verdict) },
+          into: &lines)
+      }
     }
     for statement in ruleset.statements {
       lines.append("  chain \(statement.name) {")
@@ -89,17 +91,43 @@ public enum NFTRenderer {
       lines.append("  }")
     }
     chain(
-      "input", hook: "input", map: "ingress", denied: "denied_in4",
-      key: "ip saddr . ip daddr", ruleset, into: &lines)
+      "input", hook: "input", map: "ingress", denied: "denied_in", families, ruleset, into: &lines)
     chain(
-      "output", hook: "output", map: "egress", denied: "denied_out4",
-      key: "ip daddr . ip saddr", ruleset, into: &lines)
+      "output", hook: "output", map: "egress", denied: "denied_out", families, ruleset, into: &lines
+    )
     lines.append("}")
     return lines.joined(separator: "\n") + "\n"
   }
 
+  typealias PortElement = HostRuleset.PortElement
+  typealias ICMPElement = HostRuleset.ICMPElement
+
+  /// How nft names an address family's keys and matches.
+  struct Family {
+    var family: IPAddress.Family
+    /// The sets' and maps' suffix (`4`, `6`).
+    var suffix: String
+    /// The address type (`ipv4_addr`).
+    var address: String
+    /// The ICMP part of a key's type.
+    var icmpKey: String
+    /// The address match (`ip`, `ip6`).
+    var match: String
+    /// The ICMP part of a match.
+    var icmpMatch: String
+
+    static let all = [
+      Family(
+        family: .v4, suffix: "4", address: "ipv4_addr", icmpKey: "icmp_type . icmp_code",
+        match: "ip", icmpMatch: "icmp type . icmp code"),
+      Family(
+        family: .v6, suffix: "6", address: "ipv6_addr", icmpKey: "icmpv6_type . icmpv6_code",
+        match: "ip6", icmpMatch: "icmpv6 type . icmpv6 code"),
+    ]
+  }
+
   private static func chain(
-    _ name: String, hook: String, map: String, denied: String, key: String,
+    _ name: String, hook: String, map: String, denied: String, _ families: [Family],
     _ ruleset: HostRuleset, into lines: inout [String]
   ) {
     lines.append("  chain \(name) {")
@@ -112,16 +140,26 @@ public enum NFTRenderer {
     lines.append("    \(hook == "input" ? "iif" : "oif") \"lo\" accept")
     lines.append(
       "    ct state established,related ct mark and \(statefulMark) == \(statefulMark) accept")
+    func key(_ family: Family) -> String {
+      hook == "input"
+        ? "\(family.match) saddr . \(family.match) daddr"
+        : "\(family.match) daddr . \(family.match) saddr"
+    }
     var decide: [String] = []
     if ruleset.protected {
-      decide.append("\(key) . meta l4proto . th dport vmap @\(map)4")
-      decide.append("\(key) . icmp type . icmp code vmap @\(map)_icmp4")
-      // IPv6 is not rendered yet: only neighbour discovery passes, so nothing gets around ZPR.
+      // IPv6 neighbour discovery passes: without it no IPv6 address is reachable at all.
       decide.append(
         "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, "
           + "nd-router-advert } accept")
-      decide.append(
-        "meta l4proto { tcp, udp } update @\(denied) { \(key) . meta l4proto . th dport }")
+      for family in families {
+        decide.append("\(key(family)) . meta l4proto . th dport vmap @\(map)\(family.suffix)")
+        decide.append("\(key(family)) . \(family.icmpMatch) vmap @\(map)_icmp\(family.suffix)")
+      }
+      for family in families {
+        decide.append(
+          "meta l4proto { tcp, udp } update @\(denied)\(family.suffix) "
+            + "{ \(key(family)) . meta l4proto . th dport }")
+      }
       decide.append("counter name \"denied\" drop")
     } else {
       decide.append("accept")
@@ -133,11 +171,19 @@ public enum NFTRenderer {
     }
     // Audit mode: a new flow it allows goes straight to the decision; one it would deny is
     // recorded (and counted) first, then decided as enforce mode decides.
-    lines.append("    ct state new \(key) . meta l4proto . th dport vmap @audit_\(map)4")
-    lines.append("    ct state new \(key) . icmp type . icmp code vmap @audit_\(map)_icmp4")
-    lines.append(
-      "    ct state new meta l4proto { tcp, udp } update @audit_\(denied) "
-        + "{ \(key) . meta l4proto . th dport }")
+    for family in families {
+      lines.append(
+        "    ct state new \(key(family)) . meta l4proto . th dport vmap @audit_\(map)\(family.suffix)"
+      )
+      lines.append(
+        "    ct state new \(key(family)) . \(family.icmpMatch) vmap @audit_\(map)_icmp\(family.suffix)"
+      )
+    }
+    for family in families {
+      lines.append(
+        "    ct state new meta l4proto { tcp, udp } update @audit_\(denied)\(family.suffix) "
+          + "{ \(key(family)) . meta l4proto . th dport }")
+    }
     lines.append("    ct state new counter name \"audit_denied\"")
     lines.append("    goto decide_\(name)")
     lines.append("  }")
@@ -162,23 +208,19 @@ public enum NFTRenderer {
     lines.append("  }")
   }
 
-  private static func portElement(_ element: HostRuleset.PortElement, verdict: String? = nil)
-    -> String
-  {
-    "\(range(element.peers)) . \(IPAddress(v4: element.local)) . \(element.transport) . "
+  private static func portElement(_ element: PortElement, _ verdict: String?) -> String {
+    "\(range(element.peers)) . \(element.local) . \(element.transport) . "
       + "\(range(element.ports)) : \(verdict ?? "jump \(element.statement)")"
   }
 
-  private static func icmpElement(_ element: HostRuleset.ICMPElement, verdict: String? = nil)
-    -> String
-  {
-    "\(range(element.peers)) . \(IPAddress(v4: element.local)) . \(range(element.types)) . "
+  private static func icmpElement(_ element: ICMPElement, _ verdict: String?) -> String {
+    "\(range(element.peers)) . \(element.local) . \(range(element.types)) . "
       + "\(range(element.codes)) : \(verdict ?? "jump \(element.statement)")"
   }
 
-  static func range(_ peers: ClosedRange<UInt32>) -> String {
-    let first = IPAddress(v4: peers.lowerBound).description
-    return peers.count == 1 ? first : "\(first)-\(IPAddress(v4: peers.upperBound))"
+  static func range(_ peers: ClosedRange<IPAddress>) -> String {
+    peers.lowerBound == peers.upperBound
+      ? "\(peers.lowerBound)" : "\(peers.lowerBound)-\(peers.upperBound)"
   }
 
   static func range(_ values: ClosedRange<Int>) -> String {

@@ -174,38 +174,52 @@ public struct CompiledPolicy: Sendable {
     return grants
   }
 
-  /// The IPv4 space as runs of addresses that ZPR sees alike (the same signatures and
-  /// standing), ascending and disjoint: each VNIC address, and the intervals between them,
+  /// An address family's space as runs of addresses that ZPR sees alike (the same signatures
+  /// and standing), ascending and disjoint: each VNIC address, and the intervals between them,
   /// with alike neighbours merged. What a ruleset's address sets are made of.
-  public var v4Regions: [AddressRegion] {
-    let vnics = v4Locations.entries.sorted { $0.address < $1.address }
+  public func regions(_ family: IPAddress.Family) -> [AddressRegion] {
+    let vnics: [(address: IPAddress, location: Location)]
+    let starts: [IPAddress]
+    let intervals: [Int32]
+    if family == .v4 {
+      vnics = v4Locations.entries.sorted { $0.address < $1.address }.map {
+        (IPAddress(v4: $0.address), $0.location)
+      }
+      starts = v4Starts.map { IPAddress(v4: $0) }
+      intervals = v4Intervals
+    } else {
+      vnics = v6Locations.map { ($0.key, locations[Int($0.value)]) }.sorted { $0.0 < $1.0 }
+      starts = v6Starts
+      intervals = v6Intervals
+    }
     var regions: [AddressRegion] = []
-    func add(_ first: UInt64, _ last: UInt64, _ location: Location) {
-      if let previous = regions.last, UInt64(previous.last) + 1 == first,
+    func add(_ first: IPAddress, _ last: IPAddress, _ location: Location) {
+      if let previous = regions.last, previous.last.successor == first,
         previous.source == location.source, previous.destination == location.destination,
         previous.protected == location.protected
       {
-        regions[regions.count - 1].last = UInt32(last)
+        regions[regions.count - 1].last = last
         return
       }
       regions.append(
         AddressRegion(
-          first: UInt32(first), last: UInt32(last), source: location.source,
+          first: first, last: last, source: location.source,
           destination: location.destination, protected: location.protected))
     }
     var next = 0
-    for (index, start) in v4Starts.enumerated() {
-      let end = index + 1 < v4Starts.count ? UInt64(v4Starts[index + 1]) - 1 : UInt64(UInt32.max)
-      let location = locations[Int(v4Intervals[index])]
-      var cursor = UInt64(start)
-      while next < vnics.count, UInt64(vnics[next].address) <= end {
-        let address = UInt64(vnics[next].address)
-        if address > cursor { add(cursor, address - 1, location) }
+    for (index, start) in starts.enumerated() {
+      let end =
+        index + 1 < starts.count ? starts[index + 1].predecessor! : IPAddress.last(of: family)
+      let location = locations[Int(intervals[index])]
+      var cursor: IPAddress? = start
+      while next < vnics.count, vnics[next].address <= end {
+        let address = vnics[next].address
+        if let from = cursor, address > from { add(from, address.predecessor!, location) }
         add(address, address, vnics[next].location)
-        cursor = address + 1
+        cursor = address.successor
         next += 1
       }
-      if cursor <= end { add(cursor, end, location) }
+      if let from = cursor, from <= end { add(from, end, location) }
     }
     return regions
   }
@@ -305,10 +319,11 @@ public struct CompiledPolicy: Sendable {
   }
 }
 
-/// A run of IPv4 addresses that ZPR sees alike: its signatures, and whether ZPR protects it.
+/// A run of addresses of one family that ZPR sees alike: its signatures, and whether ZPR
+/// protects it.
 public struct AddressRegion: Hashable, Sendable {
-  public var first: UInt32
-  public var last: UInt32
+  public var first: IPAddress
+  public var last: IPAddress
   public var source: Int32
   public var destination: Int32
   public var protected: Bool

@@ -40,6 +40,32 @@ public struct IPAddress: Hashable, Sendable, Comparable, CustomStringConvertible
   /// The IPv4 value, when this is an IPv4 address.
   public var v4Value: UInt32? { family == .v4 ? UInt32(truncatingIfNeeded: low) : nil }
 
+  /// The next address of the family, or nil past its last.
+  public var successor: IPAddress? {
+    if family == .v4 { return low == 0xFFFF_FFFF ? nil : IPAddress(v4: UInt32(low) + 1) }
+    let (next, carry) = low.addingReportingOverflow(1)
+    guard carry else { return IPAddress(v6High: high, low: next) }
+    return high == .max ? nil : IPAddress(v6High: high + 1, low: 0)
+  }
+
+  /// The address before this one, or nil before the family's first.
+  public var predecessor: IPAddress? {
+    if family == .v4 { return low == 0 ? nil : IPAddress(v4: UInt32(low) - 1) }
+    let (previous, borrow) = low.subtractingReportingOverflow(1)
+    guard borrow else { return IPAddress(v6High: high, low: previous) }
+    return high == 0 ? nil : IPAddress(v6High: high - 1, low: .max)
+  }
+
+  /// The last address of a family.
+  public static func last(of family: Family) -> IPAddress {
+    family == .v4 ? IPAddress(v4: .max) : IPAddress(v6High: .max, low: .max)
+  }
+
+  /// The first address of a family.
+  public static func first(of family: Family) -> IPAddress {
+    family == .v4 ? IPAddress(v4: 0) : IPAddress(v6High: 0, low: 0)
+  }
+
   public static func < (lhs: IPAddress, rhs: IPAddress) -> Bool {
     if lhs.family != rhs.family { return lhs.family == .v4 }
     return (lhs.high, lhs.low) < (rhs.high, rhs.low)

@@ -171,8 +171,8 @@ struct EnforcerBench: AsyncParsableCommand {
       uniqueKeysWithValues: ruleset.statements.enumerated().map { ($1.name, $0) })
     let rules = ruleset.ingress.sorted { order[$0.statement]! < order[$1.statement]! }.map {
       element in
-      "    ip saddr \(IPAddress(v4: element.peers.lowerBound))-\(IPAddress(v4: element.peers.upperBound)) "
-        + "ip daddr \(IPAddress(v4: element.local)) meta l4proto \(element.transport) "
+      "    ip saddr \(element.peers.lowerBound)-\(element.peers.upperBound) "
+        + "ip daddr \(element.local) meta l4proto \(element.transport) "
         + "th dport \(element.ports.lowerBound)-\(element.ports.upperBound) jump \(element.statement)"
     }
     return text.replacingOccurrences(
