@@ -29,7 +29,17 @@ extension Lab {
     guard let to = topology.endpoint(named: destination), hosts.contains(to) else {
       throw LabError("ZPR-LAB-004", "the lab has no VNIC named '\(destination)'")
     }
-    let target = topology.endpoints[to].ips.first { $0.family == .v4 }!.description
+    // The destination's first address of a family the source has.
+    let families = Set(topology.endpoints[from].ips.map(\.family))
+    guard let address = topology.endpoints[to].ips.first(where: { families.contains($0.family) })
+    else {
+      throw LabError(
+        "ZPR-LAB-007",
+        "\(source) and \(destination) have no address family in common (IPv4 and IPv6): "
+          + "probe between VNICs that share one")
+    }
+    let target = address.description
+    let family = address.family == .v4 ? "socket.AF_INET" : "socket.AF_INET6"
     let client = namespace(of: topology.endpoints[from])
     let server = namespace(of: topology.endpoints[to])
     var result = ProbeResult(
@@ -46,7 +56,8 @@ extension Lab {
     guard let port, (1...65535).contains(port) else {
       throw LabError("ZPR-LAB-005", "a \(transport.rawValue) probe needs --port (1 to 65535)")
     }
-    let listener = try listen(in: server, address: target, port: port, transport: transport)
+    let listener = try listen(
+      in: server, address: target, family: family, port: port, transport: transport)
     defer {
       kill(listener.processIdentifier, SIGKILL)
       listener.waitUntilExit()
@@ -55,7 +66,7 @@ extension Lab {
       transport == .tcp
       ? """
       import socket, sys
-      s = socket.socket(); s.settimeout(\(timeout))
+      s = socket.socket(\(family)); s.settimeout(\(timeout))
       try:
           s.connect(("\(target)", \(port))); print("connected")
       except socket.timeout: print("no answer within \(timeout) s")
@@ -63,7 +74,7 @@ extension Lab {
       """
       : """
       import socket
-      s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(\(timeout))
+      s = socket.socket(\(family), socket.SOCK_DGRAM); s.settimeout(\(timeout))
       try:
           s.sendto(b"zpr", ("\(target)", \(port))); s.recvfrom(16); print("connected")
       except socket.timeout: print("no answer within \(timeout) s")
@@ -76,23 +87,23 @@ extension Lab {
   }
 
   /// A listener on one port, ready when this returns.
-  private func listen(in namespace: String, address: String, port: Int, transport: FlowProtocol)
-    throws(LabError) -> Process
-  {
+  private func listen(
+    in namespace: String, address: String, family: String, port: Int, transport: FlowProtocol
+  ) throws(LabError) -> Process {
     let ready = FileManager.default.temporaryDirectory.appendingPathComponent(
       "\(prefix)-listen-\(UUID().uuidString)")
     let script =
       transport == .tcp
       ? """
       import socket
-      s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+      s = socket.socket(\(family)); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
       s.bind(("\(address)", \(port))); s.listen(16); open("\(ready.path)", "w").close()
       while True:
           c, _ = s.accept(); c.close()
       """
       : """
       import socket
-      s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+      s = socket.socket(\(family), socket.SOCK_DGRAM)
       s.bind(("\(address)", \(port))); open("\(ready.path)", "w").close()
       while True:
           data, peer = s.recvfrom(64); s.sendto(data, peer)

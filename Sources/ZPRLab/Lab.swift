@@ -5,10 +5,11 @@ public import ZPRModel
 import ZPRPolicy
 
 /// A tenancy built out of network namespaces on this machine: a namespace per VNIC with its
-/// addresses, a router namespace per VCN with a bridge per subnet (its gateway, the subnet's
-/// first address, routes between the VCN's subnets), the security lists and NSGs of each VNIC
-/// as nftables (`inet zpr_vcn`) and zpr's own ruleset (`inet zpr`). Every name starts with the
-/// lab's prefix, so ``down(prefix:)`` finds everything, also after a crash. Needs root.
+/// addresses (IPv4 or IPv6), a router namespace per VCN with a bridge per subnet (its gateway,
+/// the subnet's first address, routes between the VCN's subnets), links for local peering and
+/// a router namespace per DRG, the security lists and NSGs of each VNIC as nftables
+/// (`inet zpr_vcn`) and zpr's own ruleset (`inet zpr`). Every name starts with the lab's
+/// prefix, so ``down(prefix:)`` finds everything, also after a crash. Needs root.
 public struct Lab: Sendable {
   public let prefix: String
   public let tenancy: Tenancy
@@ -31,12 +32,11 @@ public struct Lab: Sendable {
     topology.endpoint(named: name).map { namespace(of: topology.endpoints[$0]) }
   }
 
-  /// The VNICs the lab builds: those with an IPv4 address in a subnet that resolves.
+  /// The VNICs the lab builds: those with an address in a subnet that resolves.
   public var hosts: [Int] {
     topology.endpoints.indices.filter {
       let endpoint = topology.endpoints[$0]
-      return endpoint.vcn != nil && endpoint.subnet != nil
-        && endpoint.ips.contains { $0.family == .v4 }
+      return endpoint.vcn != nil && endpoint.subnet != nil && !endpoint.ips.isEmpty
     }
   }
 
@@ -52,25 +52,15 @@ public struct Lab: Sendable {
       let vcn = tenancy.vcns[vcnIndex]
       let router = routerNamespace(vcnIndex)
       try run(["ip", "netns", "add", router])
-      try run(["ip", "-n", router, "link", "set", "lo", "up"])
-      try run(["ip", "netns", "exec", router, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
-      for setting in ["all", "default"] {
-        try run([
-          "ip", "netns", "exec", router, "sysctl", "-qw", "net.ipv4.conf.\(setting).rp_filter=0",
-        ])
-      }
-      for (subnetIndex, subnet) in vcn.subnets.enumerated()
-      where subnet.cidr.address.family == .v4 {
+      try forward(router)
+      for (subnetIndex, subnet) in vcn.subnets.enumerated() {
         let bridge = "b\(subnetIndex)"
         try run(["ip", "-n", router, "link", "add", bridge, "type", "bridge"])
-        try run([
-          "ip", "-n", router, "addr", "add", "\(Self.gateway(subnet.cidr))/\(subnet.cidr.length)",
-          "dev", bridge,
-        ])
+        try address(Self.gateway(subnet.cidr), length: subnet.cidr.length, on: bridge, in: router)
         try run(["ip", "-n", router, "link", "set", bridge, "up"])
       }
     }
-    try peer(used)
+    try route(used)
     for index in hosts {
       let endpoint = topology.endpoints[index]
       let vcn = tenancy.vcns[endpoint.vcn!]
@@ -78,19 +68,21 @@ public struct Lab: Sendable {
       let router = routerNamespace(endpoint.vcn!)
       let host = namespace(of: endpoint)
       try run(["ip", "netns", "add", host])
+      try noDAD(host)
       try run([
         "ip", "link", "add", "h\(index)", "netns", router, "type", "veth", "peer", "name", "eth0",
         "netns", host,
       ])
       try run(["ip", "-n", router, "link", "set", "h\(index)", "master", "b\(endpoint.subnet!)"])
       try run(["ip", "-n", router, "link", "set", "h\(index)", "up"])
-      for ip in endpoint.ips where ip.family == .v4 {
-        try run(["ip", "-n", host, "addr", "add", "\(ip)/\(subnet.cidr.length)", "dev", "eth0"])
+      for ip in endpoint.ips where ip.family == subnet.cidr.address.family {
+        try address(ip, length: subnet.cidr.length, on: "eth0", in: host)
       }
       try run(["ip", "-n", host, "link", "set", "eth0", "up"])
       try run(["ip", "-n", host, "link", "set", "lo", "up"])
       try run([
-        "ip", "-n", host, "route", "add", "default", "via", "\(Self.gateway(subnet.cidr))",
+        "ip", "-n", host, family(subnet.cidr.address), "route", "add", "default", "via",
+        "\(Self.gateway(subnet.cidr))",
       ])
       do {
         try await NFTBackend(namespace: host).apply(
@@ -101,12 +93,17 @@ public struct Lab: Sendable {
     }
   }
 
-  /// Local peering: a link between the routers of two VCNs whose gateways name each other, and
-  /// each subnet's route table as a routing table its traffic is looked up in (routes to a
-  /// peering gateway go over the link; other gateways lead nowhere in the lab).
-  private func peer(_ used: Set<Int>) throws(LabError) {
-    var nextHop: [String: IPAddress] = [:]
-    var link = 0
+  /// Routing between VCNs: a link between the routers of two VCNs whose local peering gateways
+  /// name each other, a router namespace per DRG linked to the router of each VCN attached to
+  /// it (it sends each VCN's blocks down that VCN's link, the first attachment first), and each
+  /// subnet's route table as a routing table its traffic is looked up in. Routes to a peering
+  /// gateway or a DRG go over their link; gateways out of the tenancy lead nowhere in the lab.
+  /// What arrives at a router from elsewhere is only delivered to its own subnets: peerings and
+  /// DRGs carry no transit through a VCN.
+  private func route(_ used: Set<Int>) throws(LabError) {
+    // The next hop of a VCN's gateway per address family, by "VCN/gateway" or "VCN/drg:NAME".
+    var nextHop: [String: [IPAddress.Family: IPAddress]] = [:]
+    var link: UInt32 = 0
     for a in used.sorted() {
       for gateway in tenancy.vcns[a].localPeeringGateways {
         guard let peer = gateway.peer,
@@ -115,21 +112,36 @@ public struct Lab: Sendable {
           back.peer?.vcn == tenancy.vcns[a].name, back.peer?.gateway == gateway.name
         else { continue }
         link += 1
-        guard link < 256 else { break }
-        let name = "l\(link)"
-        try run([
-          "ip", "link", "add", name, "netns", routerNamespace(a), "type", "veth", "peer", "name",
-          name, "netns", routerNamespace(b),
-        ])
-        for (vcn, own) in [(a, 1), (b, 2)] {
-          try run([
-            "ip", "-n", routerNamespace(vcn), "addr", "add", "169.254.\(link).\(own)/30", "dev",
-            name,
+        guard link < 200 else { break }
+        let (aSide, bSide) = try self.link(
+          "l\(link)", routerNamespace(a), routerNamespace(b), v4: Self.linkBase | link << 8,
+          v6: "fd5a:5052:0:\(String(link, radix: 16))")
+        nextHop["\(a)/\(gateway.name)"] = bSide
+        nextHop["\(b)/\(back.name)"] = aSide
+      }
+    }
+    for (drgIndex, drg) in tenancy.drgs.enumerated() where drgIndex < 50 {
+      let attached = drg.attachments.compactMap { name in
+        tenancy.vcns.firstIndex { $0.name == name }
+      }.filter(used.contains)
+      guard !attached.isEmpty else { continue }
+      let router = drgNamespace(drgIndex)
+      try run(["ip", "netns", "add", router])
+      try forward(router)
+      for (k, vcn) in attached.enumerated() where k < 64 {
+        let (vcnSide, drgSide) = try self.link(
+          "d\(drgIndex)x\(k)", routerNamespace(vcn), router,
+          v4: Self.linkBase | UInt32(200 + drgIndex) << 8 | UInt32(k * 4),
+          v6: "fd5a:5052:d\(String(drgIndex, radix: 16)):\(String(k, radix: 16))")
+        nextHop["\(vcn)/drg:\(drg.name)"] = drgSide
+        for block in tenancy.vcns[vcn].cidrs {
+          guard let hop = vcnSide[block.address.family] else { continue }
+          // A block an earlier attachment holds stays with it (the route exists already).
+          _ = Self.shell([
+            "ip", "-n", router, family(block.address), "route", "add",
+            "\(block.network)/\(block.length)", "via", "\(hop)",
           ])
-          try run(["ip", "-n", routerNamespace(vcn), "link", "set", name, "up"])
         }
-        nextHop["\(a)/\(gateway.name)"] = IPAddress("169.254.\(link).2")
-        nextHop["\(b)/\(back.name)"] = IPAddress("169.254.\(link).1")
       }
     }
     for vcnIndex in used.sorted() {
@@ -141,21 +153,82 @@ public struct Lab: Sendable {
         else { continue }
         let id = String(100 + subnetIndex)
         try run([
-          "ip", "-n", router, "rule", "add", "from", "\(subnet.cidr.network)/\(subnet.cidr.length)",
-          "lookup", id,
+          "ip", "-n", router, family(subnet.cidr.address), "rule", "add", "from",
+          "\(subnet.cidr.network)/\(subnet.cidr.length)", "lookup", id,
         ])
-        for rule in table.rules where rule.destination.address.family == .v4 {
-          guard case .localPeeringGateway(let gateway) = rule.target,
-            let hop = nextHop["\(vcnIndex)/\(gateway)"]
+        for rule in table.rules {
+          let gateway: String
+          switch rule.target {
+          case .localPeeringGateway(let name): gateway = name
+          case .drg(let name): gateway = "drg:\(name)"
+          default: continue
+          }
+          guard let hop = nextHop["\(vcnIndex)/\(gateway)"]?[rule.destination.address.family]
           else { continue }
           try run([
-            "ip", "-n", router, "route", "add",
-            "\(rule.destination.network)/\(rule.destination.length)", "via", "\(hop)", "table", id,
+            "ip", "-n", router, family(hop), "route", "add",
+            "\(rule.destination.network)/\(rule.destination.length)", "via", "\(hop)", "table",
+            id,
           ])
         }
       }
     }
   }
+
+  /// 169.254.0.0, where the links between routers take their /30s.
+  private static let linkBase: UInt32 = 169 << 24 | 254 << 16
+
+  /// A veth link between two namespaces, with the IPv4 /30 at `v4` (`+1` on the first end,
+  /// `+2` on the second) and the IPv6 /64 `V6::/64` (`::1`, `::2`); the addresses of each end.
+  private func link(_ name: String, _ a: String, _ b: String, v4: UInt32, v6: String)
+    throws(LabError) -> ([IPAddress.Family: IPAddress], [IPAddress.Family: IPAddress])
+  {
+    try run([
+      "ip", "link", "add", name, "netns", a, "type", "veth", "peer", "name", name, "netns", b,
+    ])
+    var ends: [[IPAddress.Family: IPAddress]] = []
+    for (namespace, own) in [(a, 1), (b, 2)] {
+      let v4Address = IPAddress(v4: v4 + UInt32(own))
+      let v6Address = IPAddress("\(v6)::\(own)")!
+      try address(v4Address, length: 30, on: name, in: namespace)
+      try address(v6Address, length: 64, on: name, in: namespace)
+      try run(["ip", "-n", namespace, "link", "set", name, "up"])
+      ends.append([.v4: v4Address, .v6: v6Address])
+    }
+    return (ends[0], ends[1])
+  }
+
+  /// Makes a namespace a router of both families (no reverse-path filter: replies may come
+  /// back another way than they left).
+  private func forward(_ namespace: String) throws(LabError) {
+    try noDAD(namespace)
+    try run(["ip", "-n", namespace, "link", "set", "lo", "up"])
+    try run([
+      "ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv4.ip_forward=1",
+      "net.ipv6.conf.all.forwarding=1", "net.ipv4.conf.all.rp_filter=0",
+      "net.ipv4.conf.default.rp_filter=0",
+    ])
+  }
+
+  /// No duplicate address detection in a namespace: its IPv6 addresses work at once.
+  private func noDAD(_ namespace: String) throws(LabError) {
+    try run([
+      "ip", "netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0",
+      "net.ipv6.conf.default.accept_dad=0",
+    ])
+  }
+
+  /// Adds an address to a device (IPv6 without duplicate address detection).
+  private func address(_ ip: IPAddress, length: Int, on device: String, in namespace: String)
+    throws(LabError)
+  {
+    try run(
+      ["ip", "-n", namespace, "addr", "add", "\(ip)/\(length)", "dev", device]
+        + (ip.family == .v6 ? ["nodad"] : []))
+  }
+
+  /// `ip`'s option for an address's family.
+  private func family(_ ip: IPAddress) -> String { ip.family == .v4 ? "-4" : "-6" }
 
   /// Applies zpr's ruleset of a tenancy (this one, or a changed one) in every VNIC's namespace,
   /// as the agents would, with one reconciler per host; returns them.
@@ -195,9 +268,12 @@ public struct Lab: Sendable {
   /// The router namespace of a VCN.
   public func routerNamespace(_ vcn: Int) -> String { "\(prefix)-vcn-\(tenancy.vcns[vcn].name)" }
 
+  /// The router namespace of a DRG (by its index: DRG names may be long).
+  public func drgNamespace(_ drg: Int) -> String { "\(prefix)-drg\(drg)" }
+
   /// A subnet's gateway: its first address.
   static func gateway(_ block: IPPrefix) -> IPAddress {
-    IPAddress(v4: block.network.v4Value! + 1)
+    block.network.successor ?? block.network
   }
 
   private func run(_ arguments: [String]) throws(LabError) {

@@ -36,10 +36,10 @@ public enum SecurityRuleset {
           lists.append(("NSG \(name)", group.ingress, group.egress))
         }
       }
-      func members(_ group: String) -> [String] {
+      func members(_ group: String) -> [IPAddress] {
         topology.endpoints.filter {
           $0.vcn == vcnIndex && NetworkSemantics(topology).groups(of: $0).contains(group)
-        }.flatMap { $0.ips.filter { $0.family == .v4 }.map(\.description) }
+        }.flatMap(\.ips)
       }
       for (name, rules, outRules) in lists {
         for rule in rules {
@@ -64,7 +64,7 @@ public enum SecurityRuleset {
       lines.append("    \(hook == "input" ? "iif" : "oif") \"lo\" accept")
       // Replies of what a stateful rule allowed; a stateless rule's need a rule of their own.
       lines.append("    ct state established,related ct mark and \(mark) == \(mark) accept")
-      // IPv4 only, as the lab: neighbour discovery passes.
+      // Neighbour discovery passes, or no IPv6 address answers at all.
       lines.append(
         "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, "
           + "nd-router-advert } accept")
@@ -75,45 +75,55 @@ public enum SecurityRuleset {
     return lines.joined(separator: "\n") + "\n"
   }
 
-  /// One security rule as nft matches (none when it can match nothing here: an empty NSG).
-  static func rule(_ rule: SecurityRule, direction: String, members: (String) -> [String])
-    -> [String]
-  {
-    var peer: String
+  /// One security rule as nft matches, one per address family its peer has (none when it can
+  /// match nothing here: an empty NSG). A rule of protocol ICMP takes ICMP over IPv4 and ICMPv6
+  /// over IPv6, as the analyzer does; its type and code are matched as given.
+  static func rule(
+    _ rule: SecurityRule, direction: String, members: (String) -> [IPAddress]
+  ) -> [String] {
+    var peers: [(IPAddress.Family, String)] = []
     switch rule.peer {
     case .cidr(let block):
-      guard block.address.family == .v4 else { return [] }
-      peer = block.length == 0 ? "" : "ip \(direction) \(block.network)/\(block.length) "
+      let family = block.address.family
+      peers.append(
+        (
+          family,
+          block.length == 0
+            ? "meta nfproto \(family == .v4 ? "ipv4" : "ipv6")"
+            : "\(match(family)) \(direction) \(block.network)/\(block.length)"
+        ))
     case .networkSecurityGroup(let group):
       let addresses = members(group)
-      guard !addresses.isEmpty else { return [] }
-      peer = "ip \(direction) { \(addresses.joined(separator: ", ")) } "
+      for family in [IPAddress.Family.v4, .v6] {
+        let mine = addresses.filter { $0.family == family }.map(\.description)
+        guard !mine.isEmpty else { continue }
+        peers.append(
+          (family, "\(match(family)) \(direction) { \(mine.joined(separator: ", ")) }"))
+      }
     }
-    if peer.isEmpty { peer = "meta nfproto ipv4 " }
-    switch rule.transport {
-    case .all: return [peer.trimmingSuffix()]
-    case .icmp:
-      var match = peer + "meta l4proto icmp"
-      if let type = rule.icmpType { match += " icmp type \(type)" }
-      if let code = rule.icmpCode { match += " icmp code \(code)" }
-      return [match]
-    case .tcp, .udp:
-      var match = peer + "meta l4proto \(rule.transport.rawValue)"
-      if let ports = rule.destinationPorts {
-        match += " th dport \(ports.lowerBound)-\(ports.upperBound)"
+    return peers.map { family, peer in
+      switch rule.transport {
+      case .all: return peer
+      case .icmp:
+        let icmp = family == .v4 ? "icmp" : "icmpv6"
+        var match = peer + " meta l4proto \(family == .v4 ? "icmp" : "ipv6-icmp")"
+        if let type = rule.icmpType { match += " \(icmp) type \(type)" }
+        if let code = rule.icmpCode { match += " \(icmp) code \(code)" }
+        return match
+      case .tcp, .udp:
+        var match = peer + " meta l4proto \(rule.transport.rawValue)"
+        if let ports = rule.destinationPorts {
+          match += " th dport \(ports.lowerBound)-\(ports.upperBound)"
+        }
+        if let ports = rule.sourcePorts {
+          match += " th sport \(ports.lowerBound)-\(ports.upperBound)"
+        }
+        return match
       }
-      if let ports = rule.sourcePorts {
-        match += " th sport \(ports.lowerBound)-\(ports.upperBound)"
-      }
-      return [match]
     }
   }
-}
 
-extension String {
-  fileprivate func trimmingSuffix() -> String {
-    var text = self
-    while text.last == " " { text.removeLast() }
-    return text
+  private static func match(_ family: IPAddress.Family) -> String {
+    family == .v4 ? "ip" : "ip6"
   }
 }

@@ -57,28 +57,38 @@ struct LabTests {
 
   /// Tries every ordered pair of the lab's VNICs over the sample; the disagreements.
   static func compare(_ lab: Lab, _ tenancy: Tenancy) throws -> (
-    compared: Int, allowed: Int, disagreements: [String]
+    compared: Int, allowed: Int, disagreements: [String], connected: [(String, String)]
   ) {
     let analyzer = PathAnalyzer(tenancy)
     let names = lab.hosts.map { lab.topology.endpoints[$0].name }
     var compared = 0
     var allowed = 0
     var disagreements: [String] = []
+    var connected: [(String, String)] = []
+    func families(_ name: String) -> Set<IPAddress.Family> {
+      Set(lab.topology.endpoints[lab.topology.endpoint(named: name)!].ips.map(\.family))
+    }
     for source in names {
-      for destination in names where source != destination {
+      // Only VNICs with an address family in common can reach each other.
+      for destination in names
+      where source != destination && !families(source).isDisjoint(with: families(destination)) {
+        let ping = families(source).contains(.v4) && families(destination).contains(.v4) ? 8 : 128
         for (transport, port) in sample(tenancy) {
           // A connection needs its replies: the analyzer is asked both ways.
           let analysis = try analyzer.analyze(
             PathQuery(
               from: source, to: destination, transport: transport, port: port,
-              icmpType: transport == .icmp ? 8 : nil, icmpCode: transport == .icmp ? 0 : nil,
+              icmpType: transport == .icmp ? ping : nil, icmpCode: transport == .icmp ? 0 : nil,
               bidirectional: true))
           let expected =
             analysis.status == .reachable && (analysis.returnStatus ?? .reachable) == .reachable
           let probe = try lab.probe(
             from: source, to: destination, transport: transport, port: port, timeout: 0.5)
           compared += 1
-          if probe.connected { allowed += 1 }
+          if probe.connected {
+            allowed += 1
+            connected.append((source, destination))
+          }
           if probe.connected != expected {
             disagreements.append(
               "\(source) -> \(destination) \(transport.rawValue)\(port.map { "/\($0)" } ?? ""): "
@@ -88,7 +98,22 @@ struct LabTests {
         }
       }
     }
-    return (compared, allowed, disagreements)
+    return (compared, allowed, disagreements, connected)
+  }
+
+  /// Security lists that let everything through in each VCN, so that what ZPR and the routes
+  /// decide shows.
+  static func openSecurityLists(_ tenancy: inout Tenancy) {
+    let all = ["0.0.0.0/0", "::/0"].map { TenancyFixtures.prefix($0) }
+    for vcn in tenancy.vcns.indices {
+      tenancy.vcns[vcn].securityLists.append(
+        SecurityList(
+          name: "lab-open", ingress: all.map { SecurityRule(transport: .all, peer: .cidr($0)) },
+          egress: all.map { SecurityRule(transport: .all, peer: .cidr($0)) }))
+      for index in tenancy.vcns[vcn].subnets.indices {
+        tenancy.vcns[vcn].subnets[index].securityLists = ["lab-open"]
+      }
+    }
   }
 
   static func load(_ name: String) throws -> Tenancy {
@@ -196,5 +221,78 @@ struct LabTests {
     #expect(compared >= 40)
     #expect(connected >= 1, "no flow connected in \(compared)")
     print("lab, random tenancies: \(compared) flows compared, \(connected) connected")
+  }
+
+  /// A random tenancy of three VCNs with IPv6 subnets beside IPv4 ones, joined by local
+  /// peering and by a DRG every VCN is attached to, with open security lists: flows within and
+  /// across VCNs, over both address families. (One tenancy: every denied probe waits out its
+  /// timeout.)
+  @Test func aRandomTenancyAcrossVCNsAndAddressFamiliesBehavesAsTheAnalyzerSays() async throws {
+    var generator = TenancyGenerator(seed: 2027)
+    var size = TenancyGenerator.Size(
+      namespaces: 2, attributesPerNamespace: 2, vcns: 3, subnetsPerVCN: 2, resources: 7,
+      policies: 3)
+    size.ipv6Share = 0.4
+    var tenancy = generator.tenancy(size)
+    // Every VCN on the DRG, with routes to the blocks of the others that no peering covers.
+    tenancy.drgs = [DynamicRoutingGateway(name: "hub", attachments: tenancy.vcns.map(\.name))]
+    for a in tenancy.vcns.indices {
+      let covered = tenancy.vcns[a].routeTables[0].rules.map(\.destination)
+      for b in tenancy.vcns.indices where b != a {
+        for block in tenancy.vcns[b].cidrs where !covered.contains(block) {
+          tenancy.vcns[a].routeTables[0].rules.append(
+            RouteRule(destination: block, target: .drg("hub")))
+        }
+      }
+    }
+    // Open security lists and VCNs that carry one attribute, with statements across them.
+    Self.openSecurityLists(&tenancy)
+    for vcn in tenancy.vcns.indices {
+      tenancy.vcns[vcn].securityAttributes = [
+        AppliedAttribute(namespace: "ns0", key: "attr0", value: "lab")
+      ]
+    }
+    // Statements naming the attributes of protected VNICs (a side must name one).
+    var terms: [String] = []
+    for endpoint in Topology(tenancy).endpoints where endpoint.isProtected(in: .enforce) {
+      guard let attribute = endpoint.attributes.first(where: { $0.mode == .enforce }) else {
+        continue
+      }
+      let term = "'\(attribute.namespace).\(attribute.key):\(attribute.value)'"
+      if !terms.contains(term) { terms.append(term) }
+    }
+    tenancy.policies.append(
+      Policy(
+        name: "lab", description: "lab",
+        statements: terms.prefix(3).flatMap { term in
+          [
+            "in ns0.attr0:lab VCN allow all-endpoints to connect to \(term) endpoints with protocol='tcp/9'",
+            "in ns0.attr0:lab VCN allow \(term) endpoints to connect to all-endpoints with protocol='icmp'",
+            "in ns0.attr0:lab VCN allow \(term) endpoints to connect to all-endpoints with protocol='icmp6'",
+          ]
+        }.map { PolicyParser().parseStatement($0).statement! }))
+    let prefix = "zlx\(getpid() % 10_000)"
+    defer { _ = Lab.down(prefix: prefix) }
+    let lab = Lab(tenancy, prefix: prefix)
+    try await lab.up()
+    _ = try await lab.enforce(tenancy)
+    let result = try Self.compare(lab, tenancy)
+    #expect(result.disagreements == [], "\(result.disagreements.joined(separator: "\n"))")
+    func endpoint(_ name: String) -> ZPREngine.Endpoint {
+      lab.topology.endpoints[lab.topology.endpoint(named: name)!]
+    }
+    let across = result.connected.filter { endpoint($0.0).vcn != endpoint($0.1).vcn }.count
+    let ipv6 = result.connected.filter { endpoint($0.0).ips.first?.family == .v6 }.count
+    let acrossV4 =
+      result.connected.filter {
+        endpoint($0.0).vcn != endpoint($0.1).vcn && endpoint($0.0).ips.first?.family == .v4
+      }.count
+    // Flows across VCNs and over IPv6 connected, so the agreement covers them.
+    #expect(across >= 1, "no flow across VCNs connected")
+    #expect(ipv6 >= 1, "no IPv6 flow connected")
+    #expect(acrossV4 >= 1, "no IPv4 flow across VCNs connected")
+    print(
+      "lab, a random tenancy across VCNs and families: \(result.compared) flows compared, "
+        + "\(result.allowed) connected (\(across) across VCNs, \(ipv6) over IPv6), 0 disagreements")
   }
 }
