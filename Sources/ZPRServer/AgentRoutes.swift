@@ -1,13 +1,14 @@
 import Foundation
 import Hummingbird
-import Synchronization
+import ZPRStore
 
 /// `/v1/agents`: what each enforcement agent last reported (the revision it enforces, its
-/// status, and the flows its host denied). Reports are kept in this server's memory, not in
-/// the store: they change every few seconds and are not part of the tenancy's history.
+/// status, and the flows its host denied). Reports are kept in the store, so that every replica
+/// lists them and they outlive a restart; they are not part of the tenancy's history (no
+/// revision, no audit record).
 struct AgentRoutes {
   let authorizer: Authorizer
-  let reports = AgentReports()
+  let store: any Store
 
   func add(to router: Router<ZPRRequestContext>) {
     // An agent reads the whole tenancy (export); reporting back takes the same standing.
@@ -33,29 +34,16 @@ struct AgentRoutes {
       var report = object
       report["host"] = host
       report["denied"] = Array(denied.prefix(1000))
-      report["timeReported"] = ZPRServer.timestamp(Date())
-      reports.set(host, report)
+      let now = Date()
+      report["timeReported"] = ZPRServer.timestamp(now)
+      try await store.putAgentReport(host: host, report: TenancyDocument.json(report), time: now)
       return Response(status: .noContent)
     }
     router.get("/v1/agents") { _, context in
       try await authorizer.require(
         context.caller, "ZPR_CONFIGURATION_READ", Target(), operation: "ListAgents")
-      return try ZPRServer.json(["items": reports.all()])
+      let reports = try await store.agentReports()
+      return try ZPRServer.json(["items": reports.compactMap { ZPRServer.parse($0.report) }])
     }
-  }
-}
-
-/// The last report of each agent, by host, kept as its JSON text.
-final class AgentReports: Sendable {
-  private let reports = Mutex<[String: String]>([:])
-
-  func set(_ host: String, _ report: [String: Any]) {
-    let text = TenancyDocument.json(report)
-    reports.withLock { $0[host] = text }
-  }
-
-  func all() -> [Any] {
-    let texts = reports.withLock { reports in reports.keys.sorted().map { reports[$0]! } }
-    return texts.compactMap { ZPRServer.parse($0) }
   }
 }

@@ -199,7 +199,7 @@ public enum ZPRServer {
     }
     APIKeyRoutes(store: store, authorizer: authorizer).add(to: router)
     IAMExplainRoute(store: store, snapshots: snapshots, authorizer: authorizer).add(to: router)
-    AgentRoutes(authorizer: authorizer).add(to: router)
+    AgentRoutes(authorizer: authorizer, store: store).add(to: router)
     for kind in ResourceKind.all {
       ResourceRoutes(kind: kind, store: store, snapshots: snapshots).add(to: router)
     }

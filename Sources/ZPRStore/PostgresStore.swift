@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import Logging
 import PostgresNIO
 
@@ -70,7 +70,16 @@ public final class PostgresStore: Store {
           time DOUBLE PRECISION NOT NULL, PRIMARY KEY (actor, key))
         """,
       ]
-    )
+    ),
+    (
+      "v2: agent reports",
+      [
+        """
+        CREATE TABLE agent_reports (
+          host TEXT PRIMARY KEY, report TEXT NOT NULL, time DOUBLE PRECISION NOT NULL)
+        """
+      ]
+    ),
   ]
 
   private func migrate() async throws {
@@ -175,7 +184,26 @@ public final class PostgresStore: Store {
     return records
   }
 
+  public func agentReports() async throws -> [(host: String, report: String)] {
+    var reports: [(host: String, report: String)] = []
+    for try await row in try await client.query(
+      "SELECT host, report FROM agent_reports ORDER BY host", logger: logger
+    ).decode((String, String).self) {
+      reports.append((row.0, row.1))
+    }
+    return reports
+  }
+
   // MARK: Writing
+
+  public func putAgentReport(host: String, report: String, time: Date) async throws {
+    try await client.query(
+      """
+      INSERT INTO agent_reports (host, report, time)
+      VALUES (\(host), \(report), \(time.timeIntervalSinceReferenceDate))
+      ON CONFLICT (host) DO UPDATE SET report = excluded.report, time = excluded.time
+      """, logger: logger)
+  }
 
   /// Thrown inside a transaction to roll it back and return an earlier commit instead.
   private struct Replay: Error {

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import GRDB
 
 /// The store in an embedded SQLite file (WAL mode), through GRDB. One process writes at a
@@ -43,6 +43,13 @@ public final class SQLiteStore: Store {
           CREATE TABLE idempotency (
             actor TEXT NOT NULL, key TEXT NOT NULL, request TEXT NOT NULL, response TEXT NOT NULL,
             time REAL NOT NULL, PRIMARY KEY (actor, key));
+          """)
+    }
+    migrator.registerMigration("v2: agent reports") { db in
+      try db.execute(
+        sql: """
+          CREATE TABLE agent_reports (
+            host TEXT PRIMARY KEY, report TEXT NOT NULL, time REAL NOT NULL);
           """)
     }
     return migrator
@@ -107,6 +114,24 @@ public final class SQLiteStore: Store {
           revision: row["revision"], time: Date(timeIntervalSinceReferenceDate: row["time"]),
           actor: row["actor"], action: row["action"], kind: row["kind"], id: row["id"],
           before: row["before"], after: row["after"])
+      }
+    }
+  }
+
+  public func putAgentReport(host: String, report: String, time: Date) async throws {
+    try await pool.write { db in
+      try db.execute(
+        sql: """
+          INSERT INTO agent_reports (host, report, time) VALUES (?, ?, ?)
+          ON CONFLICT (host) DO UPDATE SET report = excluded.report, time = excluded.time
+          """, arguments: [host, report, time.timeIntervalSinceReferenceDate])
+    }
+  }
+
+  public func agentReports() async throws -> [(host: String, report: String)] {
+    try await read { db in
+      try Row.fetchAll(db, sql: "SELECT host, report FROM agent_reports ORDER BY host").map {
+        (host: $0["host"], report: $0["report"])
       }
     }
   }

@@ -148,4 +148,12 @@ public protocol Store: Sendable {
 
   /// Audit records after a revision, oldest first.
   func audit(after revision: Int64, limit: Int) async throws -> [AuditRecord]
+
+  /// Keeps an enforcement agent's last report (its JSON text), replacing the one before.
+  /// Reports are the agents' state, not the tenancy's: they take no revision and no audit
+  /// record, and every replica sees them.
+  func putAgentReport(host: String, report: String, time: Date) async throws
+
+  /// Every agent's last report, by host name.
+  func agentReports() async throws -> [(host: String, report: String)]
 }

@@ -265,6 +265,25 @@ struct StoreTests {
     #expect(try await reopened.record(kind: "counter", id: counter)?.body == "40")
   }
 
+  /// An agent's report replaces its last one, takes no revision, and every replica (and a
+  /// restart) sees it.
+  @Test(arguments: StoreKind.available)
+  func agentReportsAreSharedAndReplaced(kind: StoreKind) async throws {
+    let scratch = try ScratchDatabase(kind)
+    let first = try await scratch.open()
+    let second = try await scratch.open()
+    try await first.putAgentReport(host: "web-1", report: #"{"revision":1}"#, time: Date())
+    try await second.putAgentReport(host: "app-1", report: #"{"revision":1}"#, time: Date())
+    try await first.putAgentReport(host: "web-1", report: #"{"revision":2}"#, time: Date())
+    let reports = try await second.agentReports()
+    #expect(reports.map(\.host) == ["app-1", "web-1"])
+    #expect(reports.last?.report == #"{"revision":2}"#)
+    #expect(try await first.revision() == 0)
+    #expect(try await first.audit(after: 0, limit: 10).isEmpty)
+    let reopened = try await scratch.open()
+    #expect(try await reopened.agentReports().count == 2)
+  }
+
   @Test(
     .enabled(
       if: StoreKind.postgresURL != nil,
