@@ -312,6 +312,68 @@ struct KernelTests {
     #expect(!lab.connects(from: "web-1", to: app, port: 8080))
   }
 
+  /// A listing with each set's or map's elements in one order (the kernel lists interval
+  /// maps' elements in the order they were added).
+  static func sortingElements(_ listing: String) -> String {
+    var result = ""
+    var rest = listing[...]
+    while let start = rest.range(of: "elements = {") {
+      result += rest[..<start.upperBound]
+      let end = rest[start.upperBound...].firstIndex(of: "}")!
+      let elements = rest[start.upperBound..<end].split(separator: ",")
+        .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.sorted()
+      result += " " + elements.joined(separator: ", ") + " "
+      rest = rest[end...]
+    }
+    return result + rest
+  }
+
+  /// Element updates leave the kernel's table as replacing it would: over a run of changes to
+  /// who carries which attributes, the table one reconciler updates lists exactly as the same
+  /// ruleset applied whole in another namespace.
+  @Test func elementUpdatesLeaveTheTableAsAReplacementWould() async throws {
+    let lab = Namespaces()
+    try lab.build([("a", "10.9.0.1"), ("b", "10.9.0.2")])
+    let updating = Reconciler(backend: NFTBackend(namespace: lab.name("a")))
+    let replaced = NFTBackend(namespace: lab.name("b"))
+    // The three-tier example with ten more web servers, some of which lose (and get back)
+    // their attributes: app-1 lets in a changing set of peers.
+    var tenancy = TenancyFixtures.threeTier()
+    let web = tenancy.resources.first { $0.name == "web-1" }!
+    for index in 2...11 {
+      var copy = web
+      copy.name = "web-\(index)"
+      copy.vnics[0].ips = [TenancyFixtures.address("10.0.1.\(9 + index)")]
+      tenancy.resources.append(copy)
+    }
+    let original = tenancy
+    var random = SplitMix64(seed: 5)
+    var updates = 0
+    for round in 0..<12 {
+      let ruleset = try EnforcedTenancy(tenancy).ruleset(for: "app-1")
+      #expect(try await updating.enforce(ruleset) == .applied)
+      if await updating.lastChange == .elements { updates += 1 }
+      try await replaced.apply(NFTRenderer.render(ruleset))
+      let updated = try await NFTBackend(namespace: lab.name("a")).listTable()
+      let whole = try await replaced.listTable()
+      #expect(updated.map(Self.sortingElements) == whole.map(Self.sortingElements))
+      if round == 5 {
+        // A statement less: the table is replaced; then back.
+        tenancy.policies[0].statements.removeLast()
+        continue
+      }
+      tenancy.policies = original.policies
+      // Two web servers (never the same one twice, which would undo itself).
+      let webs = tenancy.resources.indices.filter { tenancy.resources[$0].name.hasPrefix("web-") }
+      for index in webs.shuffled(using: &random).prefix(2) {
+        tenancy.resources[index].securityAttributes =
+          tenancy.resources[index].securityAttributes.isEmpty
+          ? web.securityAttributes : []
+      }
+    }
+    #expect(updates >= 3, "only \(updates) of 12 changes were element updates")
+  }
+
   /// Audit mode: ops-1 carries app.tier:app in audit mode only, so enforce mode leaves it
   /// open; a flow that audit mode would deny connects, and is recorded as audit-denied.
   @Test func auditModeAcceptsAndRecordsWhatItWouldDeny() async throws {

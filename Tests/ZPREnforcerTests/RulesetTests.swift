@@ -173,6 +173,43 @@ struct RulesetTests {
     #expect(allowedV6 > 50, "only \(allowedV6) IPv6 flows a statement allowed")
   }
 
+  /// A change that only moves who a statement reaches is applied as element updates in one
+  /// transaction; one that changes the statements replaces the table.
+  @Test func elementChangesAreAppliedAsElementUpdates() async throws {
+    let backend = FakeFirewallBackend()
+    let reconciler = Reconciler(backend: backend)
+    var tenancy = TenancyFixtures.threeTier()
+    #expect(try await reconciler.enforce(Self.ruleset(tenancy, "app-1")) == .applied)
+    #expect(await reconciler.lastChange == .table)
+    // A second web server: app-1 lets it in on 8080, by the same statement.
+    var web2 = tenancy.resources.first { $0.name == "web-1" }!
+    web2.name = "web-2"
+    web2.vnics[0].ips = [TenancyFixtures.address("10.0.1.11")]
+    tenancy.resources.append(web2)
+    let grown = try Self.ruleset(tenancy, "app-1")
+    #expect(try await reconciler.enforce(grown) == .applied)
+    #expect(await reconciler.lastChange == .elements)
+    let update = try #require(backend.applied.last)
+    #expect(
+      update.split(separator: "\n").allSatisfy {
+        $0.hasPrefix("add element inet zpr ingress4 {")
+          || $0.hasPrefix("delete element inet zpr ingress4 {")
+      }, "\(update)")
+    #expect(update.contains("10.0.1.11"))
+    // The table it left lists as the new ruleset applied whole (elements in any order).
+    func lines(_ text: String) -> [String] {
+      text.split(separator: "\n").map { String($0.hasSuffix(",") ? $0.dropLast() : $0[...]) }
+        .sorted()
+    }
+    let listed = try #require(try await backend.listTable())
+    #expect(lines(listed) == lines(FakeFirewallBackend.listing(of: NFTRenderer.render(grown))))
+    #expect(try await reconciler.enforce(grown) == .unchanged)
+    // Dropping a statement changes the chains: the table is replaced.
+    tenancy.policies[0].statements.removeLast()
+    #expect(try await reconciler.enforce(Self.ruleset(tenancy, "app-1")) == .applied)
+    #expect(await reconciler.lastChange == .table)
+  }
+
   @Test func theReconcilerAppliesOnceRepairsDriftAndKeepsTheLastRulesetOnFailure() async throws {
     let backend = FakeFirewallBackend()
     let reconciler = Reconciler(backend: backend)

@@ -1,9 +1,10 @@
 import ZPREngine
 
 /// Keeps one host's firewall equal to the ruleset it should enforce: each new ruleset is
-/// checked (`nft -c`), then applied in one transaction, and the established connections it no
-/// longer allows are cut; between changes the kernel's table is read back and, when someone
-/// changed it, applied again.
+/// checked (`nft -c`), then applied in one transaction (element updates when only map elements
+/// change, the whole table otherwise), and the established connections it no longer allows are
+/// cut; between changes the kernel's table is read back and, when someone changed it, applied
+/// again.
 public actor Reconciler {
   public let backend: any FirewallBackend
   /// The text last applied, and the kernel's listing right after it.
@@ -44,11 +45,41 @@ public actor Reconciler {
       current = ruleset
       return .repaired
     }
+    if let applied, let current, let changes = NFTRenderer.update(from: current, to: ruleset) {
+      // Element updates land on the table last applied, so it must still be that one.
+      let listing = try await backend.listTable()
+      if let listing, Self.normalized(listing) == applied.listing {
+        if !changes.isEmpty {
+          let update = changes.joined(separator: "\n") + "\n"
+          try await backend.check(update)
+          try await backend.apply(update)
+        }
+        let after = changes.isEmpty ? listing : try await backend.listTable() ?? ""
+        self.applied = (text, Self.normalized(after))
+        self.current = ruleset
+        lastChange = .elements
+        cut = try await cutRevoked(ruleset)
+        return .applied
+      }
+    }
     try await install(text)
     current = ruleset
+    lastChange = .table
     cut = try await cutRevoked(ruleset)
     return .applied
   }
+
+  /// How a new ruleset reached the kernel.
+  public enum Change: String, Hashable, Sendable {
+    /// The table was replaced (a first ruleset, or one whose statements, protection or
+    /// address families differ).
+    case table
+    /// Only map elements were added and deleted (one transaction; counters keep counting).
+    case elements
+  }
+
+  /// How the last new ruleset was applied.
+  public private(set) var lastChange: Change?
 
   /// How many established connections the last new ruleset cut.
   public private(set) var cut = 0

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 public import ZPREngine
 
@@ -42,8 +43,15 @@ public final class FakeFirewallBackend: FirewallBackend {
     let failure: EnforcerError? = state.withLock {
       if let failure = $0.failure { return failure }
       $0.applied.append(ruleset)
-      // What the kernel would list: the definition, without comments or the replace preamble.
-      $0.table = Self.listing(of: ruleset)
+      if ruleset.hasPrefix("add element") || ruleset.hasPrefix("delete element") {
+        guard let table = $0.table else {
+          return EnforcerError("ZPR-ENF-004", "No such file or directory: no table to update")
+        }
+        $0.table = Self.updating(table, with: ruleset)
+      } else {
+        // What the kernel would list: the definition, without comments or the replace preamble.
+        $0.table = Self.listing(of: ruleset)
+      }
       return nil
     }
     if let failure { throw failure }
@@ -73,7 +81,67 @@ public final class FakeFirewallBackend: FirewallBackend {
     state.withLock { $0.connections.removeAll { $0 == connection } }
   }
 
-  static func listing(of ruleset: String) -> String {
+  /// A listing with element updates (`add element inet zpr MAP { E, ... }`, `delete element`)
+  /// applied to its maps, as the kernel would.
+  static func updating(_ listing: String, with commands: String) -> String {
+    var maps: [String: [String]] = [:]
+    var order: [String] = []
+    var lines: [String] = []
+    var current: String?
+    var inElements = false
+    // Each map's elements, gathered; the listing keeps a placeholder where they go.
+    for line in listing.split(separator: "\n").map(String.init) {
+      let trimmed = line.trimmingPrefix(while: \.isWhitespace)
+      if trimmed.hasPrefix("map "), trimmed.hasSuffix("{") {
+        current = String(trimmed.dropFirst(4).dropLast(2))
+        maps[current!] = []
+        order.append(current!)
+      }
+      if current != nil, trimmed == "elements = {" {
+        inElements = true
+        continue
+      }
+      if inElements {
+        if trimmed == "}" {
+          inElements = false
+        } else {
+          maps[current!]!.append(String(trimmed.hasSuffix(",") ? trimmed.dropLast() : trimmed))
+        }
+        continue
+      }
+      if current != nil, trimmed == "}" {
+        lines.append("@elements \(current!)")
+        current = nil
+      }
+      lines.append(line)
+    }
+    for command in commands.split(separator: "\n") {
+      let words = command.split(separator: " ", maxSplits: 5)
+      guard words.count == 6, let open = command.firstIndex(of: "{") else { continue }
+      let name = String(words[4])
+      let items = command[command.index(after: open)..<command.lastIndex(of: "}")!]
+        .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+      if words[0] == "delete" {
+        maps[name]?.removeAll { element in
+          items.contains { element == $0 || element.hasPrefix($0 + " : ") }
+        }
+      } else {
+        maps[name, default: []] += items
+      }
+    }
+    return lines.flatMap { line -> [String] in
+      guard line.hasPrefix("@elements "), let elements = maps[String(line.dropFirst(10))],
+        !elements.isEmpty
+      else { return line.hasPrefix("@elements ") ? [] : [line] }
+      return ["    elements = {"]
+        + elements.enumerated().map { "      \($1)" + ($0 == elements.count - 1 ? "" : ",") }
+        + ["    }"]
+    }.joined(separator: "\n")
+  }
+
+  /// What the kernel would list of a ruleset applied whole: its text without comments or the
+  /// replace preamble.
+  public static func listing(of ruleset: String) -> String {
     ruleset.split(separator: "\n").filter {
       !$0.trimmingPrefix(while: \.isWhitespace).hasPrefix("#")
         && !$0.hasPrefix("delete table") && $0 != "table \(NFTRenderer.table)"

@@ -44,9 +44,7 @@ public enum NFTRenderer {
       lines.append("  counter audit_denied {")
       lines.append("  }")
     }
-    let families = Family.all.filter { family in
-      ruleset.addresses.contains { $0.family == family.family }
-    }
+    let families = families(of: ruleset)
     for family in families {
       // Denied flows, for the agent's flow records (entries expire by themselves).
       var recorded = ["denied_in", "denied_out"]
@@ -59,28 +57,18 @@ public enum NFTRenderer {
         lines.append("    timeout 10m")
         lines.append("  }")
       }
-      var maps: [(String, [PortElement], [ICMPElement], String?)] = [
-        ("ingress", ruleset.ingress, ruleset.ingressICMP, nil),
-        ("egress", ruleset.egress, ruleset.egressICMP, nil),
-      ]
-      if let audit = ruleset.audit {
-        // What audit mode allows goes on to be decided; the rest is recorded first.
-        maps += [
-          ("audit_ingress", audit.ingress, audit.ingressICMP, "goto decide_input"),
-          ("audit_egress", audit.egress, audit.egressICMP, "goto decide_output"),
-        ]
-      }
-      for (name, ports, icmp, verdict) in maps {
-        map(
-          "\(name)\(family.suffix)",
-          "\(family.address) . \(family.address) . inet_proto . inet_service",
-          ports.filter { $0.local.family == family.family }.map { portElement($0, verdict) },
-          into: &lines)
-        map(
-          "\(name)_icmp\(family.suffix)",
-          "\(family.address) . \(family.address) . \(family.icmpKey)",
-          icmp.filter { $0.local.family == family.family }.map { icmpElement($0, verdict) },
-          into: &lines)
+      for map in maps(of: ruleset, family) {
+        lines.append("  map \(map.name) {")
+        lines.append("    type \(map.type) : verdict")
+        lines.append("    flags interval")
+        if !map.elements.isEmpty {
+          lines.append("    elements = {")
+          for (index, element) in map.elements.enumerated() {
+            lines.append("      \(element)" + (index == map.elements.count - 1 ? "" : ","))
+          }
+          lines.append("    }")
+        }
+        lines.append("  }")
       }
     }
     for statement in ruleset.statements {
@@ -97,6 +85,88 @@ public enum NFTRenderer {
     )
     lines.append("}")
     return lines.joined(separator: "\n") + "\n"
+  }
+
+  /// The commands that turn the table of `old` into that of `new` by element updates alone
+  /// (deletions first, so no interval overlaps a leaving one), for one `nft -f` transaction;
+  /// empty when the maps are equal. Nil when the two differ in more than map elements
+  /// (statements, protection, audit, address families): the table is then replaced.
+  public static func update(from old: HostRuleset, to new: HostRuleset) -> [String]? {
+    let families = families(of: new)
+    // A statement edited in place keeps its chain and counter: only its comment changes.
+    guard
+      old.statements.map({ [$0.name, "\($0.stateful)"] })
+        == new.statements.map({ [$0.name, "\($0.stateful)"] }),
+      old.protected == new.protected,
+      (old.audit == nil) == (new.audit == nil),
+      families.map(\.suffix) == Self.families(of: old).map(\.suffix)
+    else { return nil }
+    var deletions: [String] = []
+    var additions: [String] = []
+    for family in families {
+      for (before, after) in zip(maps(of: old, family), maps(of: new, family)) {
+        let kept = Set(before.elements).intersection(after.elements)
+        let removed = before.elements.filter { !kept.contains($0) }.map(key)
+        let added = after.elements.filter { !kept.contains($0) }
+        if !removed.isEmpty {
+          deletions.append(
+            "delete element \(table) \(after.name) { \(removed.joined(separator: ", ")) }")
+        }
+        if !added.isEmpty {
+          additions.append(
+            "add element \(table) \(after.name) { \(added.joined(separator: ", ")) }")
+        }
+      }
+    }
+    return deletions + additions
+  }
+
+  /// An element's key (`KEY : VERDICT` without the verdict).
+  private static func key(_ element: String) -> String {
+    element.ranges(of: " : ").first.map { String(element[..<$0.lowerBound]) } ?? element
+  }
+
+  /// A verdict map of the table: its name, key type and elements (`KEY : VERDICT`).
+  struct VerdictMap {
+    var name: String
+    var type: String
+    var elements: [String]
+  }
+
+  /// The address families a ruleset has maps and sets for: those of the host's addresses.
+  static func families(of ruleset: HostRuleset) -> [Family] {
+    Family.all.filter { family in ruleset.addresses.contains { $0.family == family.family } }
+  }
+
+  /// The verdict maps of one address family.
+  static func maps(of ruleset: HostRuleset, _ family: Family) -> [VerdictMap] {
+    var sources: [(String, [PortElement], [ICMPElement], String?)] = [
+      ("ingress", ruleset.ingress, ruleset.ingressICMP, nil),
+      ("egress", ruleset.egress, ruleset.egressICMP, nil),
+    ]
+    if let audit = ruleset.audit {
+      // What audit mode allows goes on to be decided; the rest is recorded first.
+      sources += [
+        ("audit_ingress", audit.ingress, audit.ingressICMP, "goto decide_input"),
+        ("audit_egress", audit.egress, audit.egressICMP, "goto decide_output"),
+      ]
+    }
+    return sources.flatMap { name, ports, icmp, verdict in
+      [
+        VerdictMap(
+          name: "\(name)\(family.suffix)",
+          type: "\(family.address) . \(family.address) . inet_proto . inet_service",
+          elements: ports.filter { $0.local.family == family.family }.map {
+            portElement($0, verdict)
+          }),
+        VerdictMap(
+          name: "\(name)_icmp\(family.suffix)",
+          type: "\(family.address) . \(family.address) . \(family.icmpKey)",
+          elements: icmp.filter { $0.local.family == family.family }.map {
+            icmpElement($0, verdict)
+          }),
+      ]
+    }
   }
 
   typealias PortElement = HostRuleset.PortElement
@@ -189,22 +259,6 @@ public enum NFTRenderer {
     lines.append("  }")
     lines.append("  chain decide_\(name) {")
     for rule in decide { lines.append("    \(rule)") }
-    lines.append("  }")
-  }
-
-  private static func map(
-    _ name: String, _ type: String, _ elements: [String], into lines: inout [String]
-  ) {
-    lines.append("  map \(name) {")
-    lines.append("    type \(type) : verdict")
-    lines.append("    flags interval")
-    if !elements.isEmpty {
-      lines.append("    elements = {")
-      for (index, element) in elements.enumerated() {
-        lines.append("      \(element)" + (index == elements.count - 1 ? "" : ","))
-      }
-      lines.append("    }")
-    }
     lines.append("  }")
   }
 

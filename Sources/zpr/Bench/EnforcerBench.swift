@@ -8,7 +8,7 @@ import ZPRPolicy
 
 /// `zpr bench enforcer`: new TCP connections per second through a host enforcing 10 to 10,000
 /// statements, with the ruleset's maps and with a naive rendering (one rule per endpoint pair);
-/// and the time to check and apply each ruleset.
+/// the time to check and apply each ruleset, and the time to apply a change as element updates.
 struct EnforcerBench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "enforcer",
@@ -21,7 +21,10 @@ struct EnforcerBench: AsyncParsableCommand {
       the ruleset zpr renders (verdict maps: the same few rules whatever the size) and a naive \
       one (one rule per endpoint pair, in statement order), and counts connections opened and \
       closed in a loop (python3) for --seconds, over --rounds interleaved rounds. Reports the \
-      rates as ratios to zpr's ruleset at the smallest size, measured in the same run.
+      rates as ratios to zpr's ruleset at the smallest size, measured in the same run; the \
+      time to check and apply each whole ruleset; and the time the agent's reconciler takes \
+      to apply a change that keeps the statements (a second client of one role comes and \
+      goes) as element updates, reading the table back before and after.
       """)
 
   @Option(help: "Statement counts, comma-separated.")
@@ -101,6 +104,48 @@ struct EnforcerBench: AsyncParsableCommand {
         best[index] = max(best[index] ?? 0, rate)
       }
     }
+    // A change the statements survive: a second client of the first role comes and goes. The
+    // agent's reconciler applies it as element updates (reading the table back before, for
+    // drift, and after); a reconciler that knows no table replaces it whole (check, apply,
+    // read back). Both are timed end to end.
+    var updateTimes: [Int: (whole: Duration, elements: Duration)] = [:]
+    for size in sizes {
+      var grown = Self.tenancy(statements: size)
+      var extra = grown.resources[1]
+      extra.name = "extra"
+      extra.vnics[0].ips = [IPAddress(Self.clientAddress(size))!]
+      grown.resources.append(extra)
+      var rulesets: [HostRuleset] = []
+      for tenancy in [Self.tenancy(statements: size), grown] {
+        do {
+          rulesets.append(try EnforcedTenancy(tenancy).ruleset(for: "server"))
+        } catch { throw AgentCommand.cli(error) }
+      }
+      let agent = Reconciler(backend: backend)
+      let clock = ContinuousClock()
+      var whole: Duration?
+      var elements: Duration?
+      do {
+        try await agent.enforce(rulesets[0])
+        for round in 0..<(2 * max(rounds, 1)) {
+          let ruleset = rulesets[(round + 1) % 2]
+          var start = clock.now
+          try await Reconciler(backend: backend).enforce(ruleset)
+          whole = min(whole ?? .seconds(1000), clock.now - start)
+          // Back to the table the agent applied last, then the change as element updates.
+          try await backend.apply(NFTRenderer.render(rulesets[round % 2]))
+          _ = try await agent.enforce(rulesets[round % 2])
+          start = clock.now
+          try await agent.enforce(ruleset)
+          elements = min(elements ?? .seconds(1000), clock.now - start)
+          guard await agent.lastChange == .elements else {
+            throw CLIError(
+              code: "ZPR-CLI-020", message: "the change was not applied as element updates")
+          }
+        }
+      } catch let error as EnforcerError { throw AgentCommand.cli(error) }
+      updateTimes[size] = (whole!, elements!)
+    }
     let baseline = best[0] ?? 1
     writeOut("new TCP connections per second through the enforced host (best of \(rounds)):\n")
     for (index, item) in cases.enumerated() {
@@ -113,7 +158,11 @@ struct EnforcerBench: AsyncParsableCommand {
           + (item.naive
             ? ""
             : ", check+apply "
-              + String(format: "%.0f ms", 1000 * Self.seconds(applyTimes[item.size]!)))
+              + String(format: "%.0f ms", 1000 * Self.seconds(applyTimes[item.size]!))
+              + "; a change: replaced "
+              + String(format: "%.0f ms", 1000 * Self.seconds(updateTimes[item.size]!.whole))
+              + ", element updates "
+              + String(format: "%.0f ms", 1000 * Self.seconds(updateTimes[item.size]!.elements)))
           + "\n")
     }
   }
