@@ -217,21 +217,15 @@ public struct TenancyGenerator: Sendable {
           LocalPeeringGateway(name: "to-\(right)", peer: (right, "to-\(left)")))
         tenancy.vcns[index + 1].localPeeringGateways.append(
           LocalPeeringGateway(name: "to-\(left)", peer: (left, "to-\(right)")))
-        tenancy.vcns[index].routeTables[0].rules.append(
-          RouteRule(
-            destination: tenancy.vcns[index + 1].cidrs[0],
-            target: .localPeeringGateway("to-\(right)")))
-        tenancy.vcns[index + 1].routeTables[0].rules.append(
-          RouteRule(
-            destination: tenancy.vcns[index].cidrs[0], target: .localPeeringGateway("to-\(left)")))
-        if tenancy.vcns[index].cidrs.count > 1 {
+        // Each block of the other (IPv4, and IPv6 when there is one) through the gateway.
+        for block in tenancy.vcns[index].cidrs.indices {
           tenancy.vcns[index].routeTables[0].rules.append(
             RouteRule(
-              destination: tenancy.vcns[index + 1].cidrs[1],
+              destination: tenancy.vcns[index + 1].cidrs[block],
               target: .localPeeringGateway("to-\(right)")))
           tenancy.vcns[index + 1].routeTables[0].rules.append(
             RouteRule(
-              destination: tenancy.vcns[index].cidrs[1],
+              destination: tenancy.vcns[index].cidrs[block],
               target: .localPeeringGateway("to-\(left)")))
         }
       }

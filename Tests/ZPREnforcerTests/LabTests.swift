@@ -101,6 +101,45 @@ struct LabTests {
     return (compared, allowed, disagreements, connected)
   }
 
+  /// A policy the lab tests add so that flows connect: anything may reach the attribute of a
+  /// protected VNIC on tcp/9, and such VNICs may ping anything (ICMP and ICMPv6), in VCNs that
+  /// carry `ns0.attr0:lab`. Names the first enforce-mode attribute of up to `limit` protected
+  /// VNICs (a statement must name one on a side); nil when no VNIC is protected.
+  static func labPolicy(_ tenancy: Tenancy, limit: Int) -> Policy? {
+    var terms: [String] = []
+    for endpoint in Topology(tenancy).endpoints where endpoint.isProtected(in: .enforce) {
+      guard let attribute = endpoint.attributes.first(where: { $0.mode == .enforce }) else {
+        continue
+      }
+      let term = "'\(attribute.namespace).\(attribute.key):\(attribute.value)'"
+      if !terms.contains(term) { terms.append(term) }
+    }
+    guard !terms.isEmpty else { return nil }
+    return Policy(
+      name: "lab", description: "lab",
+      statements: terms.prefix(limit).flatMap { term in
+        [
+          "in ns0.attr0:lab VCN allow all-endpoints to connect to \(term) endpoints with protocol='tcp/9'",
+          "in ns0.attr0:lab VCN allow \(term) endpoints to connect to all-endpoints with protocol='icmp'",
+          "in ns0.attr0:lab VCN allow \(term) endpoints to connect to all-endpoints with protocol='icmp6'",
+        ]
+      }.map { PolicyParser().parseStatement($0).statement! })
+  }
+
+  /// Builds a lab of a tenancy, enforces it, compares every flow of the sample with the
+  /// analyzer (expecting no disagreement), and takes the lab down.
+  static func differential(_ tenancy: Tenancy, prefix: String) async throws -> (
+    compared: Int, allowed: Int, disagreements: [String], connected: [(String, String)]
+  ) {
+    defer { _ = Lab.down(prefix: prefix) }
+    let lab = Lab(tenancy, prefix: prefix)
+    try await lab.up()
+    _ = try await lab.enforce(tenancy)
+    let result = try Self.compare(lab, tenancy)
+    #expect(result.disagreements == [], "\(result.disagreements.joined(separator: "\n"))")
+    return result
+  }
+
   /// Security lists that let everything through in each VCN, so that what ZPR and the routes
   /// decide shows.
   static func openSecurityLists(_ tenancy: inout Tenancy) {
@@ -126,14 +165,8 @@ struct LabTests {
 
   @Test(arguments: ["three-tier.yaml", "iam.yaml", "two-vcns.yaml"])
   func theExamplesBehaveInTheKernelAsTheAnalyzerSays(name: String) async throws {
-    let prefix = "zlt\(getpid() % 10_000)"
-    defer { _ = Lab.down(prefix: prefix) }
-    let tenancy = try Self.load(name)
-    let lab = Lab(tenancy, prefix: prefix)
-    try await lab.up()
-    _ = try await lab.enforce(tenancy)
-    let result = try Self.compare(lab, tenancy)
-    #expect(result.disagreements == [], "\(result.disagreements.joined(separator: "\n"))")
+    let result = try await Self.differential(
+      Self.load(name), prefix: "zlt\(getpid() % 10_000)")
     // Both outcomes occur, so the agreement means something.
     #expect(result.allowed >= 1, "only \(result.allowed) of \(result.compared) flows connected")
     #expect(result.allowed < result.compared)
@@ -177,14 +210,7 @@ struct LabTests {
           policies: 3))
       if round == 0 {
         // Open security lists, so that what ZPR decides shows.
-        let all = TenancyFixtures.prefix("0.0.0.0/0")
-        tenancy.vcns[0].securityLists.append(
-          SecurityList(
-            name: "lab-open", ingress: [SecurityRule(transport: .all, peer: .cidr(all))],
-            egress: [SecurityRule(transport: .all, peer: .cidr(all))]))
-        for index in tenancy.vcns[0].subnets.indices {
-          tenancy.vcns[0].subnets[index].securityLists = ["lab-open"]
-        }
+        Self.openSecurityLists(&tenancy)
         // Two unprotected resources, and statements that name a protected VNIC's attribute in
         // a VCN that carries the one they name.
         for index in 0..<min(2, tenancy.resources.count) {
@@ -196,25 +222,10 @@ struct LabTests {
         tenancy.vcns[0].securityAttributes = [
           AppliedAttribute(namespace: "ns0", key: "attr0", value: "lab")
         ]
-        let named = Topology(tenancy).endpoints.first { $0.isProtected(in: .enforce) }
-        if let attribute = named?.attributes.first(where: { $0.mode == .enforce }) {
-          let term = "'\(attribute.namespace).\(attribute.key):\(attribute.value)'"
-          tenancy.policies.append(
-            Policy(
-              name: "lab", description: "lab",
-              statements: [
-                "in ns0.attr0:lab VCN allow all-endpoints to connect to \(term) endpoints with protocol='tcp/9'",
-                "in ns0.attr0:lab VCN allow \(term) endpoints to connect to all-endpoints with protocol='icmp'",
-              ].map { PolicyParser().parseStatement($0).statement! }))
-        }
+        if let policy = Self.labPolicy(tenancy, limit: 1) { tenancy.policies.append(policy) }
       }
-      let prefix = "zlr\(getpid() % 10_000)\(round)"
-      defer { _ = Lab.down(prefix: prefix) }
-      let lab = Lab(tenancy, prefix: prefix)
-      try await lab.up()
-      _ = try await lab.enforce(tenancy)
-      let result = try Self.compare(lab, tenancy)
-      #expect(result.disagreements == [], "\(result.disagreements.joined(separator: "\n"))")
+      let result = try await Self.differential(
+        tenancy, prefix: "zlr\(getpid() % 10_000)\(round)")
       compared += result.compared
       connected += result.allowed
     }
@@ -252,34 +263,11 @@ struct LabTests {
         AppliedAttribute(namespace: "ns0", key: "attr0", value: "lab")
       ]
     }
-    // Statements naming the attributes of protected VNICs (a side must name one).
-    var terms: [String] = []
-    for endpoint in Topology(tenancy).endpoints where endpoint.isProtected(in: .enforce) {
-      guard let attribute = endpoint.attributes.first(where: { $0.mode == .enforce }) else {
-        continue
-      }
-      let term = "'\(attribute.namespace).\(attribute.key):\(attribute.value)'"
-      if !terms.contains(term) { terms.append(term) }
-    }
-    tenancy.policies.append(
-      Policy(
-        name: "lab", description: "lab",
-        statements: terms.prefix(3).flatMap { term in
-          [
-            "in ns0.attr0:lab VCN allow all-endpoints to connect to \(term) endpoints with protocol='tcp/9'",
-            "in ns0.attr0:lab VCN allow \(term) endpoints to connect to all-endpoints with protocol='icmp'",
-            "in ns0.attr0:lab VCN allow \(term) endpoints to connect to all-endpoints with protocol='icmp6'",
-          ]
-        }.map { PolicyParser().parseStatement($0).statement! }))
-    let prefix = "zlx\(getpid() % 10_000)"
-    defer { _ = Lab.down(prefix: prefix) }
-    let lab = Lab(tenancy, prefix: prefix)
-    try await lab.up()
-    _ = try await lab.enforce(tenancy)
-    let result = try Self.compare(lab, tenancy)
-    #expect(result.disagreements == [], "\(result.disagreements.joined(separator: "\n"))")
+    if let policy = Self.labPolicy(tenancy, limit: 3) { tenancy.policies.append(policy) }
+    let result = try await Self.differential(tenancy, prefix: "zlx\(getpid() % 10_000)")
+    let topology = Topology(tenancy)
     func endpoint(_ name: String) -> ZPREngine.Endpoint {
-      lab.topology.endpoints[lab.topology.endpoint(named: name)!]
+      topology.endpoints[topology.endpoint(named: name)!]
     }
     let across = result.connected.filter { endpoint($0.0).vcn != endpoint($0.1).vcn }.count
     let ipv6 = result.connected.filter { endpoint($0.0).ips.first?.family == .v6 }.count

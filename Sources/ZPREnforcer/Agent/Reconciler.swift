@@ -45,6 +45,17 @@ public actor Reconciler {
       current = ruleset
       return .repaired
     }
+    lastChange = try await change(to: ruleset, text: text)
+    current = ruleset
+    cut = try await cutRevoked(ruleset)
+    return .applied
+  }
+
+  /// Puts a new ruleset in the kernel: as element updates when only map elements change and
+  /// the table is still the one last applied, by replacing the table otherwise.
+  private func change(to ruleset: HostRuleset, text: String) async throws(EnforcerError)
+    -> Change
+  {
     if let applied, let current, let changes = NFTRenderer.update(from: current, to: ruleset) {
       // Element updates land on the table last applied, so it must still be that one.
       let listing = try await backend.listTable()
@@ -56,17 +67,11 @@ public actor Reconciler {
         }
         let after = changes.isEmpty ? listing : try await backend.listTable() ?? ""
         self.applied = (text, Self.normalized(after))
-        self.current = ruleset
-        lastChange = .elements
-        cut = try await cutRevoked(ruleset)
-        return .applied
+        return .elements
       }
     }
     try await install(text)
-    current = ruleset
-    lastChange = .table
-    cut = try await cutRevoked(ruleset)
-    return .applied
+    return .table
   }
 
   /// How a new ruleset reached the kernel.
