@@ -72,7 +72,7 @@ struct RulesetTests {
       }
       ipv6Hosts += rulesets.keys.filter { $0.family == .v6 }.count
       let addresses =
-        Array(rulesets.keys)
+        rulesets.keys.sorted()
         + ["8.8.8.8", "10.0.0.1", "192.168.4.4", "2001:db8::1", "fd00:0:1::9"].map {
           IPAddress($0)!
         }
