@@ -163,7 +163,7 @@ struct LabTests {
     return loaded.tenancy
   }
 
-  @Test(arguments: ["three-tier.yaml", "iam.yaml", "two-vcns.yaml"])
+  @Test(arguments: ["three-tier.yaml", "iam.yaml", "two-vcns.yaml", "hub.yaml"])
   func theExamplesBehaveInTheKernelAsTheAnalyzerSays(name: String) async throws {
     let result = try await Self.differential(
       Self.load(name), prefix: "zlt\(getpid() % 10_000)")

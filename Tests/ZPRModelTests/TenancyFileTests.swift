@@ -20,7 +20,7 @@ struct TenancyFileTests {
     SourceFile(path: "t.yaml", text: text).location(of: diagnostic.range.lowerBound)
   }
 
-  @Test(arguments: ["three-tier.yaml", "two-vcns.yaml", "iam.yaml"])
+  @Test(arguments: ["three-tier.yaml", "two-vcns.yaml", "iam.yaml", "hub.yaml"])
   func examplesLoadCleanly(name: String) throws {
     let path = Self.examples.appendingPathComponent(name).path
     let loaded = TenancyFile.load(
