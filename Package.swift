@@ -128,7 +128,7 @@ let package = Package(
       ],
       // Read through #filePath: the rendered rulesets the tests compare with.
       exclude: ["Golden"]),
-    .testTarget(name: "zprTests", dependencies: ["zpr", "ZPRPolicy"]),
+    .testTarget(name: "zprTests", dependencies: ["zpr", "ZPRPolicy", "ZPRLab"]),
   ]
 )
 

@@ -78,6 +78,16 @@ final class Namespaces {
       for p in \(ports): threading.Thread(target=serve, args=(p,), daemon=True).start()
       time.sleep(600)
       """
+    try start(script, in: host)
+    // Until it accepts: a probe from inside its own namespace passes through lo.
+    for _ in 0..<50 {
+      if connects(from: host, to: address, port: ports[0]) { return }
+      usleep(100_000)
+    }
+  }
+
+  /// Starts a python3 script in a host's namespace, killed when the test ends.
+  private func start(_ script: String, in host: String) throws {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["ip", "netns", "exec", name(host), "python3", "-c", script]
@@ -86,11 +96,6 @@ final class Namespaces {
     process.standardError = FileHandle.nullDevice
     try process.run()
     listeners.append(process)
-    // Until it accepts: a probe from inside its own namespace passes through lo.
-    for _ in 0..<50 {
-      if connects(from: host, to: address, port: ports[0]) { return }
-      usleep(100_000)
-    }
   }
 
   /// Whether a TCP connection from a host reaches the address and port within a second.
@@ -119,13 +124,7 @@ final class Namespaces {
           s.sendall(b"b"); s.settimeout(2); say("alive" if s.recv(1) == b"b" else "cut")
       except OSError: say("cut")
       """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["ip", "netns", "exec", name(host), "python3", "-c", script]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    listeners.append(process)
+    try start(script, in: host)
     func read() -> String? { try? String(contentsOf: state, encoding: .utf8) }
     for _ in 0..<200 where read() == nil { usleep(50_000) }
     let connected = read() == "connected"

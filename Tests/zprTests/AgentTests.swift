@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ZPRLab
 
 /// `zpr agent --server`: a real server, a real agent process, nft in a network namespace the
 /// test makes (and removes, also when an expectation fails).
@@ -14,19 +15,6 @@ struct AgentTests {
     contentsOf: IAMCLITests.root.appendingPathComponent("examples/tenancies/three-tier.yaml"),
     encoding: .utf8)
 
-  static func shell(_ arguments: [String]) -> (Int32, String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    guard (try? process.run()) != nil else { return (-1, "") }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-  }
-
   final class Cleanup {
     var namespace: String?
     var processes: [Process] = []
@@ -35,7 +23,7 @@ struct AgentTests {
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
       }
-      if let namespace { _ = AgentTests.shell(["ip", "netns", "del", namespace]) }
+      if let namespace { _ = Lab.shell(["ip", "netns", "del", namespace]) }
     }
   }
 
@@ -51,7 +39,7 @@ struct AgentTests {
       "/v1/apply", method: "POST", key: key, body: String(decoding: body, as: UTF8.self))
     #expect(status == 200, "\(String(decoding: data, as: UTF8.self))")
     let namespace = "zprt\(getpid() % 100_000)-agent"
-    #expect(Self.shell(["ip", "netns", "add", namespace]).0 == 0)
+    #expect(Lab.shell(["ip", "netns", "add", namespace]).status == 0)
     cleanup.namespace = namespace
     let agent = Process()
     agent.executableURL = try ZPRProcess.executable()
@@ -84,7 +72,7 @@ struct AgentTests {
       return nil
     }
     func table() -> String {
-      Self.shell(["ip", "netns", "exec", namespace, "nft", "list", "table", "inet", "zpr"]).1
+      Lab.shell(["ip", "netns", "exec", namespace, "nft", "list", "table", "inet", "zpr"]).output
     }
     let first = try #require(try await report(atLeast: 2))
     #expect(first["status"] as? String == "enforcing")
@@ -147,7 +135,7 @@ struct LabCLITests {
     #expect(exec.standardOutput.contains("10.0.3.10/24"))
     let down = try ZPRProcess.run(["lab", "down", "--prefix", prefix])
     #expect(down.standardOutput.contains("4 namespaces removed"))
-    let listed = AgentTests.shell(["ip", "netns", "list"]).1
+    let listed = Lab.shell(["ip", "netns", "list"]).output
     #expect(!listed.contains(prefix + "-"))
   }
 }
