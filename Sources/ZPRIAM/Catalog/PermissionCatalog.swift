@@ -138,8 +138,64 @@ public enum PermissionCatalog {
 
   /// The variables a `where` clause may test.
   public static let variables: [String] = [
-    "request.permission", "request.operation", "request.user.name", "request.groups.name",
-    "target.compartment.name", "target.resource.name", "target.security-attribute-namespace.name",
+    "request.permission", "request.operation", "request.user.name", "request.user.id",
+    "request.groups.name", "request.groups.id", "target.compartment.name", "target.resource.name",
+    "target.security-attribute-namespace.name", "target.group.name", "target.group.id",
+    "target.user.name", "target.user.id",
+  ]
+
+  /// Variables about the caller rather than the target (their values differ from one caller to
+  /// another for the same request).
+  public static let callerVariables: Set<String> = [
+    "request.user.name", "request.user.id", "request.groups.name", "request.groups.id",
+  ]
+
+  /// Resource types and families of the cloud service that zpr does not manage: a statement about
+  /// one is read (with a warning) and grants nothing here, so that policies written for the
+  /// cloud service load unchanged.
+  public static let unmanagedResourceNames: Set<String> = [
+    // Identity and governance.
+    "tenancies", "dynamic-groups", "authentication-policies", "identity-providers",
+    "network-sources", "tag-namespaces", "tag-defaults", "domains", "audit-events",
+    "work-requests", "usage-budgets", "usage-report", "cloud-guard-family", "announcements",
+    "quota", "quotas", "organizations-family",
+    // Compute.
+    "instance-images", "app-catalog-listing", "console-histories", "instance-console-connection",
+    "instance-configurations", "instance-pools", "cluster-networks",
+    "compute-management-family", "dedicated-vm-hosts", "dedicated-vm-host-family",
+    "compute-capacity-reservations", "instance-agent-command-family",
+    "instance-agent-plugins", "auto-scaling-configurations", "compute-container-family",
+    // Block and file storage, object storage.
+    "volume-family", "volumes", "volume-attachments", "volume-backups", "boot-volumes",
+    "boot-volume-backups", "backup-policies", "volume-groups", "volume-group-backups",
+    "file-family", "file-systems", "mount-targets", "export-sets", "object-family", "buckets",
+    "objects", "objectstorage-namespaces",
+    // Networking zpr does not model.
+    "internet-gateways", "nat-gateways", "service-gateways", "dhcp-options", "private-ips",
+    "public-ips", "ipv6s", "cpes", "ipsec-connections", "cross-connects",
+    "cross-connect-groups", "virtual-circuits", "remote-peering-connections",
+    "drg-attachments", "drg-route-tables", "drg-route-distributions", "vlans",
+    "byoip-ranges", "public-ip-pools", "network-load-balancers", "network-firewall-family",
+    "vtaps", "capture-filters", "dns", "dns-zones", "dns-records", "dns-steering-policies",
+    "dns-resolvers", "dns-views", "waas-family", "web-app-firewall",
+    // Databases.
+    "autonomous-database-family", "autonomous-databases", "autonomous-backups",
+    "autonomous-container-databases", "autonomous-exadata-infrastructures", "db-systems",
+    "db-nodes", "db-homes", "db-backups", "exadata-infrastructures", "vmclusters",
+    "mysql-family", "nosql-family", "database-tools-family",
+    // Containers and functions.
+    "cluster-family", "clusters", "cluster-node-pools", "cluster-work-requests", "repos",
+    "functions-family", "fn-app", "fn-function", "fn-invocation",
+    // Keys, secrets and certificates.
+    "vaults", "keys", "key-delegate", "secret-family", "secrets", "secret-bundles",
+    "certificate-authority-family", "leaf-certificate-family",
+    // Observability, messaging and the rest.
+    "metrics", "alarms", "ons-family", "ons-topics", "ons-subscriptions", "cloudevents-rules",
+    "log-groups", "log-content", "logging-family", "stream-family", "streams", "stream-pools",
+    "stream-push", "stream-pull", "email-family", "approved-senders", "suppressions",
+    "api-gateway-family", "bastion-family", "bastion", "bastion-session", "vss-family",
+    "data-science-family", "data-catalog-family", "dataflow-family", "devops-family",
+    "orm-family", "orm-stacks", "orm-jobs", "queues", "apm-domains",
   ]
 
   /// The API operations (`request.operation`): one per call of the REST API.

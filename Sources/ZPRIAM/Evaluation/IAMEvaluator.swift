@@ -43,11 +43,26 @@ public struct IAMRequest: Hashable, Sendable {
   public var namespace: String?
   public var operation: String?
   public var resourceName: String?
+  /// The ids of the caller's groups (`group id OCID`, `request.groups.id`).
+  public var groupIDs: [String]
+  /// The caller's user id (`request.user.id`).
+  public var userID: String?
+  /// For a group: its name; for a user: the groups they are in (`target.group.name`; nil: the
+  /// target is neither).
+  public var targetGroups: [String]?
+  /// The ids of the same groups (`target.group.id`).
+  public var targetGroupIDs: [String]?
+  /// For a user (or one of their keys): their name (`target.user.name`).
+  public var targetUser: String?
+  /// For a user: their id (`target.user.id`).
+  public var targetUserID: String?
 
   /// A request.
   public init(
     user: String, groups: [String], permission: String, compartment: [String] = [],
-    namespace: String? = nil, operation: String? = nil, resourceName: String? = nil
+    namespace: String? = nil, operation: String? = nil, resourceName: String? = nil,
+    groupIDs: [String] = [], userID: String? = nil, targetGroups: [String]? = nil,
+    targetGroupIDs: [String]? = nil, targetUser: String? = nil, targetUserID: String? = nil
   ) {
     self.user = user
     self.groups = groups
@@ -56,6 +71,32 @@ public struct IAMRequest: Hashable, Sendable {
     self.namespace = namespace
     self.operation = operation
     self.resourceName = resourceName
+    self.groupIDs = groupIDs
+    self.userID = userID
+    self.targetGroups = targetGroups
+    self.targetGroupIDs = targetGroupIDs
+    self.targetUser = targetUser
+    self.targetUserID = targetUserID
+  }
+
+  /// The values a condition variable has in this request (nil: none, so it satisfies nothing).
+  public func values(of variable: String) -> [String]? {
+    switch variable {
+    case "request.permission": [permission]
+    case "request.operation": operation.map { [$0] }
+    case "request.user.name": [user]
+    case "request.user.id": userID.map { [$0] }
+    case "request.groups.name": groups
+    case "request.groups.id": groupIDs
+    case "target.compartment.name": compartment.last.map { [$0] }
+    case "target.resource.name": resourceName.map { [$0] }
+    case "target.security-attribute-namespace.name": namespace.map { [$0] }
+    case "target.group.name": targetGroups
+    case "target.group.id": targetGroupIDs
+    case "target.user.name": targetUser.map { [$0] }
+    case "target.user.id": targetUserID.map { [$0] }
+    default: nil
+    }
   }
 }
 
@@ -137,20 +178,28 @@ public struct IAMEvaluator: Sendable {
     IAMMismatch, String
   )] {
     var lacks: [(IAMMismatch, String)] = []
-    switch statement.subject {
-    case .anyUser: break
-    case .groups(let groups):
-      let member = groups.contains { group in
-        request.groups.contains { $0.lowercased() == group.lowercased() }
-      }
-      if !member {
-        lacks.append(
-          (
-            .subject,
-            "it is for group \(groups.joined(separator: ", ")), and \(request.user) is in "
-              + (request.groups.isEmpty ? "no group" : request.groups.joined(separator: ", "))
-          ))
-      }
+    if !isSubject(
+      statement.subject, user: request.user, groups: request.groups,
+      groupIDs: request.groupIDs)
+    {
+      let inGroups =
+        "\(request.user) is in "
+        + (request.groups.isEmpty ? "no group" : request.groups.joined(separator: ", "))
+      let why =
+        switch statement.subject {
+        case .groups(let groups):
+          "it is for group \(groups.joined(separator: ", ")), and " + inGroups
+        case .groupIDs(let ids):
+          "it is for the group with id \(ids.joined(separator: ", ")), and \(request.user)'s "
+            + "groups have "
+            + (request.groupIDs.isEmpty
+              ? "no id" : "ids " + request.groupIDs.joined(separator: ", "))
+        case .anyGroup: "it is for any group, and \(request.user) is in none"
+        case .dynamicGroups, .dynamicGroupIDs: "it is for a dynamic group, which zpr has none of"
+        case .services: "it is for a service of the cloud service, which does not call zpr"
+        case .anyUser: "it is for any user"
+        }
+      lacks.append((.subject, why))
     }
     let types = PermissionCatalog.types(named: statement.resource) ?? []
     if let owner = PermissionCatalog.type(of: request.permission) {
@@ -195,34 +244,84 @@ public struct IAMEvaluator: Sendable {
     return lacks
   }
 
-  /// Whether a condition holds; a variable the request has no value for satisfies nothing.
-  public static func holds(_ condition: IAMCondition, _ request: IAMRequest) -> Bool {
-    func values(_ variable: String) -> [String]? {
-      switch variable {
-      case "request.permission": [request.permission]
-      case "request.operation": request.operation.map { [$0] }
-      case "request.user.name": [request.user]
-      case "request.groups.name": request.groups
-      case "target.compartment.name": request.compartment.last.map { [$0] }
-      case "target.resource.name": request.resourceName.map { [$0] }
-      case "target.security-attribute-namespace.name": request.namespace.map { [$0] }
-      default: nil
-      }
+  /// Whether a statement's subject is about a caller: a member of one of its groups (by name,
+  /// without regard to case, or by id), anyone for `any-user`, anyone in a group for
+  /// `any-group`; never for dynamic groups or services, which zpr has none of.
+  public static func isSubject(
+    _ subject: IAMSubject, user: String, groups: [String], groupIDs: [String] = []
+  ) -> Bool {
+    func among(_ names: [String], _ mine: [String]) -> Bool {
+      names.contains { name in mine.contains { $0.lowercased() == name.lowercased() } }
     }
+    switch subject {
+    case .anyUser: return true
+    case .anyGroup: return !groups.isEmpty || !groupIDs.isEmpty
+    case .groups(let names): return among(names, groups)
+    case .groupIDs(let ids): return among(ids, groupIDs)
+    case .dynamicGroups, .dynamicGroupIDs, .services: return false
+    }
+  }
+
+  /// Whether a condition holds; a variable the request has no value for satisfies nothing.
+  /// For a list (the caller's groups, say) `=` holds when one of them is the value and `!=`
+  /// when none is: an empty list satisfies `!=` and not `=`.
+  public static func holds(_ condition: IAMCondition, _ request: IAMRequest) -> Bool {
+    truth(condition) { request.values(of: $0).map(Known.values) ?? .absent } == .yes
+  }
+
+  /// What is known of a variable: its values, that it has none (it satisfies nothing), or
+  /// nothing at all.
+  enum Known {
+    case values([String])
+    case absent
+    case unknown
+  }
+
+  /// A condition's truth when some variables are not known (three-valued: a clause about an
+  /// unknown variable is unknown; `all` is false when one clause is, `any` true when one is).
+  enum Truth {
+    case yes
+    case no
+    case unknown
+  }
+
+  static func truth(_ condition: IAMCondition, _ known: (String) -> Known) -> Truth {
     func same(_ a: String, _ b: String, _ variable: String) -> Bool {
-      // Names compare without regard to case, as the catalog's names do; permissions and
-      // operations are exact.
-      variable.hasPrefix("request.permission") || variable == "request.operation"
+      // Names and ids compare without regard to case, as the catalog's names do; permissions
+      // and operations are exact.
+      variable == "request.permission" || variable == "request.operation"
         ? a == b : a.lowercased() == b.lowercased()
     }
     switch condition {
-    case .equals(let variable, let value, _):
-      return values(variable)?.contains { same($0, value, variable) } ?? false
-    case .notEquals(let variable, let value, _):
-      guard let values = values(variable) else { return false }
-      return !values.contains { same($0, value, variable) }
-    case .all(let clauses): return clauses.allSatisfy { holds($0, request) }
-    case .any(let clauses): return clauses.contains { holds($0, request) }
+    case .equals(let variable, let value, _), .notEquals(let variable, let value, _):
+      switch known(variable) {
+      case .unknown: return .unknown
+      case .absent: return .no
+      case .values(let values):
+        let found = values.contains { same($0, value, variable) }
+        if case .equals = condition { return found ? .yes : .no }
+        return found ? .no : .yes
+      }
+    case .all(let clauses):
+      var result = Truth.yes
+      for clause in clauses {
+        switch truth(clause, known) {
+        case .no: return .no
+        case .unknown: result = .unknown
+        case .yes: break
+        }
+      }
+      return result
+    case .any(let clauses):
+      var result = Truth.no
+      for clause in clauses {
+        switch truth(clause, known) {
+        case .yes: return .yes
+        case .unknown: result = .unknown
+        case .no: break
+        }
+      }
+      return result
     }
   }
 }

@@ -4,8 +4,26 @@ public import ZPRPolicy
 public enum IAMSubject: Hashable, Sendable {
   /// `group A, B`: members of any of these groups.
   case groups([String])
+  /// `group id OCID, id OCID`: members of any of the groups with these ids.
+  case groupIDs([String])
   /// `any-user`: everyone with a key.
   case anyUser
+  /// `any-group`: everyone in at least one group.
+  case anyGroup
+  /// `dynamic-group A, B`: the cloud service's dynamic groups, which zpr has none of.
+  case dynamicGroups([String])
+  /// `dynamic-group id OCID, id OCID`: dynamic groups by id, which zpr has none of.
+  case dynamicGroupIDs([String])
+  /// `service A, B`: the cloud service's own services, which are not callers of zpr.
+  case services([String])
+
+  /// Whether zpr has callers this subject can be about (false: the statement grants nothing).
+  public var hasMembersHere: Bool {
+    switch self {
+    case .groups, .groupIDs, .anyUser, .anyGroup: true
+    case .dynamicGroups, .dynamicGroupIDs, .services: false
+    }
+  }
 }
 
 /// Where a statement applies.
@@ -37,7 +55,8 @@ public indirect enum IAMCondition: Hashable, Sendable {
 public struct IAMStatement: Hashable, Sendable {
   public var subject: IAMSubject
   public var verb: IAMVerb
-  /// The resource type or family as the catalog names it (`vcns`, `instance-family`).
+  /// The resource type or family as the catalog names it (`vcns`, `instance-family`), or a type
+  /// of the cloud service that zpr does not manage (`buckets`), which grants nothing here.
   public var resource: String
   public var location: IAMLocation
   public var condition: IAMCondition?
@@ -49,7 +68,16 @@ public struct IAMStatement: Hashable, Sendable {
     var text = "allow "
     switch subject {
     case .anyUser: text += "any-user"
+    case .anyGroup: text += "any-group"
     case .groups(let groups): text += "group " + groups.map(Self.name).joined(separator: ", ")
+    case .groupIDs(let ids):
+      text += "group " + ids.map { "id " + Self.name($0) }.joined(separator: ", ")
+    case .dynamicGroups(let groups):
+      text += "dynamic-group " + groups.map(Self.name).joined(separator: ", ")
+    case .dynamicGroupIDs(let ids):
+      text += "dynamic-group " + ids.map { "id " + Self.name($0) }.joined(separator: ", ")
+    case .services(let services):
+      text += "service " + services.map(Self.name).joined(separator: ", ")
     }
     text += " to \(verb.rawValue) \(resource) in \(location)"
     if let condition { text += " where " + Self.text(of: condition) }
@@ -61,7 +89,8 @@ public struct IAMStatement: Hashable, Sendable {
       ? name : "'" + name.replacing("'", with: "''") + "'"
   }
 
-  private static func text(of condition: IAMCondition) -> String {
+  /// A condition in canonical form (what follows `where`).
+  public static func text(of condition: IAMCondition) -> String {
     switch condition {
     case .equals(let variable, let value, _): "\(variable)='\(value.replacing("'", with: "''"))'"
     case .notEquals(let variable, let value, _):
@@ -100,11 +129,22 @@ public enum IAMCode {
     "IAM033", "permission the statement cannot grant")
   public static let badOperator = DiagnosticCode("IAM034", "expected = or !=")
   public static let badCompartment = DiagnosticCode("IAM040", "malformed compartment path")
+  public static let subjectWithoutMembers = DiagnosticCode(
+    "IAM013", "a subject zpr has no callers for: the statement grants nothing here")
+  public static let unmanagedResourceType = DiagnosticCode(
+    "IAM023", "resource type zpr does not manage: the statement grants nothing here")
+  public static let statementTooLong = DiagnosticCode("IAM050", "statement longer than the limit")
+  public static let tooManyStatements = DiagnosticCode(
+    "IAM051", "more statements in one policy than the limit")
+  public static let moreDiagnostics = DiagnosticCode(
+    "IAM052", "more diagnostics than are shown")
 
   /// Every code, in order (docs/iam.md lists the same).
   public static let all: [DiagnosticCode] = [
-    unexpectedCharacter, badQuote, expectedWord, missingGroupKeyword, extraText, unknownVerb,
-    unknownResourceType, spacedResourceType, unknownVariable, unknownPermission, unknownOperation,
-    permissionNotGranted, badOperator, badCompartment,
+    unexpectedCharacter, badQuote, expectedWord, missingGroupKeyword, extraText,
+    subjectWithoutMembers, unknownVerb, unknownResourceType, spacedResourceType,
+    unmanagedResourceType, unknownVariable, unknownPermission, unknownOperation,
+    permissionNotGranted, badOperator, badCompartment, statementTooLong, tooManyStatements,
+    moreDiagnostics,
   ]
 }
