@@ -244,6 +244,9 @@ struct IAMLanguageTests {
       Self.seedStatements + [
         "Allow group A, 'B c' to manage all-resources in compartment X:Y where any {request.operation='UpdateVcn', request.user.name='ann'}",
         "allow any-user to inspect zpr-family in tenancy",
+        "Allow group id ocid1.group.oc1..aaaa, id x to use groups in tenancy where target.group.name != 'Administrators'",
+        "allow dynamic-group D to manage buckets in compartment 'A:B' where target.bucket.name='x'",
+        "allow any-group to inspect users in tenancy where request.groups.id!='ocid1.group.oc1..b'",
       ]
     await propertyCheck(count: 2000, input: Self.seeds) { seed in
       var random = SplitMix64(seed: seed)

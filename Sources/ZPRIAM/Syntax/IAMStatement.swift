@@ -79,14 +79,30 @@ public struct IAMStatement: Hashable, Sendable {
     case .services(let services):
       text += "service " + services.map(Self.name).joined(separator: ", ")
     }
-    text += " to \(verb.rawValue) \(resource) in \(location)"
+    text += " to \(verb.rawValue) \(resource) in "
+    switch location {
+    case .tenancy: text += "tenancy"
+    case .compartment(let path):
+      // A name from quotes is one compartment, whatever it holds: it is quoted again.
+      text +=
+        "compartment "
+        + (path.count > 1
+          ? path.joined(separator: ":")
+          : path[0].lowercased() == "where" ? Self.quoted(path[0]) : Self.name(path[0]))
+    }
     if let condition { text += " where " + Self.text(of: condition) }
     return text
   }
 
   private static func name(_ name: String) -> String {
+    // `to` and `id` are quoted, so as to be read as names, not keywords.
     name.allSatisfy { $0.isLetter || $0.isNumber || "-_.@".contains($0) }
-      ? name : "'" + name.replacing("'", with: "''") + "'"
+      && !["to", "id"].contains(name.lowercased()) && !name.isEmpty
+      ? name : quoted(name)
+  }
+
+  private static func quoted(_ text: String) -> String {
+    "'" + text.replacing("'", with: "''") + "'"
   }
 
   /// A condition in canonical form (what follows `where`).
