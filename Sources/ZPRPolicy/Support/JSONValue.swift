@@ -1,5 +1,5 @@
 /// A JSON document with keys kept in the order they were given, for stable tool output.
-public enum JSONValue: Sendable {
+public enum JSONValue: Sendable, Equatable {
   case object([(String, JSONValue)])
   case array([JSONValue])
   case string(String)
@@ -73,5 +73,75 @@ public enum JSONValue: Sendable {
       }
     }
     out += "\""
+  }
+}
+
+// Reading values: the accessors a request handler needs, each nil when the value is of
+// another kind.
+extension JSONValue {
+  /// An object's value for `key`, or nil (also when this is not an object).
+  public subscript(key: String) -> JSONValue? {
+    guard case .object(let members) = self else { return nil }
+    return members.first { $0.0 == key }?.1
+  }
+
+  /// The text of a string.
+  public var string: String? {
+    guard case .string(let value) = self else { return nil }
+    return value
+  }
+
+  /// An integer: nil for booleans, for numbers with a fraction or exponent, and for others.
+  public var int: Int? {
+    guard case .int(let value) = self else { return nil }
+    return value
+  }
+
+  /// Any number (an integer or not) as a `Double`; nil for booleans and others.
+  public var double: Double? {
+    switch self {
+    case .int(let value): Double(value)
+    case .number(let value): value
+    default: nil
+    }
+  }
+
+  /// A boolean: only `true` and `false`, never a number.
+  public var bool: Bool? {
+    guard case .bool(let value) = self else { return nil }
+    return value
+  }
+
+  /// The elements of an array.
+  public var array: [JSONValue]? {
+    guard case .array(let elements) = self else { return nil }
+    return elements
+  }
+
+  /// The members of an object, in the order given.
+  public var objectMembers: [(String, JSONValue)]? {
+    guard case .object(let members) = self else { return nil }
+    return members
+  }
+
+  /// Whether this is `null`.
+  public var isNull: Bool {
+    if case .null = self { return true }
+    return false
+  }
+
+  /// Equal when of the same kind with equal contents; objects compare their members in order.
+  public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    switch (lhs, rhs) {
+    case (.object(let left), .object(let right)):
+      left.count == right.count && zip(left, right).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
+    case (.array(let left), .array(let right)): left == right
+    case (.string(let left), .string(let right)): left == right
+    case (.int(let left), .int(let right)): left == right
+    case (.number(let left), .number(let right)): left == right
+    case (.bool(let left), .bool(let right)): left == right
+    case (.null, .null): true
+    default: false
+    }
   }
 }
