@@ -15,9 +15,17 @@ public struct PolicyChecker: Sendable {
 
   /// Parses and checks a file: the one call most users need.
   public func check(_ source: SourceFile) -> PolicyFile {
-    var file = PolicyParser().parse(source)
+    var file = PolicyParser(limits: options.limits).parse(source)
     let found = check(file)
-    if !found.isEmpty { file.diagnostics = (file.diagnostics + found).sortedBySource() }
+    if !found.isEmpty {
+      // The parser's own count of what it left out is carried into one new cap.
+      var parsed = file.diagnostics
+      if !file.omittedDiagnostics.isEmpty { parsed.removeLast() }
+      file.diagnostics = (parsed + found).sortedBySource().capped(
+        at: options.limits.diagnosticsPerFile, in: "this file",
+        alreadyOmitted: file.omittedDiagnostics,
+        at: SourceRange(source.bytes.count, source.bytes.count))
+    }
     return file
   }
 

@@ -42,6 +42,10 @@ extension DiagnosticCode {
   public static let unexpectedCharacter = DiagnosticCode("ZPL001", "unexpected character")
   /// A quoted token with no closing quote, or written with double quotes.
   public static let badQuote = DiagnosticCode("ZPL002", "unterminated or double-quoted string")
+  /// A statement longer than ``ZPRLimits/maxStatementLength``; it is not read.
+  public static let statementTooLong = DiagnosticCode("ZPL003", "statement too long")
+  /// More diagnostics than a statement or a file reports; this one says how many were left out.
+  public static let moreDiagnostics = DiagnosticCode("ZPL004", "further diagnostics left out")
   /// A required word or separator is missing or misspelt.
   public static let expectedWord = DiagnosticCode("ZPL010", "expected a keyword or separator")
   /// Text after the end of a complete statement.
@@ -108,7 +112,8 @@ extension DiagnosticCode {
 
   /// Every code, in order (the table in docs/diagnostics.md lists the same).
   public static let all: [DiagnosticCode] = [
-    unexpectedCharacter, badQuote, expectedWord, extraText, onlyAllow, badStart,
+    unexpectedCharacter, badQuote, statementTooLong, moreDiagnostics, expectedWord, extraText,
+    onlyAllow, badStart,
     expectedEndpoint, keywordLikeName, invalidName, invalidValue, invalidAttribute, invalidAddress,
     invalidPrefixLength, hostBitsSet, unknownFilter, malformedFilter, unknownProtocol,
     nonNumericPort, portOutOfRange, invertedPortRange, protocolMismatch, invalidICMPValue,

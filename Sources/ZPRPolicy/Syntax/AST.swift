@@ -252,8 +252,18 @@ public struct PolicyFile: Sendable {
   public var lines: [PolicyLine]
   /// The statements that parsed without errors, in order.
   public var statements: [Statement]
-  /// Problems found, in source order.
+  /// Problems found, in source order (capped: see ``ZPRLimits/diagnosticsPerFile``).
   public var diagnostics: [Diagnostic]
+  /// Diagnostics the parser left out of the file's cap; the last diagnostic counts them.
+  var omittedDiagnostics = DiagnosticTally()
+
+  init(source: SourceFile, lines: [PolicyLine], statements: [Statement], diagnostics: [Diagnostic])
+  {
+    self.source = source
+    self.lines = lines
+    self.statements = statements
+    self.diagnostics = diagnostics
+  }
 
   /// The range of every statement line, whether or not it parsed, in order.
   public var statementLines: [SourceRange] {

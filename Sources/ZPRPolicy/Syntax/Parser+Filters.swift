@@ -301,8 +301,10 @@ extension ParserState {
         .invertedPortRange,
         "the port range \(low)-\(high) runs backwards: write the lower port first",
         at: range,
-        suggestion: "did you mean '\(text(valueRange.lowerBound, start))\(high)-\(low)"
-          + "\(text(end, valueRange.upperBound))'?")
+        // The suggestion rewrites the whole value: built only for a diagnostic that is kept.
+        suggestion: isReporting
+          ? "did you mean '\(text(valueRange.lowerBound, start))\(high)-\(low)"
+            + "\(text(end, valueRange.upperBound))'?" : nil)
       return nil
     }
     return PortRange(low, high, range: range)
@@ -313,7 +315,8 @@ extension ParserState {
   ) {
     let written = text(start, end)
     var suggestion: String?
-    if let port = Suggestions.servicePorts[written.lowercased()] {
+    // The suggestion rewrites the whole value: built only for a diagnostic that is kept.
+    if isReporting, let port = Suggestions.servicePorts[written.lowercased()] {
       let value =
         text(valueRange.lowerBound, start) + String(port) + text(end, valueRange.upperBound)
       suggestion = "did you mean '\(value)'?"

@@ -2,30 +2,54 @@
 ///
 /// Every error in the file is reported, not just the first: a syntax error ends its statement,
 /// and parsing goes on at the next line. Value errors (a bad port, a bad name) do not end the
-/// statement, so one statement can report several.
+/// statement, so one statement can report several. What is reported is capped
+/// (``ZPRLimits/diagnosticsPerStatement``, ``ZPRLimits/diagnosticsPerFile``), a statement
+/// longer than ``ZPRLimits/maxStatementLength`` is refused before it is read, and the time
+/// taken grows linearly with the text.
 public struct PolicyParser: Sendable {
-  /// A parser.
-  public init() {}
+  /// The limits the parser enforces.
+  public var limits: ZPRLimits
+
+  /// A parser enforcing these limits.
+  public init(limits: ZPRLimits = .standard) {
+    self.limits = limits
+  }
 
   /// Parses a whole file and runs the statement-level checks (not the file-level ones: see
   /// ``PolicyChecker``).
   public func parse(_ source: SourceFile) -> PolicyFile {
     source.bytes.withUnsafeBufferPointer { buffer in
-      var state = ParserState(bytes: buffer)
+      var state = ParserState(bytes: buffer, limits: limits)
       var lines: [PolicyLine] = []
       lines.reserveCapacity(source.lineCount)
       for line in 1...source.lineCount {
         let bounds = source.lineBounds(line)
         lines.append(state.parseLine(bounds.lowerBound, bounds.upperBound))
       }
-      return PolicyFile(
-        source: source, lines: lines, statements: state.statements,
-        diagnostics: state.diagnostics.sortedBySource())
+      var diagnostics = state.diagnostics.sortedBySource()
+      if !state.fileOmitted.isEmpty {
+        diagnostics.append(
+          .omitted(
+            state.fileOmitted, in: "this file",
+            at: SourceRange(source.bytes.count, source.bytes.count)))
+      }
+      var file = PolicyFile(
+        source: source, lines: lines, statements: state.statements, diagnostics: diagnostics)
+      file.omittedDiagnostics = state.fileOmitted
+      return file
     }
   }
 
-  /// Parses one statement given on its own (as an API or a tenancy file holds it).
+  /// Parses one statement given on its own (as an API or a tenancy file holds it). A text
+  /// longer than ``ZPRLimits/maxStatementLength`` is refused without being read.
   public func parseStatement(_ text: String) -> (statement: Statement?, diagnostics: [Diagnostic]) {
+    if text.utf8.count > limits.maxStatementLength,
+      let tooLong = Array(text.utf8).withUnsafeBufferPointer({
+        Self.lengthProblem($0, 0, $0.count, limit: limits.maxStatementLength)
+      })
+    {
+      return (nil, [tooLong])
+    }
     let file = parse(SourceFile(path: "<statement>", text: text))
     let statements = file.statements
     var diagnostics = file.diagnostics
@@ -43,6 +67,26 @@ public struct PolicyParser: Sendable {
             + "<endpoint>'", at: SourceRange(0, 0)))
     }
     return (diagnostics.contains { $0.severity == .error } ? nil : statements.first, diagnostics)
+  }
+
+  /// The error for `bytes[start..<end]` when it holds more than `limit` Unicode scalars, placed
+  /// at the part past the limit; nil when it fits. Reads only as far as it must.
+  static func lengthProblem(
+    _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ end: Int, limit: Int
+  ) -> Diagnostic? {
+    guard end - start > limit else { return nil }
+    var scalars = 0
+    var cut: Int?
+    for index in start..<end where bytes[index] & 0xC0 != 0x80 {
+      scalars += 1
+      if scalars == limit + 1 { cut = index }
+    }
+    guard let cut else { return nil }
+    return Diagnostic(
+      .error, .statementTooLong,
+      "this statement is \(scalars) characters long; a statement may hold at most \(limit) (the "
+        + "maxStatementLength limit): shorten it, or split it into several statements",
+      at: SourceRange(cut, end))
   }
 }
 
@@ -68,18 +112,51 @@ struct ParserState {
   var attributeCache = AttributeCache()
   var lineEnd = 0
   var errorCount = 0
+  let limits: ZPRLimits
+  /// Diagnostics kept for the current line, and those left out of it.
+  var lineShown = 0
+  var lineOmitted = DiagnosticTally()
+  /// Diagnostics kept for the file (line summaries included), and those left out of it.
+  var fileShown = 0
+  var fileOmitted = DiagnosticTally()
 
-  init(bytes: UnsafeBufferPointer<UInt8>) {
+  init(bytes: UnsafeBufferPointer<UInt8>, limits: ZPRLimits) {
     self.bytes = bytes
+    self.limits = limits
     tokens.reserveCapacity(32)
   }
 
   // MARK: Lines
 
+  /// One line, with its diagnostics capped: those past the statement's cap are counted and
+  /// reported as one.
   mutating func parseLine(_ start: Int, _ end: Int) -> PolicyLine {
+    lineShown = 0
+    lineOmitted = DiagnosticTally()
+    let line = parseLineContent(start, end)
+    if !lineOmitted.isEmpty {
+      if fileShown < limits.diagnosticsPerFile {
+        fileShown += 1
+        diagnostics.append(.omitted(lineOmitted, in: "this statement", at: SourceRange(end, end)))
+      } else {
+        fileOmitted.add(lineOmitted)
+      }
+    }
+    return line
+  }
+
+  private mutating func parseLineContent(_ start: Int, _ end: Int) -> PolicyLine {
     tokens.removeAll(keepingCapacity: true)
     position = 0
     lineEnd = end
+    // A statement over the length limit is not read at all.
+    if let tooLong = PolicyParser.lengthProblem(
+      bytes, start, end, limit: limits.maxStatementLength)
+    {
+      errorCount += 1
+      report(tooLong.severity, tooLong.code, tooLong.message, at: tooLong.range)
+      return .invalid(SourceRange(start, end))
+    }
     let commentStart = Lexer(bytes: bytes).tokenize(start, end, into: &tokens)
     var comment: Comment?
     if let commentStart {
@@ -112,8 +189,8 @@ struct ParserState {
   /// the statement is still checked. An unterminated string ends the statement.
   private mutating func lexicallyValid() -> Bool {
     var valid = true
-    var index = 0
-    while index < tokens.count {
+    var kept = 0
+    for index in tokens.indices {
       let token = tokens[index]
       if token.kind == .unexpected {
         let character = text(token.start, token.end)
@@ -121,7 +198,6 @@ struct ParserState {
           .unexpectedCharacter,
           "unexpected character '\(character.unicodeScalars.first.map { $0.escaped(asASCII: true) } ?? "")': "
             + "ZPL uses only words, quoted 'strings', '=' and ','", at: token.range)
-        tokens.remove(at: index)
         continue
       }
       if token.kind == .quoted && token.unterminated {
@@ -137,8 +213,10 @@ struct ParserState {
           .badQuote, "strings are written in straight single quotes ('), not \(used)",
           at: token.range, suggestion: "did you mean '\(content.replacing("'", with: "''"))'?")
       }
-      index += 1
+      tokens[kept] = token
+      kept += 1
     }
+    tokens.removeSubrange(kept...)
     return valid
   }
 
@@ -360,13 +438,36 @@ struct ParserState {
     _ code: DiagnosticCode, _ message: String, at range: SourceRange, suggestion: String? = nil
   ) {
     errorCount += 1
-    diagnostics.append(Diagnostic(.error, code, message, at: range, suggestion: suggestion))
+    report(.error, code, message, at: range, suggestion: suggestion)
   }
 
   mutating func warning(
     _ code: DiagnosticCode, _ message: String, at range: SourceRange, suggestion: String? = nil
   ) {
-    diagnostics.append(Diagnostic(.warning, code, message, at: range, suggestion: suggestion))
+    report(.warning, code, message, at: range, suggestion: suggestion)
+  }
+
+  /// Whether the next diagnostic will be kept: text that costs more than the token at fault
+  /// (a suggestion that rewrites a whole value) is built only then.
+  var isReporting: Bool {
+    fileShown < limits.diagnosticsPerFile && lineShown < limits.diagnosticsPerStatement
+  }
+
+  /// Keeps a diagnostic while the statement and the file are under their caps; counts it
+  /// otherwise.
+  mutating func report(
+    _ severity: Severity, _ code: DiagnosticCode, _ message: String, at range: SourceRange,
+    suggestion: String? = nil
+  ) {
+    if fileShown >= limits.diagnosticsPerFile {
+      fileOmitted.add(severity)
+    } else if lineShown >= limits.diagnosticsPerStatement {
+      lineOmitted.add(severity)
+    } else {
+      lineShown += 1
+      fileShown += 1
+      diagnostics.append(Diagnostic(severity, code, message, at: range, suggestion: suggestion))
+    }
   }
 
   func text(_ start: Int, _ end: Int) -> String {
