@@ -17,6 +17,21 @@ public enum TenancyFileCode {
   public static let invalidValue = DiagnosticCode("ZPT104", "invalid value")
   /// A catalog operation the file implies was refused (duplicate or invalid name, bad ENUM).
   public static let invalidCatalog = DiagnosticCode("ZPT105", "invalid namespace or attribute")
+  /// Lists and mappings nested deeper than ``ZPRLimits/maxNestingDepth`` (aliases expanded); the
+  /// file is not read.
+  public static let tooDeep = DiagnosticCode("ZPT106", "nested too deep")
+  /// Aliases that would add more than ``ZPRLimits/maxAliasNodes`` nodes, or an alias inside a
+  /// key; the file is not read.
+  public static let aliasExpansion = DiagnosticCode("ZPT107", "aliases expand too far")
+  /// More diagnostics than a load returns (``ZPRLimits/diagnosticsPerFile``); this one says how
+  /// many were left out.
+  public static let moreDiagnostics = DiagnosticCode("ZPT108", "further diagnostics left out")
+
+  /// Every file-shape code, in order (docs/diagnostics.md lists the same).
+  public static let all: [DiagnosticCode] = [
+    invalidYAML, wrongType, unknownKey, missingKey, invalidValue, invalidCatalog, tooDeep,
+    aliasExpansion, moreDiagnostics,
+  ]
 }
 
 extension TenancyIssue.Code {
@@ -40,6 +55,7 @@ extension TenancyIssue.Code {
     case .missingElement: "required element missing"
     case .compartmentCycle: "compartments contain each other"
     case .tooManyStatements: "too many statements in a policy"
+    case .invalidName: "name breaks the naming rules"
     }
   }
 }

@@ -26,14 +26,24 @@ public enum TenancyFile {
 
   /// Reads and checks a tenancy file. `otherStatements` (from policy files checked with it)
   /// count when deciding whether a protected endpoint is named by any statement.
+  ///
+  /// Hostile input is bounded: a document nested deeper than ``ZPRLimits/maxNestingDepth`` or
+  /// whose aliases add more than ``ZPRLimits/maxAliasNodes`` nodes is refused unread (ZPT106,
+  /// ZPT107), statements longer than ``ZPRLimits/maxStatementLength`` are not parsed (ZPL003),
+  /// and at most ``ZPRLimits/diagnosticsPerFile`` diagnostics are returned, the last one saying
+  /// how many more there were (ZPT108).
   public static func load(
     _ source: SourceFile, limits: ZPRLimits = .standard, otherStatements: [Statement] = []
   ) -> Loaded {
     var loader = TenancyLoader(source: source, limits: limits)
     loader.otherStatements = otherStatements
     loader.load()
+    let end = SourceRange(source.bytes.count, source.bytes.count)
     return Loaded(
-      tenancy: loader.tenancy, diagnostics: loader.reader.diagnostics.sortedBySource(),
+      tenancy: loader.tenancy,
+      diagnostics: loader.reader.diagnostics.sortedBySource().capped(
+        at: limits.diagnosticsPerFile, in: "this file", code: TenancyFileCode.moreDiagnostics,
+        at: end),
       sections: loader.sections)
   }
 }
@@ -54,21 +64,31 @@ private struct TenancyLoader {
   var reportedLimits: Set<String> = []
   /// The top-level keys present.
   var sections: Set<String> = []
+  let limits: ZPRLimits
 
   init(source: SourceFile, limits: ZPRLimits) {
     reader = YAMLReader(source: source)
     tenancy = Tenancy(catalog: SecurityAttributeCatalog(limits: limits))
+    self.limits = limits
   }
 
   mutating func load() {
     let root: YAMLNode
     do {
+      // A document nested too deep is refused before any parser reads it.
+      if let refusal = YAMLPreScan.check(reader.source.bytes, maxDepth: limits.maxNestingDepth) {
+        throw refusal
+      }
       // Scalars stay strings: the reader decides what a value means.
-      guard let node = try YAMLDocument.read(reader.source) else {
+      guard let node = try YAMLDocument.read(reader.source, limits: limits) else {
         ensureDefaultNamespace()
         return
       }
       root = node
+    } catch let refusal as YAMLRefusal {
+      reader.diagnostics.append(refusal.diagnostic)
+      ensureDefaultNamespace()
+      return
     } catch let error as YamlError {
       reportSyntax(error)
       ensureDefaultNamespace()
@@ -203,7 +223,7 @@ private struct TenancyLoader {
       guard
         let fields = reader.mapping(
           item, path: path, keys: ["name", "parent"], required: ["name"]),
-        let name = reader.required(fields["name"], path: "\(path).name")
+        let name = resourceName(fields["name"], path: "\(path).name")
       else { continue }
       record(
         model: "compartments[\(tenancy.compartments.count)]", file: path, item, fields,
@@ -223,7 +243,7 @@ private struct TenancyLoader {
       let model = "vcns[\(tenancy.vcns.count)]"
       guard
         let fields = reader.mapping(item, path: path, keys: keys, required: ["name"]),
-        let name = reader.required(fields["name"], path: "\(path).name")
+        let name = resourceName(fields["name"], path: "\(path).name")
       else { continue }
       record(
         model: model, file: path, item, fields,
@@ -265,7 +285,7 @@ private struct TenancyLoader {
         let fields = reader.mapping(
           item, path: path, keys: ["name", "cidr", "routeTable", "securityLists"],
           required: ["name", "cidr"]),
-        let name = reader.required(fields["name"], path: "\(path).name"),
+        let name = resourceName(fields["name"], path: "\(path).name"),
         let cidr = reader.prefix(fields["cidr"], path: "\(path).cidr")
       else { continue }
       record(model: modelPath, file: path, item, fields, ["name", "cidr", "routeTable"])
@@ -297,7 +317,7 @@ private struct TenancyLoader {
       let modelPath = "\(model)[\(tables.count)]"
       guard
         let fields = reader.mapping(item, path: path, keys: ["name", "rules"], required: ["name"]),
-        let name = reader.required(fields["name"], path: "\(path).name")
+        let name = resourceName(fields["name"], path: "\(path).name")
       else { continue }
       record(model: modelPath, file: path, item, fields, ["name"])
       var rules: [RouteRule] = []
@@ -349,7 +369,7 @@ private struct TenancyLoader {
       let path = "\(file)[\(index)]"
       guard
         let fields = reader.mapping(item, path: path, keys: ["name", "peer"], required: ["name"]),
-        let name = reader.required(fields["name"], path: "\(path).name")
+        let name = resourceName(fields["name"], path: "\(path).name")
       else { continue }
       record(model: "\(model)[\(gateways.count)]", file: path, item, fields, ["name", "peer"])
       var gateway = LocalPeeringGateway(name: name)
@@ -379,7 +399,7 @@ private struct TenancyLoader {
       guard
         let fields = reader.mapping(
           item, path: path, keys: ["name", "ingress", "egress"], required: ["name"]),
-        let name = reader.required(fields["name"], path: "\(path).name")
+        let name = resourceName(fields["name"], path: "\(path).name")
       else { continue }
       record(model: modelPath, file: path, item, fields, ["name"])
       sets.append(
@@ -455,7 +475,7 @@ private struct TenancyLoader {
       guard
         let fields = reader.mapping(
           item, path: path, keys: ["name", "attachments"], required: ["name"]),
-        let name = reader.required(fields["name"], path: "\(path).name")
+        let name = resourceName(fields["name"], path: "\(path).name")
       else { continue }
       record(model: model, file: path, item, fields, ["name"])
       var attachments: [String] = []
@@ -481,7 +501,7 @@ private struct TenancyLoader {
         let fields = reader.mapping(
           item, path: path(), keys: ["name", "compartment", "securityAttributes", "vnics"],
           required: ["name"]),
-        let name = reader.required(fields["name"], path: "\(path()).name")
+        let name = resourceName(fields["name"], path: "\(path()).name")
       else { continue }
       var origin = ResourceOrigin(section: key, index: index, node: item)
       var vnics: [VNIC] = []
@@ -612,7 +632,7 @@ private struct TenancyLoader {
         let fields = reader.mapping(
           item, path: path, keys: ["name", "description", "statements"],
           required: ["name", "description", "statements"]),
-        let name = reader.required(fields["name"], path: "\(path).name"),
+        let name = resourceName(fields["name"], path: "\(path).name"),
         let description = reader.required(fields["description"], path: "\(path).description")
       else { continue }
       record(model: model, file: path, item, fields, ["name", "statements"])
@@ -630,7 +650,7 @@ private struct TenancyLoader {
       for (number, statementNode) in nodes.enumerated() {
         let statementPath = "\(path).statements[\(number)]"
         guard let text = reader.required(statementNode, path: statementPath) else { continue }
-        let (statement, parsed) = PolicyParser().parseStatement(text)
+        let (statement, parsed) = PolicyParser(limits: limits).parseStatement(text)
         let diagnostics = parsed + (statement.map { catalogCheck.diagnostics(for: [$0]) } ?? [])
         place(diagnostics, of: text, at: statementNode, path: statementPath)
         if let statement { statements.append(statement) }
@@ -645,7 +665,7 @@ private struct TenancyLoader {
       guard
         let fields = reader.mapping(
           item, path: path, keys: ["name", "description", "members"], required: ["name"]),
-        let name = reader.required(fields["name"], path: "\(path).name")
+        let name = resourceName(fields["name"], path: "\(path).name")
       else { continue }
       record(
         model: "groups[\(tenancy.groups.count)]", file: path, item, fields, ["name", "members"])
@@ -669,7 +689,7 @@ private struct TenancyLoader {
         let fields = reader.mapping(
           item, path: path, keys: ["name", "description", "statements"],
           required: ["name", "statements"]),
-        let name = reader.required(fields["name"], path: "\(path).name")
+        let name = resourceName(fields["name"], path: "\(path).name")
       else { continue }
       record(model: model, file: path, item, fields, ["name", "statements"])
       var statements: [IAMStatement] = []
@@ -677,8 +697,17 @@ private struct TenancyLoader {
       for (number, statementNode) in nodes.enumerated() {
         let statementPath = "\(path).statements[\(number)]"
         guard let text = reader.required(statementNode, path: statementPath) else { continue }
+        // The IAM parser is held to the statement length limit and the diagnostics cap too.
+        if let tooLong = statementTooLong(text) {
+          place([tooLong], of: text, at: statementNode, path: statementPath)
+          continue
+        }
         let (statement, parsed) = IAMParser().parseStatement(text)
-        place(parsed, of: text, at: statementNode, path: statementPath)
+        place(
+          parsed.capped(
+            at: limits.diagnosticsPerStatement, in: "this statement",
+            at: SourceRange(text.utf8.count, text.utf8.count)), of: text, at: statementNode,
+          path: statementPath)
         if let statement {
           reader.record(
             "\(model).statements[\(statements.count)]", statementNode, filePath: statementPath)
@@ -751,7 +780,8 @@ private struct TenancyLoader {
       }
       tenancy.tests.append(
         PolicyTest(
-          name: reader.string(fields["name"], path: "\(path).name"), from: from, to: to,
+          name: reader.string(fields["name"], path: "\(path).name").map(Self.normalized),
+          from: from, to: to,
           transport: transport, port: port,
           icmpType: reader.number(fields["icmpType"], path: "\(path).icmpType"),
           icmpCode: reader.number(fields["icmpCode"], path: "\(path).icmpCode"), expect: expect))
@@ -782,6 +812,34 @@ private struct TenancyLoader {
   }
 
   // MARK: Helpers
+
+  /// A name, required, in the form ``NameRules/resourceName(_:)`` gives it (Unicode NFC); a
+  /// name that breaks the rules is kept as written, for the consistency check to report.
+  private mutating func resourceName(_ node: YAMLNode?, path: @autoclosure () -> String)
+    -> String?
+  {
+    reader.required(node, path: path()).map(Self.normalized)
+  }
+
+  private static func normalized(_ name: String) -> String {
+    // ASCII names, nearly all of them, are already normalized.
+    guard !name.utf8.allSatisfy({ $0 < 0x80 }) else { return name }
+    return (try? NameRules.resourceName(name).get()) ?? name
+  }
+
+  /// The error for a statement longer than ``ZPRLimits/maxStatementLength``, or nil.
+  private func statementTooLong(_ text: String) -> Diagnostic? {
+    let limit = limits.maxStatementLength
+    guard text.utf8.count > limit else { return nil }
+    let count = text.unicodeScalars.count
+    guard count > limit else { return nil }
+    let cut = text.unicodeScalars.prefix(limit).reduce(0) { $0 + UTF8.width($1) }
+    return Diagnostic(
+      .error, .statementTooLong,
+      "this statement is \(count) characters long; a statement may hold at most \(limit) (the "
+        + "maxStatementLength limit): shorten it, or split it into several statements",
+      at: SourceRange(cut, text.utf8.count))
+  }
 
   /// Records where an element (its mapping) and the given fields were written.
   private mutating func record(

@@ -61,35 +61,62 @@ struct YAMLScalar: Sendable, Equatable {
 }
 
 /// Reads a YAML document into ``YAMLNode``s: the subset reader first, and the full YAML parser
-/// (Yams) for whatever the subset reader declines, errors included.
+/// (Yams) for whatever the subset reader declines, errors included. Every reader holds the
+/// document to ``ZPRLimits/maxNestingDepth`` and ``ZPRLimits/maxAliasNodes``, refusing it with a
+/// ``YAMLRefusal`` (run ``YAMLPreScan`` first for an early refusal of ordinary deep documents).
 enum YAMLDocument {
-  /// The document's root node, nil when it is empty; throws the YAML parser's error.
-  static func read(_ source: SourceFile) throws -> YAMLNode? {
-    if let result = YAMLSubsetReader.read(source.bytes) { return result.root }
-    return try readWithYams(source)
+  /// The document's root node, nil when it is empty; throws a ``YAMLRefusal`` or the YAML
+  /// parser's error.
+  static func read(_ source: SourceFile, limits: ZPRLimits = .standard) throws -> YAMLNode? {
+    if let result = YAMLSubsetReader.read(source.bytes, maxDepth: limits.maxNestingDepth) {
+      return result.root
+    }
+    return try readWithYams(source, limits: limits)
   }
 
-  /// The document as the full YAML parser reads it (the basic resolver leaves scalars strings).
-  static func readWithYams(_ source: SourceFile) throws -> YAMLNode? {
+  /// The document as the full YAML parser reads it (the basic resolver leaves scalars strings),
+  /// after its events are checked against the limits (``YAMLEventCheck``).
+  static func readWithYams(_ source: SourceFile, limits: ZPRLimits = .standard) throws
+    -> YAMLNode?
+  {
+    if let refusal = YAMLEventCheck.check(source, limits: limits) { throw refusal }
     guard let node = try Yams.compose(yaml: source.text, .basic) else { return nil }
-    var converter = YamsConverter(source: source)
-    return converter.convert(node)
+    var converter = YamsConverter(source: source, limits: limits)
+    return try converter.convert(node, depth: 0)
   }
 }
 
 /// Turns Yams nodes into ``YAMLNode``s, with their line and column marks as byte offsets.
+///
+/// Yams shares the node an alias names rather than copying it, so the conversion is what
+/// expands aliases. A node met again at the same place in the file is an alias's copy: those are
+/// counted against ``ZPRLimits/maxAliasNodes``, and nesting against
+/// ``ZPRLimits/maxNestingDepth``, whatever was checked before.
 private struct YamsConverter {
+  /// A node's kind and where it starts: the same node met twice comes from an alias.
+  private struct Place: Hashable {
+    var kind: UInt8
+    var line: Int
+    var column: Int
+  }
+
   let source: SourceFile
+  let limits: ZPRLimits
   /// The last position turned into an offset: nodes come in order, so the next one is found by
   /// walking on from it rather than from the start of its line (a long line stays linear).
   private var lastMark: (line: Int, column: Int, offset: Int) = (1, 1, 0)
+  /// The offset of every place converted so far (an alias's copies are found here).
+  private var offsets: [Place: Int] = [:]
+  /// Nodes converted again, as copies made by aliases.
+  private var aliasNodes = 0
 
-  init(source: SourceFile) {
+  init(source: SourceFile, limits: ZPRLimits) {
     self.source = source
+    self.limits = limits
   }
 
-  mutating func convert(_ node: Node) -> YAMLNode {
-    let start = node.mark.map { offset(line: $0.line, column: $0.column) } ?? 0
+  mutating func convert(_ node: Node, depth: Int) throws(YAMLRefusal) -> YAMLNode {
+    let start = try start(of: node)
     switch node {
     case .scalar(let scalar):
       let style: YAMLScalar.Style =
@@ -107,17 +134,57 @@ private struct YamsConverter {
           text: scalar.string, style: style,
           range: SourceRange(start, max(start, min(end, lineEnd)))))
     case .mapping(let mapping):
-      return .mapping(
-        mapping.map { key, value in
-          let key = convert(key)
-          return YAMLPair(key: key, value: convert(value))
-        }, start: start)
+      try enter(node, depth: depth)
+      var pairs: [YAMLPair] = []
+      pairs.reserveCapacity(mapping.count)
+      for (key, value) in mapping {
+        let key = try convert(key, depth: depth + 1)
+        pairs.append(YAMLPair(key: key, value: try convert(value, depth: depth + 1)))
+      }
+      return .mapping(pairs, start: start)
     case .sequence(let sequence):
-      return .sequence(sequence.map { convert($0) }, start: start)
+      try enter(node, depth: depth)
+      var items: [YAMLNode] = []
+      items.reserveCapacity(sequence.count)
+      for item in sequence { items.append(try convert(item, depth: depth + 1)) }
+      return .sequence(items, start: start)
     case .alias:
       // Not produced by `compose`, which resolves aliases; kept total.
       return .scalar(YAMLScalar(text: "", style: .plain, range: SourceRange(start, start)))
     }
+  }
+
+  /// Refuses a collection nested past the limit.
+  private func enter(_ node: Node, depth: Int) throws(YAMLRefusal) {
+    guard depth < limits.maxNestingDepth else {
+      let line = node.mark?.line ?? 1
+      throw .tooDeep(
+        line: line, offset: source.lineBounds(min(line, source.lineCount)).lowerBound,
+        limit: limits.maxNestingDepth)
+    }
+  }
+
+  /// Where a node starts; a node seen before is an alias's copy and is counted.
+  private mutating func start(of node: Node) throws(YAMLRefusal) -> Int {
+    guard let mark = node.mark else { return 0 }
+    let kind: UInt8 =
+      switch node {
+      case .scalar: 0
+      case .mapping: 1
+      case .sequence: 2
+      case .alias: 3
+      }
+    let place = Place(kind: kind, line: mark.line, column: mark.column)
+    if let known = offsets[place] {
+      aliasNodes += 1
+      if aliasNodes > limits.maxAliasNodes {
+        throw .aliasBudget(line: mark.line, offset: known, limit: limits.maxAliasNodes)
+      }
+      return known
+    }
+    let offset = offset(line: mark.line, column: mark.column)
+    offsets[place] = offset
+    return offset
   }
 
   private mutating func offset(line: Int, column: Int) -> Int {

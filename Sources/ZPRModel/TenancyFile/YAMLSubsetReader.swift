@@ -17,16 +17,23 @@ struct YAMLSubsetReader {
   private let bytes: UnsafeBufferPointer<UInt8>
   private var position = 0
   private var lineStart = 0
+  /// Collections open around the position, and how many may be: a document nested deeper is
+  /// declined (the full parser's path refuses it), so the reader's recursion stays bounded.
+  private var depth = 0
+  private let maxDepth: Int
 
-  private init(bytes: UnsafeBufferPointer<UInt8>) {
+  private init(bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
     self.bytes = bytes
+    self.maxDepth = maxDepth
   }
 
-  /// The document, or nil when it is outside the subset.
-  static func read(_ bytes: [UInt8]) -> Result? {
+  /// The document, or nil when it is outside the subset (or nested deeper than `maxDepth`).
+  static func read(_ bytes: [UInt8], maxDepth: Int = ZPRLimits.standard.maxNestingDepth)
+    -> Result?
+  {
     bytes.withUnsafeBufferPointer { buffer in
       guard Self.plainText(buffer) else { return nil }
-      var reader = YAMLSubsetReader(bytes: buffer)
+      var reader = YAMLSubsetReader(bytes: buffer, maxDepth: maxDepth)
       do throws(Declined) {
         return Result(root: try reader.document())
       } catch {
@@ -90,9 +97,17 @@ struct YAMLSubsetReader {
     return .scalar(scalar)
   }
 
+  /// Steps into a collection; one past the limit declines the document.
+  private mutating func enter() throws(Declined) {
+    depth += 1
+    if depth > maxDepth { throw Declined() }
+  }
+
   private mutating func blockMapping(column: Int, firstKey: YAMLScalar) throws(Declined)
     -> YAMLNode
   {
+    try enter()
+    defer { depth -= 1 }
     var pairs: [YAMLPair] = []
     var key = firstKey
     while true {
@@ -133,6 +148,8 @@ struct YAMLSubsetReader {
   }
 
   private mutating func blockSequence(column: Int) throws(Declined) -> YAMLNode {
+    try enter()
+    defer { depth -= 1 }
     let start = position
     var items: [YAMLNode] = []
     while true {
@@ -154,6 +171,8 @@ struct YAMLSubsetReader {
   // MARK: Flow collections (on one line)
 
   private mutating func flowCollection() throws(Declined) -> YAMLNode {
+    try enter()
+    defer { depth -= 1 }
     let start = position
     let open = bytes[position]
     position += 1
