@@ -26,29 +26,50 @@ private struct ConsistencyCheck {
 
   mutating func compartments() {
     unique(tenancy.compartments.map(\.name), what: "compartment", path: "compartments")
-    let names = Set(tenancy.compartments.map(\.name))
+    var parents: [String: String?] = [:]
+    for compartment in tenancy.compartments where parents[compartment.name] == nil {
+      parents[compartment.name] = compartment.parent
+    }
+    let inCycles = compartmentsInCycles(parents)
     for (index, compartment) in tenancy.compartments.enumerated() {
       let path = "compartments[\(index)]"
-      if let parent = compartment.parent, !names.contains(parent) {
-        unresolved("compartment", parent, among: Array(names), at: "\(path).parent")
+      if let parent = compartment.parent, parents[parent] == nil {
+        unresolved("compartment", parent, among: Array(parents.keys), at: "\(path).parent")
         continue
       }
-      // Walk up: coming back to this compartment means it is in a cycle; meeting another one
-      // twice means a cycle above it, reported at its own members.
-      var seen: Set<String> = [compartment.name]
-      var current = compartment.parent
-      while let name = current {
-        if name == compartment.name {
-          error(
-            .compartmentCycle,
-            "compartment '\(compartment.name)' ends up inside itself: give one of the compartments "
-              + "in the cycle another parent", at: "\(path).parent")
-          break
-        }
-        guard seen.insert(name).inserted else { break }
-        current = tenancy.compartments.first { $0.name == name }?.parent
+      // A compartment below a cycle is not reported: the cycle is, at its own members.
+      if inCycles.contains(compartment.name), let parent = compartment.parent,
+        inCycles.contains(parent)
+      {
+        error(
+          .compartmentCycle,
+          "compartment '\(compartment.name)' ends up inside itself: give one of the compartments "
+            + "in the cycle another parent", at: "\(path).parent")
       }
     }
+  }
+
+  /// The compartments on a cycle of parents, found walking up from each compartment once
+  /// (linear, however long the chains).
+  private func compartmentsInCycles(_ parents: [String: String?]) -> Set<String> {
+    var done: Set<String> = []
+    var inCycles: Set<String> = []
+    for compartment in tenancy.compartments where !done.contains(compartment.name) {
+      var path: [String] = []
+      var onPath: [String: Int] = [:]
+      var current: String? = compartment.name
+      while let name = current, !done.contains(name), parents[name] != nil {
+        if let start = onPath[name] {
+          inCycles.formUnion(path[start...])
+          break
+        }
+        onPath[name] = path.count
+        path.append(name)
+        current = parents[name] ?? nil
+      }
+      done.formUnion(path)
+    }
+    return inCycles
   }
 
   mutating func vcns() {
@@ -359,6 +380,9 @@ private struct ConsistencyCheck {
 
   /// A test's ends name resources (NAME, or NAME/N for its VNIC N) or addresses.
   mutating func tests() {
+    for (index, test) in tenancy.tests.enumerated() {
+      if let name = test.name { checkName(name, at: "tests[\(index)].name") }
+    }
     var names: [String: Int] = [:]
     for resource in tenancy.resources { names[resource.name] = resource.vnics.count }
     for (index, test) in tenancy.tests.enumerated() {
@@ -436,6 +460,13 @@ private struct ConsistencyCheck {
   /// (a warning: IAM policies may be written before the compartments they are about).
   mutating func iam() {
     unique(tenancy.groups.map(\.name), what: "group", path: "groups")
+    for (index, group) in tenancy.groups.enumerated() {
+      for (number, member) in group.members.enumerated() {
+        if case .failure(let problem) = NameRules.principalName(member) {
+          error(.invalidName, problem.message, at: "groups[\(index)].members[\(number)]")
+        }
+      }
+    }
     unique(tenancy.iamPolicies.map(\.name), what: "IAM policy", path: "iamPolicies")
     // Statements name compartments without regard to case.
     let parents = Dictionary(
@@ -482,12 +513,22 @@ private struct ConsistencyCheck {
     }
   }
 
+  /// Names of one kind follow the naming rules (``NameRules/resourceName(_:)``) and are unique.
   private mutating func unique(_ names: [String], what: String, path: String) {
     var seen: Set<String> = []
-    for (index, name) in names.enumerated() where !seen.insert(name).inserted {
-      error(
-        .duplicateName, "another \(what) is already named '\(name)': give each its own name",
-        at: "\(path)[\(index)].name")
+    for (index, name) in names.enumerated() {
+      checkName(name, at: "\(path)[\(index)].name")
+      if !seen.insert(name).inserted {
+        error(
+          .duplicateName, "another \(what) is already named '\(name)': give each its own name",
+          at: "\(path)[\(index)].name")
+      }
+    }
+  }
+
+  private mutating func checkName(_ name: String, at path: @autoclosure () -> String) {
+    if case .failure(let problem) = NameRules.resourceName(name) {
+      error(.invalidName, problem.message, at: path())
     }
   }
 

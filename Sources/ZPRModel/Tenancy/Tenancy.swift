@@ -108,6 +108,8 @@ public struct TenancyIssue: Hashable, Sendable, CustomStringConvertible {
     case compartmentCycle = "ZPT011"
     /// A policy with more statements than the limit.
     case tooManyStatements = "ZPT012"
+    /// A name that breaks the naming rules (``NameRules``).
+    case invalidName = "ZPT013"
   }
 
   public var severity: Severity
