@@ -29,8 +29,8 @@ public enum TenancyFile {
   ///
   /// Hostile input is bounded: a document nested deeper than ``ZPRLimits/maxNestingDepth`` or
   /// whose aliases add more than ``ZPRLimits/maxAliasNodes`` nodes is refused unread (ZPT106,
-  /// ZPT107), statements longer than ``ZPRLimits/maxStatementLength`` are not parsed (ZPL003),
-  /// and at most ``ZPRLimits/diagnosticsPerFile`` diagnostics are returned, the last one saying
+  /// ZPT107), policy statements longer than ``ZPRLimits/maxStatementLength`` are not parsed
+  /// (ZPL003; IAM statements are held to `IAMLimits`), and at most ``ZPRLimits/diagnosticsPerFile`` diagnostics are returned, the last one saying
   /// how many more there were (ZPT108).
   public static func load(
     _ source: SourceFile, limits: ZPRLimits = .standard, otherStatements: [Statement] = []
@@ -697,17 +697,9 @@ private struct TenancyLoader {
       for (number, statementNode) in nodes.enumerated() {
         let statementPath = "\(path).statements[\(number)]"
         guard let text = reader.required(statementNode, path: statementPath) else { continue }
-        // The IAM parser is held to the statement length limit and the diagnostics cap too.
-        if let tooLong = statementTooLong(text) {
-          place([tooLong], of: text, at: statementNode, path: statementPath)
-          continue
-        }
+        // The IAM parser holds statements to its own limits (IAMLimits: length, diagnostics).
         let (statement, parsed) = IAMParser().parseStatement(text)
-        place(
-          parsed.capped(
-            at: limits.diagnosticsPerStatement, in: "this statement",
-            at: SourceRange(text.utf8.count, text.utf8.count)), of: text, at: statementNode,
-          path: statementPath)
+        place(parsed, of: text, at: statementNode, path: statementPath)
         if let statement {
           reader.record(
             "\(model).statements[\(statements.count)]", statementNode, filePath: statementPath)
@@ -825,20 +817,6 @@ private struct TenancyLoader {
     // ASCII names, nearly all of them, are already normalized.
     guard !name.utf8.allSatisfy({ $0 < 0x80 }) else { return name }
     return (try? NameRules.resourceName(name).get()) ?? name
-  }
-
-  /// The error for a statement longer than ``ZPRLimits/maxStatementLength``, or nil.
-  private func statementTooLong(_ text: String) -> Diagnostic? {
-    let limit = limits.maxStatementLength
-    guard text.utf8.count > limit else { return nil }
-    let count = text.unicodeScalars.count
-    guard count > limit else { return nil }
-    let cut = text.unicodeScalars.prefix(limit).reduce(0) { $0 + UTF8.width($1) }
-    return Diagnostic(
-      .error, .statementTooLong,
-      "this statement is \(count) characters long; a statement may hold at most \(limit) (the "
-        + "maxStatementLength limit): shorten it, or split it into several statements",
-      at: SourceRange(cut, text.utf8.count))
   }
 
   /// Records where an element (its mapping) and the given fields were written.
