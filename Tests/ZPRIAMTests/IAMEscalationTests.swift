@@ -174,6 +174,44 @@ struct IAMEscalationTests {
       ).isEmpty)
   }
 
+  @Test func aChangeOfGroupsGivesTheStatementsOfTheNewGroupsAndThoseTestingGroups() {
+    let evaluator = Self.evaluator(
+      "allow group Ops to manage vcns in tenancy",
+      "allow any-group to inspect users in tenancy",
+      "allow any-user to manage all-resources in tenancy where request.groups.name != 'Interns'",
+      "allow group Dev to read vcns in tenancy",
+      "allow any-user to read zpr-family in tenancy",
+      "allow group HelpDesk to use groups in tenancy where target.group.name != 'Administrators'")
+    func gained(_ before: [String], _ after: [String]) -> [String] {
+      evaluator.gained(user: "bob", groupsBefore: before, groupsAfter: after).map(\.canonical)
+    }
+    #expect(
+      gained(["Interns"], ["Interns", "Ops"]) == [
+        "allow group Ops to manage vcns in tenancy",
+        "allow any-user to manage all-resources in tenancy where request.groups.name!='Interns'",
+      ])
+    #expect(
+      gained([], ["Dev"]) == [
+        "allow any-group to inspect users in tenancy",
+        "allow any-user to manage all-resources in tenancy where request.groups.name!='Interns'",
+        "allow group Dev to read vcns in tenancy",
+      ])
+    // Leaving a group can give too: here, everything.
+    let leaving = evaluator.gained(user: "bob", groupsBefore: ["Interns"], groupsAfter: [])
+    #expect(
+      leaving.map(\.canonical) == [
+        "allow any-user to manage all-resources in tenancy where request.groups.name!='Interns'"
+      ])
+    let missing = leaving.flatMap {
+      evaluator.uncovered($0, user: "hana", groups: ["HelpDesk", "Interns"])
+    }
+    #expect(missing.contains("VCN_DELETE in tenancy where request.groups.name!='Interns'"))
+    // What hana holds whatever her groups are (any-group, any-user) is not missing.
+    #expect(!missing.contains { $0.hasPrefix("USER_INSPECT ") || $0.hasPrefix("ZPR_POLICY_READ ") })
+    // A key for a user is all the user's statements.
+    #expect(evaluator.statements(for: "bob", groups: ["Dev"]).count == 4)
+  }
+
   // MARK: Soundness
 
   static let caller = (user: "carol", groups: ["Ops", "Net"], groupIDs: ["ocid1.group.oc1..ops"])

@@ -127,8 +127,13 @@ public enum PermissionCatalog {
 
   /// The type a permission belongs to.
   public static func type(of permission: String) -> IAMResourceType? {
-    types.first { $0.allPermissions.contains(permission) }
+    owners[permission]
   }
+
+  /// Each permission's type.
+  private static let owners: [String: IAMResourceType] = Dictionary(
+    types.flatMap { type in type.allPermissions.map { ($0, type) } },
+    uniquingKeysWith: { first, _ in first })
 
   /// The least verb that grants a permission on its type.
   public static func verb(granting permission: String) -> IAMVerb? {

@@ -3,7 +3,10 @@ import ZPRPolicy
 /// The escalation check: no caller may create or change a group, a membership, a key or an IAM
 /// policy so that anyone gains a permission the caller does not hold itself (as Kubernetes RBAC
 /// prevents escalation). The check is conservative: what it cannot prove the caller holds, it
-/// reports.
+/// reports. The evaluator is over the policies as they are before the change (what the caller
+/// holds now); the statements to check are those someone would gain: each statement of a new or
+/// changed policy, `gained(...)` for a change of someone's groups, `statements(for:...)` of the
+/// user a new key is for.
 extension IAMEvaluator {
   /// Each permission the statement can grant that the caller does not hold everywhere the
   /// statement grants it, in words (empty: the caller holds all of it).
@@ -27,6 +30,27 @@ extension IAMEvaluator {
           $0, permission, of: statement, user: user, groups: groups, groupIDs: groupIDs)
       }
     }.map { "\($0) in \(statement.location)" + condition }
+  }
+
+  /// Every statement about a user in these groups (whatever its condition).
+  public func statements(for user: String, groups: [String], groupIDs: [String] = [])
+    -> [IAMStatement]
+  {
+    policies.flatMap(\.statements).filter {
+      Self.isSubject($0.subject, user: user, groups: groups, groupIDs: groupIDs)
+    }
+  }
+
+  /// The statements a change of a user's groups gives them: about them after and not before,
+  /// or testing their groups in a condition (`request.groups.name != 'Interns'`).
+  public func gained(
+    user: String, groupsBefore: [String], groupIDsBefore: [String] = [], groupsAfter: [String],
+    groupIDsAfter: [String] = []
+  ) -> [IAMStatement] {
+    statements(for: user, groups: groupsAfter, groupIDs: groupIDsAfter).filter {
+      !Self.isSubject($0.subject, user: user, groups: groupsBefore, groupIDs: groupIDsBefore)
+        || $0.condition.map(Self.testsGroups) == true
+    }
   }
 
   /// Whether the caller is an administrator: holds `manage all-resources in tenancy` unconditionally.
@@ -90,6 +114,15 @@ extension IAMEvaluator {
     case .equals(let variable, _, _), .notEquals(let variable, _, _):
       PermissionCatalog.callerVariables.contains(variable)
     case .all(let clauses), .any(let clauses): clauses.contains(where: testsCaller)
+    }
+  }
+
+  /// Whether a condition tests the caller's groups.
+  static func testsGroups(_ condition: IAMCondition) -> Bool {
+    switch condition {
+    case .equals(let variable, _, _), .notEquals(let variable, _, _):
+      variable.hasPrefix("request.groups.")
+    case .all(let clauses), .any(let clauses): clauses.contains(where: testsGroups)
     }
   }
 

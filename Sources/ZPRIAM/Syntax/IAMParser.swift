@@ -47,7 +47,7 @@ public struct IAMParser: Sendable {
       guard !bounds.isEmpty else { continue }
       count += 1
       var found: [Diagnostic] = []
-      if count == limits.statementsPerPolicy + 1 {
+      if count - 1 == limits.statementsPerPolicy {
         found.append(
           Diagnostic(
             .error, IAMCode.tooManyStatements,
