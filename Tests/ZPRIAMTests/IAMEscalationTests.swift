@@ -196,6 +196,7 @@ struct IAMEscalationTests {
         "allow any-user to manage all-resources in tenancy where request.groups.name!='Interns'",
         "allow group Dev to read vcns in tenancy",
       ])
+    #expect(gained(["Interns", "Ops"], ["ops", "interns"]).isEmpty)
     // Leaving a group can give too: here, everything.
     let leaving = evaluator.gained(user: "bob", groupsBefore: ["Interns"], groupsAfter: [])
     #expect(
@@ -233,6 +234,7 @@ struct IAMEscalationTests {
     "all {target.group.name!='Administrators', request.permission!='USER_DELETE'}",
     "request.user.name='carol'", "request.user.name='dave'", "request.groups.name='Ops'",
     "request.groups.id='ocid1.group.oc1..ops'", "request.groups.name!='New'",
+    "request.groups.name!='Interns'", "request.groups.name='Other'",
     "any {request.permission='VCN_READ', target.resource.name='web'}",
     "target.compartment.name='B'", "request.operation='UpdateVcn'",
     "any {target.user.name='dave', target.group.id='ocid1.group.oc1..x'}",
@@ -335,5 +337,55 @@ struct IAMEscalationTests {
     // administrators too.
     #expect(exercised >= 60, "\(exercised)")
     #expect(interesting >= 30, "\(interesting)")
+  }
+
+  @Test func whatAChangeOfGroupsGivesIsHeldByTheCallerWhenGainedIsCovered() async {
+    var exercised = 0
+    await propertyCheck(count: 600, input: IAMLanguageTests.seeds) { seed in
+      var random = SplitMix64(seed: seed)
+      let evaluator = IAMEvaluator(policies: [
+        IAMPolicy(
+          name: "p",
+          statements: (0..<Int.random(in: 2...6, using: &random)).map { _ in
+            Self.statement(Self.text(Self.parts(&random)))
+          })
+      ])
+      func groups() -> [String] {
+        ["Net", "Other", "Interns", "Ops"].filter { _ in Int.random(in: 0..<3, using: &random) == 0
+        }
+      }
+      let before = groups()
+      let after = groups()
+      let gained = evaluator.gained(user: "bob", groupsBefore: before, groupsAfter: after)
+      let covered = gained.allSatisfy {
+        evaluator.uncovered(
+          $0, user: Self.caller.user, groups: Self.caller.groups, groupIDs: Self.caller.groupIDs
+        ).isEmpty
+      }
+      guard covered else { return }
+      let statements = evaluator.policies[0].statements
+      for _ in 0..<40 {
+        var request = Self.request(for: statements.randomElement(using: &random)!, &random)
+        request.user = "bob"
+        request.groupIDs = []
+        request.userID = nil
+        request.groups = after
+        guard evaluator.decide(request).isAllowed else { continue }
+        var earlier = request
+        earlier.groups = before
+        guard !evaluator.decide(earlier).isAllowed else { continue }
+        exercised += 1
+        var asCaller = request
+        asCaller.user = Self.caller.user
+        asCaller.groups = Self.caller.groups
+        asCaller.groupIDs = Self.caller.groupIDs
+        #expect(
+          evaluator.decide(asCaller).isAllowed,
+          "seed \(seed): bob from \(before) to \(after) gains \(request) through \(statements.map(\.canonical))"
+        )
+      }
+    }
+    // Not vacuous: bob gained something the caller held, many times.
+    #expect(exercised >= 50, "\(exercised)")
   }
 }

@@ -47,7 +47,11 @@ extension IAMEvaluator {
     user: String, groupsBefore: [String], groupIDsBefore: [String] = [], groupsAfter: [String],
     groupIDsAfter: [String] = []
   ) -> [IAMStatement] {
-    statements(for: user, groups: groupsAfter, groupIDs: groupIDsAfter).filter {
+    func same(_ a: [String], _ b: [String]) -> Bool {
+      Set(a.map { $0.lowercased() }) == Set(b.map { $0.lowercased() })
+    }
+    if same(groupsBefore, groupsAfter), same(groupIDsBefore, groupIDsAfter) { return [] }
+    return statements(for: user, groups: groupsAfter, groupIDs: groupIDsAfter).filter {
       !Self.isSubject($0.subject, user: user, groups: groupsBefore, groupIDs: groupIDsBefore)
         || $0.condition.map(Self.testsGroups) == true
     }
