@@ -18,7 +18,7 @@ public struct APIError: HTTPResponseError, Sendable {
     self.status = status
     self.code = code
     self.message = message
-    self.details = details
+    self.details = Self.capped(details)
   }
 
   public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -29,6 +29,17 @@ public struct APIError: HTTPResponseError, Sendable {
     return Response(
       status: status, headers: [.contentType: "application/json"],
       body: .init(byteBuffer: ByteBuffer(bytes: data)))
+  }
+
+  /// The most details an answer lists; the rest are counted in a last one.
+  static let detailLimit = 50
+
+  /// Details cut to the limit, with a last one that counts the others.
+  static func capped(_ details: [[String: String]]) -> [[String: String]] {
+    guard details.count > detailLimit else { return details }
+    return Array(details.prefix(detailLimit)) + [
+      ["message": "... and \(details.count - detailLimit) more: fix these first"]
+    ]
   }
 
   static func unauthorized() -> APIError {

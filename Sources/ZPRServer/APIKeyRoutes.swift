@@ -8,50 +8,101 @@ import ZPRStore
 /// it is created; only its SHA-256 is kept.
 struct APIKeyRoutes {
   let store: any Store
-  let authorizer: Authorizer
+  let snapshots: Snapshots
+  let limits: ServerLimits
+
+  private var authorizer: Authorizer { Authorizer(snapshots: snapshots) }
 
   func add(to router: Router<ZPRRequestContext>) {
     let group = router.group("/v1/apiKeys")
     group.get { _, context in
       try await authorizer.require(context.caller, "USER_INSPECT", Target(), operation: "ListUser")
       let records = try await ZPRServer.mapped {
-        try await store.records(kind: "apiKey", ListQuery(limit: 1000))
+        try await store.records(kind: APIKeys.kind, ListQuery(limit: 1000))
       }
-      return try ZPRServer.json(["items": records.map(Self.shown)])
+      let access = try await snapshots.access()
+      return try ZPRServer.json([
+        "items": records.filter { Authorizer.inspects(context.caller, $0, in: access) }.map(
+          Self.shown)
+      ])
     }
     group.post { request, context in
-      try await authorizer.require(
-        context.caller, "USER_CREATE", Target(), operation: "CreateUser")
-      let object = try await ResourceRoutes.jsonObject(request, allowed: ["user", "groups"])
-      guard let user = object["user"] as? String, !user.isEmpty, user.count <= 100 else {
+      let access = try await snapshots.access()
+      // A key's request is small: nothing larger is read before the caller is known to may.
+      let object = try await RequestBody.object(
+        request, allowed: ["user", "groups"], limit: 8 << 10)
+      guard let written = object["user"] as? String else {
         throw object["user"] == nil
-          ? APIError.missingField("user")
-          : APIError.wrongType("user", "a name (1 to 100 characters)")
+          ? APIError.missingField("user") : APIError.wrongType("user", "a user name")
       }
-      guard let groups = (object["groups"] ?? [String]()) as? [String] else {
-        throw APIError.wrongType("groups", "a list of group names")
+      let user = try Names.principal(written, field: "user")
+      guard let groups = (object["groups"] ?? [String]()) as? [String], groups.count <= 100 else {
+        throw APIError.wrongType("groups", "a list of at most 100 group names")
+      }
+      for name in groups { _ = try Names.resource(name, field: "groups") }
+      // A key for a user who exists already acts as that user: it takes the right to manage
+      // them (USER_UPDATE), not just to make users; and every group it names is checked.
+      let exists = access.users.contains(user)
+      let permission = exists ? "USER_UPDATE" : "USER_CREATE"
+      let target = Target(
+        name: user, groups: Array(Set(groups + access.groups(ofUser: user))).sorted(), user: user)
+      try await authorizer.require(
+        context.caller, permission, target, operation: exists ? "UpdateUser" : "CreateUser")
+      // Whoever holds the new key acts as that user: making one for someone who holds more
+      // than the caller would hand the caller their permissions.
+      if exists, user != context.caller.user {
+        try AccessGuard.refuseActingAbove(
+          context.caller, on: user, in: access, doing: "make a key for")
       }
       let key =
         "zpr_"
         + (0..<32).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.map {
           $0.count == 1 ? "0" + $0 : $0
         }.joined()
-      let commit = try await CheckedCommit(store: store).commit(
+      let caller = context.caller
+      let commit = try await CheckedCommit(
+        store: store,
+        guarding: { records in
+          try AccessGuard.check(caller, now: access, then: Access(records: records))
+        }, caller: caller, snapshots: snapshots
+      ).commit(
         [
           .create(
-            kind: "apiKey", name: APIKeys.hash(key), parent: nil, lifecycleState: "ACTIVE",
+            kind: APIKeys.kind, name: APIKeys.hash(key), parent: nil, lifecycleState: "ACTIVE",
             body: TenancyDocument.json(["name": user, "groups": groups]))
-        ], actor: context.actor, idempotencyKey: ResourceRoutes.idempotencyKey(request))
+        ], actor: context.actor, idempotencyKey: try ResourceRoutes.idempotencyKey(request))
       var shown = Self.shown(commit.records[0]!)
       shown["key"] = commit.replayed ? NSNull() : key
       return try ZPRServer.json(shown, status: .created)
     }
     group.delete(":id") { _, context in
-      try await authorizer.require(
-        context.caller, "USER_DELETE", Target(), operation: "DeleteUser")
       let id = try context.parameters.require("id")
-      _ = try await CheckedCommit(store: store).commit(
-        [.delete(kind: "apiKey", id: id, expectedVersion: nil)], actor: context.actor,
+      let access = try await snapshots.access()
+      guard
+        let record = try await store.record(kind: APIKeys.kind, id: id),
+        Authorizer.inspects(context.caller, record, in: access)
+      else {
+        throw APIError(
+          .notFound, "ZPR-API-006",
+          "there is no API key with id '\(id)' that you may see: list them (GET /v1/apiKeys)")
+      }
+      try await authorizer.require(
+        context.caller, "USER_DELETE", access.target(of: record), operation: "DeleteUser")
+      // Revoking the key of someone who holds more than the caller is theirs (or an
+      // administrator's) to do.
+      let owner = APIKeys.owner(of: record)
+      if owner.user != context.caller.user {
+        try AccessGuard.refuseActingAbove(
+          context.caller, on: owner.user, in: access, doing: "revoke a key of")
+      }
+      let caller = context.caller
+      _ = try await CheckedCommit(
+        store: store,
+        guarding: { records in
+          try AccessGuard.check(caller, now: access, then: Access(records: records))
+        }, caller: caller, snapshots: snapshots
+      ).commit(
+        [.delete(kind: APIKeys.kind, id: id, expectedVersion: nil)], actor: context.actor,
         idempotencyKey: nil)
       return Response(status: .noContent)
     }
@@ -59,10 +110,9 @@ struct APIKeyRoutes {
 
   /// A key as the API shows it: whose it is, never its hash.
   static func shown(_ record: ResourceRecord) -> [String: Any] {
-    let body = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
+    let owner = APIKeys.owner(of: record)
     return [
-      "id": record.id, "user": body["name"] ?? "",
-      "groups": body["groups"] ?? (body["group"].map { [$0] } ?? []),
+      "id": record.id, "user": owner.user, "groups": owner.groups,
       "lifecycleState": record.lifecycleState,
       "timeCreated": ZPRServer.timestamp(record.timeCreated),
     ]
@@ -75,7 +125,9 @@ struct APIKeyRoutes {
 struct IAMExplainRoute {
   let store: any Store
   let snapshots: Snapshots
-  let authorizer: Authorizer
+  let limits: ServerLimits
+
+  private var authorizer: Authorizer { Authorizer(snapshots: snapshots) }
 
   func add(to router: Router<ZPRRequestContext>) {
     router.post("/v1/iam/explain") { request, context in
@@ -83,7 +135,7 @@ struct IAMExplainRoute {
       try await authorizer.require(
         context.caller, "POLICY_READ", Target(), operation: "ExplainIam")
       let object = try await ResourceRoutes.jsonObject(
-        request, allowed: ["user", "permission", "resource"])
+        request, allowed: ["user", "permission", "resource"], limits: limits)
       guard let user = object["user"] as? String else {
         throw object["user"] == nil
           ? APIError.missingField("user") : APIError.wrongType("user", "a user name")
@@ -100,14 +152,8 @@ struct IAMExplainRoute {
           "'\(permission)' is not a permission" + (guess.map { ": did you mean '\($0)'?" } ?? "")
             + " (the catalog: docs/iam.md)")
       }
-      var groups: [String] = []
-      for record in try await store.records(kind: "apiKey", ListQuery(limit: 1000)) {
-        let body = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
-        guard body["name"] as? String == user else { continue }
-        groups += body["groups"] as? [String] ?? (body["group"] as? String).map { [$0] } ?? []
-      }
       let access = try await snapshots.access()
-      groups = access.groups(of: Caller(user: user, groups: groups))
+      let groups = access.groups(ofUser: user)
       var target = Target()
       if let reference = object["resource"] {
         guard let reference = reference as? String,
@@ -120,17 +166,15 @@ struct IAMExplainRoute {
         let name = String(reference[reference.index(after: slash)...])
         guard
           let record = try await store.records(kind: kind.kind, ListQuery(name: name, limit: 2))
-            .first
+            .first, Authorizer.inspects(context.caller, record, in: access)
         else {
           throw APIError(
-            .notFound, "ZPR-API-006", "there is no \(kind.label) named '\(name)'")
+            .notFound, "ZPR-API-006", "there is no \(kind.label) named '\(name)' that you may see")
         }
-        target = ResourceRoutes(kind: kind, store: store, snapshots: snapshots).target(
-          of: record, in: access)
+        target = access.target(of: record)
       }
-      let request = IAMRequest(
-        user: user, groups: Array(Set(groups)).sorted(), permission: permission,
-        compartment: target.compartment, namespace: target.namespace, resourceName: target.name)
+      let request = Authorizer.request(
+        Caller(user: user, groups: groups), permission, target, in: access)
       let evaluator = access.evaluator
       func text(_ policy: String, _ index: Int) -> String {
         evaluator.policies.first { $0.name == policy }?.statements[index].canonical ?? ""

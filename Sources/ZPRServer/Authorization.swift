@@ -5,26 +5,54 @@ import ZPRModel
 import ZPRPolicy
 import ZPRStore
 
-/// Who made a request: the API key's user and groups.
+/// Who made a request: the API key's user and groups, and the key's id.
 public struct Caller: Hashable, Sendable {
   public var user: String
   public var groups: [String]
+  /// The id of the API key the request came with (nil: the server itself).
+  public var keyID: String?
+
+  /// A caller.
+  public init(user: String, groups: [String], keyID: String? = nil) {
+    self.user = user
+    self.groups = groups
+    self.keyID = keyID
+  }
+
+  /// Who the audit trail names for this caller's changes: `key/ID/USER` (the key and its
+  /// user), so that a change is traced to the key that made it.
+  public var actor: String { keyID.map { "key/\($0)/\(user)" } ?? user }
+
+  /// The user and key of an audit record's actor (`key/ID/USER`, or a plain name).
+  public static func parse(actor: String) -> (user: String, keyID: String?) {
+    guard actor.hasPrefix("key/") else { return (actor, nil) }
+    let parts = actor.split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+    guard parts.count == 3 else { return (actor, nil) }
+    return (String(parts[2]), String(parts[1]))
+  }
 }
 
 /// Where a request's target is, for IAM: its compartment (from the root), the namespace of a
-/// security attribute, its name.
+/// security attribute, its name, and for groups and users the group and user it is about.
 struct Target: Hashable, Sendable {
   var compartment: [String] = []
   var namespace: String?
   var name: String?
+  /// `target.group.name`: the group itself, or the groups a user is (or is put) in.
+  var groups: [String]?
+  /// `target.user.name`.
+  var user: String?
 }
 
 /// What deciding a call needs of the tenancy, read per revision without loading all of it:
-/// the IAM policies and groups, where compartments and VCNs are, and the default namespace.
+/// the IAM policies, groups and API keys, where compartments and VCNs are, and the default
+/// namespace.
 struct Access: Sendable {
   var evaluator: IAMEvaluator
   /// The groups (`/v1/groups`) of each member.
   var memberships: [String: [String]]
+  /// The groups each user's API keys name, together.
+  var keyGroups: [String: [String]]
   /// Each compartment's parent (nil: the root).
   var parents: [String: String?]
   /// Each VCN's compartment.
@@ -35,6 +63,7 @@ struct Access: Sendable {
   init(records: [ResourceRecord]) {
     evaluator = IAMEvaluator(policies: IAMPolicyStatements.policies(records))
     memberships = [:]
+    keyGroups = [:]
     parents = [:]
     vcnCompartments = [:]
     defaultNamespace = "oracle-zpr"
@@ -45,6 +74,9 @@ struct Access: Sendable {
         for member in body()["members"] as? [String] ?? [] {
           memberships[member, default: []].append(record.name)
         }
+      case APIKeys.kind:
+        let key = APIKeys.owner(of: record)
+        keyGroups[key.user, default: []] += key.groups
       case ResourceKind.compartment.kind: parents[record.name] = body()["parent"] as? String
       case ResourceKind.vcn.kind: vcnCompartments[record.name] = body()["compartment"] as? String
       case ResourceKind.configurationKind:
@@ -54,13 +86,15 @@ struct Access: Sendable {
     }
   }
 
-  /// From a tenancy (one a change would make).
-  init(tenancy: Tenancy) {
+  /// From a tenancy (one a change would make), with the API keys of today (a tenancy file
+  /// holds no keys).
+  init(tenancy: Tenancy, keyGroups: [String: [String]]) {
     evaluator = IAMEvaluator(policies: tenancy.iamPolicies)
     memberships = [:]
     for group in tenancy.groups {
       for member in group.members { memberships[member, default: []].append(group.name) }
     }
+    self.keyGroups = keyGroups
     parents = Dictionary(
       tenancy.compartments.map { ($0.name, $0.parent) }, uniquingKeysWith: { first, _ in first })
     vcnCompartments = Dictionary(
@@ -70,15 +104,23 @@ struct Access: Sendable {
 
   /// The kinds ``init(records:)`` reads.
   static let kinds = [
-    ResourceKind.iamPolicy.kind, ResourceKind.group.kind, ResourceKind.compartment.kind,
-    ResourceKind.vcn.kind, ResourceKind.configurationKind,
+    ResourceKind.iamPolicy.kind, ResourceKind.group.kind, APIKeys.kind,
+    ResourceKind.compartment.kind, ResourceKind.vcn.kind, ResourceKind.configurationKind,
   ]
 
-  /// A user's groups: those their key names and those that list them as a member.
+  /// A user's groups: those of their API keys (each user is one principal, whichever key they
+  /// use) and those that list them as a member.
   func groups(of caller: Caller) -> [String] {
-    guard let more = memberships[caller.user] else { return caller.groups }
-    return Array(Set(caller.groups + more)).sorted()
+    groups(ofUser: caller.user, besides: caller.groups)
   }
+
+  /// A user's groups, with some more.
+  func groups(ofUser user: String, besides more: [String] = []) -> [String] {
+    Array(Set(more + (keyGroups[user] ?? []) + (memberships[user] ?? []))).sorted()
+  }
+
+  /// Every user a key or a group names.
+  var users: Set<String> { Set(keyGroups.keys).union(memberships.keys) }
 
   /// The compartment path (from the root) of a compartment name, through its parents.
   func path(of compartment: String?) -> [String] {
@@ -90,6 +132,38 @@ struct Access: Sendable {
       current = parent
     }
     return path
+  }
+
+  /// Where a stored record is, for IAM.
+  func target(of record: ResourceRecord) -> Target {
+    guard let kind = ResourceKind.named(record.kind) else {
+      if record.kind == APIKeys.kind {
+        let user = APIKeys.owner(of: record).user
+        return Target(name: user, groups: groups(ofUser: user), user: user)
+      }
+      return Target(name: record.name)
+    }
+    let body =
+      kind.fields.contains("compartment") || kind.fields.contains("parent")
+      ? ZPRServer.parse(record.body) as? [String: Any] ?? [:] : [:]
+    return target(kind: kind, name: record.name, parent: record.parent, body: body)
+  }
+
+  /// Where an element is, for IAM: its compartment, its namespace, or for a group the group.
+  func target(kind: ResourceKind, name: String, parent: String?, body: [String: Any]) -> Target {
+    switch kind.kind {
+    case ResourceKind.namespace.kind: return Target(namespace: name, name: name)
+    case ResourceKind.attribute.kind: return Target(namespace: parent, name: name)
+    case ResourceKind.group.kind: return Target(name: name, groups: [name])
+    case ResourceKind.compartment.kind:
+      return Target(compartment: path(of: body["parent"] as? String), name: name)
+    default:
+      if kind.parent?.kind == ResourceKind.vcn.kind {
+        let compartment = vcnCompartments[parent ?? ""] ?? nil
+        return Target(compartment: path(of: compartment), name: name)
+      }
+      return Target(compartment: path(of: body["compartment"] as? String), name: name)
+    }
   }
 }
 
@@ -104,12 +178,38 @@ struct Authorizer: Sendable {
     async throws -> Bool
   {
     let access = try await snapshots.access()
-    return access.evaluator.decide(
-      IAMRequest(
-        user: caller.user, groups: access.groups(of: caller), permission: permission,
-        compartment: target.compartment, namespace: target.namespace, operation: operation,
-        resourceName: target.name)
-    ).isAllowed
+    return Self.allows(caller, permission, target, operation: operation, in: access)
+  }
+
+  /// Whether the caller has the permission on the target, by the policies of `access`.
+  static func allows(
+    _ caller: Caller, _ permission: String, _ target: Target, operation: String? = nil,
+    in access: Access
+  ) -> Bool {
+    access.evaluator.decide(request(caller, permission, target, operation: operation, in: access))
+      .isAllowed
+  }
+
+  /// The IAM request of a call: who, which permission, and the condition variables' values.
+  static func request(
+    _ caller: Caller, _ permission: String, _ target: Target, operation: String? = nil,
+    in access: Access
+  ) -> IAMRequest {
+    var request = IAMRequest(
+      user: caller.user, groups: access.groups(of: caller), permission: permission,
+      compartment: target.compartment, namespace: target.namespace, operation: operation,
+      resourceName: target.name)
+    request.targetGroups = target.groups
+    request.targetUser = target.user
+    return request
+  }
+
+  /// Whether the caller may inspect a stored record (one they may not is invisible to them).
+  static func inspects(_ caller: Caller, _ record: ResourceRecord, in access: Access) -> Bool {
+    let permission =
+      ResourceKind.named(record.kind)?.permission("INSPECT")
+      ?? (record.kind == APIKeys.kind ? "USER_INSPECT" : "ZPR_CONFIGURATION_INSPECT")
+    return allows(caller, permission, access.target(of: record), in: access)
   }
 
   /// Throws 403 unless the caller has the permission on the target.
@@ -154,6 +254,13 @@ enum IAMPolicyStatements {
     }
     guard let statements = object["statements"] as? [Any], statements.allSatisfy({ $0 is String })
     else { throw APIError.wrongType("statements", "a list of IAM statements (strings)") }
+    let limit = IAMLimits.standard.statementsPerPolicy
+    guard statements.count <= limit else {
+      throw APIError(
+        .badRequest, "ZPR-API-008",
+        "the IAM policy has \(statements.count) statements; an IAM policy holds at most \(limit): "
+          + "split it into several policies")
+    }
     var details: [[String: String]] = []
     for (index, text) in statements.map({ $0 as! String }).enumerated() {
       let (statement, diagnostics) = IAMParser().parseStatement(text)

@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
 public import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 public import Logging
 import NIOCore
 import Synchronization
@@ -10,8 +12,8 @@ public import ZPRStore
 /// What every request carries: who made it, once the API key is checked.
 public struct ZPRRequestContext: RequestContext {
   public var coreContext: CoreRequestContextStorage
-  /// The API key's user (`admin`), or `anonymous` before authentication.
-  public var actor: String { caller.user }
+  /// Who the audit trail names: the API key's id and its user (`key/ID/admin`).
+  public var actor: String { caller.actor }
   /// The API key's user and groups.
   public var caller = Caller(user: "anonymous", groups: [])
 
@@ -22,6 +24,31 @@ public struct ZPRRequestContext: RequestContext {
 
 /// API keys: only their SHA-256 is stored (as the name of an `apiKey` record).
 public enum APIKeys {
+  /// The store's kind of API key records.
+  public static let kind = "apiKey"
+
+  /// The fewest characters an API key given from outside (`ZPR_BOOTSTRAP_KEY`) may have.
+  public static let minimumLength = 32
+
+  /// What is wrong with a key given from outside, or nil when it will do.
+  public static func weakness(of key: String) -> String? {
+    if key.isEmpty { return "is empty" }
+    if key.count < minimumLength {
+      return "has \(key.count) characters, fewer than \(minimumLength)"
+    }
+    if key.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7F }) {
+      return "holds spaces or control characters"
+    }
+    return nil
+  }
+
+  /// The user and groups of an API key's record (`{"name": "admin", "groups": [...]}`).
+  static func owner(of record: ResourceRecord) -> (user: String, groups: [String]) {
+    let object = ZPRServer.parse(record.body) as? [String: Any]
+    let groups = object?["groups"] as? [String] ?? (object?["group"] as? String).map { [$0] } ?? []
+    return (object?["name"] as? String ?? "api-key", groups)
+  }
+
   /// The hash under which a key is stored.
   public static func hash(_ key: String) -> String {
     let digits = Array("0123456789abcdef".utf8)
@@ -37,6 +64,13 @@ public enum APIKeys {
   /// On a store without keys, creates the admin key: `bootstrap` (from `ZPR_BOOTSTRAP_KEY`) or a
   /// random one. Returns the key when it was created here, to be shown once; nil otherwise.
   public static func bootstrap(_ store: any Store, bootstrap: String?) async throws -> String? {
+    if let bootstrap, let problem = weakness(of: bootstrap) {
+      throw APIError(
+        .badRequest, "ZPR-API-031",
+        "ZPR_BOOTSTRAP_KEY \(problem): set it to a random secret of at least \(minimumLength) "
+          + "characters (for example: openssl rand -hex 32), or leave it unset and the server "
+          + "makes one")
+    }
     guard try await store.records(kind: "apiKey", ListQuery(limit: 1)).isEmpty else {
       try await ensureAdministrators(store)
       return nil
@@ -89,7 +123,8 @@ public enum APIKeys {
   }
 }
 
-/// Checks the bearer key of every request but `/healthz`.
+/// Checks the bearer key of every request but `/healthz`: a request without one, or with a key
+/// the server does not know, is answered 401 (each with its own message).
 struct APIKeyMiddleware: RouterMiddleware {
   typealias Context = ZPRRequestContext
   let store: any Store
@@ -98,30 +133,42 @@ struct APIKeyMiddleware: RouterMiddleware {
     _ request: Request, context: Context, next: (Request, Context) async throws -> Response
   ) async throws -> Response {
     if request.uri.path == "/healthz" { return try await next(request, context) }
-    guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
+    guard let header = request.headers[.authorization] else { throw APIError.unauthorized() }
+    guard header.hasPrefix("Bearer "), header.count > 7 else {
+      throw APIError(
+        .unauthorized, "ZPR-API-001",
+        "the Authorization header must be 'Bearer KEY' (an API key of this server)")
+    }
+    guard
       let record = try await store.records(
-        kind: "apiKey", ListQuery(name: APIKeys.hash(String(header.dropFirst(7))), limit: 1)
+        kind: APIKeys.kind, ListQuery(name: APIKeys.hash(String(header.dropFirst(7))), limit: 1)
       ).first, record.lifecycleState == "ACTIVE"
-    else { throw APIError.unauthorized() }
+    else {
+      throw APIError(
+        .unauthorized, "ZPR-API-032",
+        "the API key is not valid here: it was revoked, belongs to another server, or was "
+          + "copied wrong; check the key you set ($ZPR_API_KEY or the config file) or ask an "
+          + "administrator for a new one")
+    }
     var context = context
-    context.caller = callers.caller(in: record.body)
+    context.caller = callers.caller(of: record)
     return try await next(request, context)
   }
 
   let callers = Callers()
 }
 
-/// The user and groups in an API key's record (`{"name": "admin", "groups": [...]}`), parsed
-/// once per distinct body: every request needs them, and keys are few.
+/// The user and groups of each API key, read once per key: every request needs them, and keys
+/// are few.
 final class Callers: Sendable {
   private let callers = Mutex<[String: Caller]>([:])
 
-  func caller(in body: String) -> Caller {
-    if let caller = callers.withLock({ $0[body] }) { return caller }
-    let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
-    let groups = object?["groups"] as? [String] ?? (object?["group"] as? String).map { [$0] } ?? []
-    let caller = Caller(user: object?["name"] as? String ?? "api-key", groups: groups)
-    callers.withLock { if $0.count < 10_000 { $0[body] = caller } }
+  func caller(of record: ResourceRecord) -> Caller {
+    let cacheKey = record.id + "\u{0}" + record.body
+    if let caller = callers.withLock({ $0[cacheKey] }) { return caller }
+    let owner = APIKeys.owner(of: record)
+    let caller = Caller(user: owner.user, groups: owner.groups, keyID: record.id)
+    callers.withLock { if $0.count < 10_000 { $0[cacheKey] = caller } }
     return caller
   }
 }
@@ -129,18 +176,20 @@ final class Callers: Sendable {
 /// The zpr control plane's HTTP API over a store.
 public enum ZPRServer {
   /// The router with every route, for `zpr serve` and for tests.
-  public static func router(store: any Store, metrics: ServerMetrics = ServerMetrics())
-    -> Router<ZPRRequestContext>
-  {
+  public static func router(
+    store: any Store, metrics: ServerMetrics = ServerMetrics(), limits: ServerLimits = .standard
+  ) -> Router<ZPRRequestContext> {
     let router = Router(context: ZPRRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: APIKeyMiddleware(store: store))
     router.get("/healthz") { _, _ in
       try json(["status": "ok", "revision": try await store.revision()])
     }
     let snapshots = Snapshots(store: store)
     let authorizer = Authorizer(snapshots: snapshots)
+    let feed = RevisionFeed(store: store)
     @Sendable func require(_ context: ZPRRequestContext, _ permission: String, _ operation: String)
       async throws
     {
@@ -154,68 +203,63 @@ public enum ZPRServer {
     // `timeout` seconds pass, 30 by default, at most 120), so agents learn of changes at once.
     router.get("/v1/revision/watch") { request, context in
       try await require(context, "ZPR_CONFIGURATION_INSPECT", "GetRevision")
-      let parameters = request.uri.queryParameters
-      guard let after = Int64(parameters["after"].map(String.init) ?? "") else {
+      let query = Query(request)
+      guard let after = try query.integer("after", in: 0...Int.max) else {
         throw APIError(
           .badRequest, "ZPR-API-011",
           "the watch needs ?after=REVISION: the revision you have (0 for none)")
       }
-      let timeout = min(max(Double(parameters["timeout"].map(String.init) ?? "") ?? 30, 0), 120)
-      let deadline = ContinuousClock.now + .milliseconds(Int(timeout * 1000))
-      var revision = try await store.revision()
-      while revision <= after, ContinuousClock.now < deadline {
-        try await Task.sleep(for: .milliseconds(50))
-        revision = try await store.revision()
-      }
-      return try json(["revision": revision, "changed": revision > after])
+      let timeout = try query.integer("timeout", in: 0...120) ?? 30
+      let revision = try await feed.wait(after: Int64(after), for: .seconds(timeout))
+      return try json(["revision": revision, "changed": revision > Int64(after)])
     }
     router.get("/v1/audit") { request, context in
-      // The log shows every change, before and after: an auditor's permission.
+      // The log shows changes, before and after: an auditor's permission, and of each change
+      // only what the caller may see.
       try await require(context, "POLICY_READ", "ListAudit")
-      let after = Int64(request.uri.queryParameters["after"].map(String.init) ?? "") ?? 0
-      let limit = Int(request.uri.queryParameters["limit"].map(String.init) ?? "") ?? 100
-      let records = try await mapped {
-        try await store.audit(after: after, limit: min(limit, 1000))
-      }
-      return try json([
-        "items": records.map { record -> [String: Any] in
-          // An API key's record holds its hash: the log says a key changed, not what it is.
-          let hidden: [String: Any] = ["id": record.id, "note": "API key details are not shown"]
-          func shown(_ text: String?) -> Any {
-            guard let text else { return NSNull() }
-            return record.kind == "apiKey" ? hidden : (parse(text) ?? NSNull())
-          }
-          return [
-            "revision": record.revision, "time": timestamp(record.time), "actor": record.actor,
-            "action": record.action, "kind": record.kind, "id": record.id,
-            "before": shown(record.before), "after": shown(record.after),
-          ]
-        }
-      ])
+      let query = Query(request)
+      let after = try query.integer("after", in: 0...Int.max) ?? 0
+      let limit = try query.integer("limit", in: 1...1000) ?? 100
+      return try await AuditView(store: store, snapshots: snapshots).page(
+        for: context.caller, after: Int64(after), limit: limit)
     }
     router.get("/metrics") { _, context in
       try await require(context, "ZPR_CONFIGURATION_READ", "GetZprConfiguration")
       return try await metrics.scrape(snapshots)
     }
-    APIKeyRoutes(store: store, authorizer: authorizer).add(to: router)
-    IAMExplainRoute(store: store, snapshots: snapshots, authorizer: authorizer).add(to: router)
-    AgentRoutes(authorizer: authorizer, store: store).add(to: router)
+    APIKeyRoutes(store: store, snapshots: snapshots, limits: limits).add(to: router)
+    IAMExplainRoute(store: store, snapshots: snapshots, limits: limits).add(to: router)
+    AgentRoutes(store: store, snapshots: snapshots, limits: limits).add(to: router)
     for kind in ResourceKind.all {
-      ResourceRoutes(kind: kind, store: store, snapshots: snapshots).add(to: router)
+      ResourceRoutes(kind: kind, store: store, snapshots: snapshots, limits: limits).add(
+        to: router)
     }
-    TenancyRoutes(store: store, snapshots: snapshots).add(to: router)
+    TenancyRoutes(store: store, snapshots: snapshots, limits: limits).add(to: router)
     return router
+  }
+
+  /// The HTTP/1.1 server with the limits' guards on every connection, over TLS when given.
+  static func server(limits: ServerLimits, tls: TLSFiles?) throws -> HTTPServerBuilder {
+    let count = ConnectionCount()
+    let http = HTTPServerBuilder.http1(
+      configuration: .init(
+        additionalChannelHandlers: [ConnectionGuard(limits: limits, count: count)],
+        idleTimeout: .seconds(Int64(limits.headerSeconds))))
+    guard let tls else { return http }
+    return try .tls(http, tlsConfiguration: tls.configuration)
   }
 
   /// An application listening on a host and port (0: any free port); `onRunning` learns the
   /// port it got.
   public static func application(
     store: any Store, host: String, port: Int, metrics: ServerMetrics = ServerMetrics(),
+    limits: ServerLimits = .standard, tls: TLSFiles? = nil,
     logger: Logger = Logger(label: "zpr"),
     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-  ) -> some ApplicationProtocol {
+  ) throws -> some ApplicationProtocol {
     Application(
-      router: router(store: store, metrics: metrics),
+      router: router(store: store, metrics: metrics, limits: limits),
+      server: try server(limits: limits, tls: tls),
       configuration: .init(address: .hostname(host, port: port), serverName: "zpr"),
       onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
       logger: logger)
@@ -224,12 +268,13 @@ public enum ZPRServer {
   /// Serves until the process is told to stop (SIGINT or SIGTERM), then shuts down gracefully.
   public static func run(
     store: any Store, host: String, port: Int, metrics: ServerMetrics = ServerMetrics(),
+    limits: ServerLimits = .standard, tls: TLSFiles? = nil,
     logger: Logger = Logger(label: "zpr"),
     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
   ) async throws {
     try await application(
-      store: store, host: host, port: port, metrics: metrics, logger: logger,
-      onRunning: onRunning
+      store: store, host: host, port: port, metrics: metrics, limits: limits, tls: tls,
+      logger: logger, onRunning: onRunning
     ).runService()
   }
 

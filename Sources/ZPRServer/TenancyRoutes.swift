@@ -11,8 +11,30 @@ import ZPRStore
 struct TenancyRoutes {
   let store: any Store
   let snapshots: Snapshots
+  let limits: ServerLimits
 
-  private var writer: CheckedCommit { CheckedCommit(store: store) }
+  private func writer(_ context: ZPRRequestContext) -> CheckedCommit {
+    CheckedCommit(store: store, caller: context.caller, snapshots: snapshots)
+  }
+
+  /// Throws 403 unless the caller may inspect every resource: the whole-tenancy views (analysis,
+  /// the matrix, what-if, apply and its dry run, export) would otherwise show what they may not
+  /// see. Checked before anything large is read.
+  private func requireWholeTenancy(
+    _ context: ZPRRequestContext, _ permission: String, _ operation: String
+  )
+    async throws
+  {
+    try await require(context, permission, operation)
+    guard try await snapshots.seesEverything(context.caller) else {
+      throw APIError(
+        .forbidden, "ZPR-API-028",
+        "\(context.caller.user) may not do this: it covers the whole tenancy, and some of its "
+          + "resources are outside what \(context.caller.user) may inspect; an administrator "
+          + "can grant it with a statement such as: Allow group GROUP to inspect all-resources "
+          + "in tenancy")
+    }
+  }
 
   private var authorizer: Authorizer { Authorizer(snapshots: snapshots) }
 
@@ -37,29 +59,32 @@ struct TenancyRoutes {
       return try await enable(request, context)
     }
     router.post("/v1/pathAnalysis") { request, context in
-      try await require(context, "ZPR_POLICY_READ", "AnalyzePath")
+      try await requireWholeTenancy(context, "ZPR_POLICY_READ", "AnalyzePath")
       return try await analyze(request)
     }
     router.get("/v1/reachabilityMatrix") { _, context in
-      try await require(context, "ZPR_POLICY_READ", "GetReachabilityMatrix")
+      try await requireWholeTenancy(context, "ZPR_POLICY_READ", "GetReachabilityMatrix")
       let (analyzer, tenancy) = try await snapshots.analyzer()
       let matrix = ReachabilityMatrix(analyzer.compiled, topology: analyzer.topology)
       return Self.response(matrix.json(tenancy: tenancy))
     }
     router.post("/v1/whatIf") { request, context in
-      try await require(context, "ZPR_POLICY_READ", "WhatIf")
+      try await requireWholeTenancy(context, "ZPR_POLICY_READ", "WhatIf")
       return try await whatIf(request)
     }
-    router.post("/v1/apply") { request, context in try await apply(request, context) }
+    router.post("/v1/apply") { request, context in
+      try await requireWholeTenancy(context, "ZPR_POLICY_READ", "Apply")
+      return try await apply(request, context)
+    }
     router.get("/v1/export") { _, context in
+      try await requireWholeTenancy(context, "ZPR_CONFIGURATION_READ", "Export")
       let snapshot = try await snapshots.snapshot()
       let access = try await snapshots.access()
       // The whole tenancy: only for a caller who may read every part of it.
       for record in snapshot.records {
         guard let kind = ResourceKind.named(record.kind) else { continue }
-        let routes = ResourceRoutes(kind: kind, store: store, snapshots: snapshots)
         try await authorizer.require(
-          context.caller, kind.permission("READ"), routes.target(of: record, in: access),
+          context.caller, kind.permission("READ"), access.target(of: record),
           operation: "Export")
       }
       return Response(
@@ -93,7 +118,7 @@ struct TenancyRoutes {
   /// "Enable ZPR": the configuration, and the default namespace with its example attribute.
   private func enable(_ request: Request, _ context: ZPRRequestContext) async throws -> Response {
     let object = try await ResourceRoutes.jsonObject(
-      request, allowed: ["defaultNamespace"], emptyIsObject: true)
+      request, allowed: ["defaultNamespace"], limits: limits, emptyIsObject: true)
     guard let name = (object["defaultNamespace"] ?? ("oracle-zpr" as Any)) as? String else {
       throw APIError.wrongType("defaultNamespace", "a namespace name")
     }
@@ -125,8 +150,8 @@ struct TenancyRoutes {
           kind: ResourceKind.attribute.kind, name: $0.name, parent: name,
           lifecycleState: "ACTIVE", body: TenancyDocument.json(["description": $0.description]))
       }
-    _ = try await writer.commit(
-      mutations, actor: context.actor, idempotencyKey: ResourceRoutes.idempotencyKey(request))
+    _ = try await writer(context).commit(
+      mutations, actor: context.actor, idempotencyKey: try ResourceRoutes.idempotencyKey(request))
     return try await configuration()
   }
 
@@ -134,7 +159,7 @@ struct TenancyRoutes {
     async throws -> Response
   {
     let object = try await ResourceRoutes.jsonObject(
-      request, allowed: ["defaultNamespace", "serviceNetwork"])
+      request, allowed: ["defaultNamespace", "serviceNetwork"], limits: limits)
     guard let record = try await configurationRecord() else {
       throw APIError(
         .conflict, "ZPR-API-014",
@@ -142,12 +167,12 @@ struct TenancyRoutes {
     }
     var body = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
     for (key, value) in object { body[key] = value }
-    _ = try await writer.commit(
+    _ = try await writer(context).commit(
       [
         .update(
           kind: record.kind, id: record.id, expectedVersion: try ResourceRoutes.ifMatch(request),
           name: nil, lifecycleState: nil, body: TenancyDocument.json(body))
-      ], actor: context.actor, idempotencyKey: ResourceRoutes.idempotencyKey(request))
+      ], actor: context.actor, idempotencyKey: try ResourceRoutes.idempotencyKey(request))
     return try await configuration()
   }
 
@@ -158,7 +183,7 @@ struct TenancyRoutes {
     let fields = [
       "from", "to", "protocol", "port", "sourcePort", "icmpType", "icmpCode", "bidirectional",
     ]
-    let object = try await ResourceRoutes.jsonObject(request, allowed: fields)
+    let object = try await ResourceRoutes.jsonObject(request, allowed: fields, limits: limits)
     for field in ["from", "to", "protocol"] where object[field] == nil {
       throw APIError.missingField(field)
     }
@@ -166,15 +191,22 @@ struct TenancyRoutes {
     guard let to = object["to"] as? String else { throw APIError.wrongType("to", "a string") }
     guard let text = object["protocol"] as? String, let transport = FlowProtocol(rawValue: text)
     else { throw APIError.wrongType("protocol", "tcp, udp or icmp") }
+    func flag(_ field: String) throws -> Bool {
+      guard let value = object[field] else { return false }
+      guard let flag = value as? Bool else { throw APIError.wrongType(field, "true or false") }
+      return flag
+    }
     func number(_ field: String) throws -> Int? {
       guard let value = object[field] else { return nil }
-      guard let number = value as? Int else { throw APIError.wrongType(field, "a whole number") }
+      guard let number = RequestBody.integer(value) else {
+        throw APIError.wrongType(field, "a whole number")
+      }
       return number
     }
     let query = PathQuery(
       from: from, to: to, transport: transport, port: try number("port"),
       sourcePort: try number("sourcePort"), icmpType: try number("icmpType"),
-      icmpCode: try number("icmpCode"), bidirectional: object["bidirectional"] as? Bool ?? false)
+      icmpCode: try number("icmpCode"), bidirectional: try flag("bidirectional"))
     let (analyzer, _) = try await snapshots.analyzer()
     do {
       return Self.response(AnalysisJSON.json(try analyzer.analyze(query)))
@@ -186,7 +218,9 @@ struct TenancyRoutes {
   /// What access would change: `{"policies": [{name, description, statements}]}` (added, or
   /// replacing those of the same name) or `{"tenancy": "<tenancy file>"}`.
   private func whatIf(_ request: Request) async throws -> Response {
-    let object = try await ResourceRoutes.jsonObject(request, allowed: ["policies", "tenancy"])
+    let object = try await RequestBody.object(
+      request, allowed: ["policies", "tenancy"], limit: limits.tenancyBytes,
+      option: "--max-tenancy-bytes")
     let old = try await snapshots.snapshot().tenancy
     var new = old
     if let text = object["tenancy"] {
@@ -231,13 +265,17 @@ struct TenancyRoutes {
   /// (creates, updates, deletes) and the reachability it changes; without dryRun, applied as
   /// one commit.
   private func apply(_ request: Request, _ context: ZPRRequestContext) async throws -> Response {
-    let object = try await ResourceRoutes.jsonObject(request, allowed: ["tenancy", "path"])
+    let dryRun = try Query(request).flag("dryRun") ?? false
+    let object = try await RequestBody.object(
+      request, allowed: ["tenancy", "path"], limit: limits.tenancyBytes,
+      option: "--max-tenancy-bytes")
     guard let text = object["tenancy"] as? String else {
       throw object["tenancy"] == nil
         ? APIError.missingField("tenancy") : APIError.wrongType("tenancy", "a string")
     }
-    let path = object["path"] as? String ?? "tenancy"
-    let dryRun = request.uri.queryParameters["dryRun"].map(String.init) == "true"
+    guard let path = (object["path"] ?? "tenancy") as? String, path.count <= 200 else {
+      throw APIError.wrongType("path", "a file name of at most 200 characters")
+    }
     let loaded = try Self.loadFile(text, path: path)
     var desired = loaded.tenancy
     let snapshot = try await snapshots.snapshot()
@@ -250,12 +288,11 @@ struct TenancyRoutes {
     }
     let plan = ApplyPlan(
       current: snapshot.records, desired: TenancyDocument.records(for: desired), leaving: leaving)
-    try await require(context, "ZPR_POLICY_READ", "Apply")
     if !dryRun {
       let now = try await snapshots.access()
-      let then = Access(tenancy: desired)
+      let then = Access(tenancy: desired, keyGroups: now.keyGroups)
       try await authorize(plan, context, now: now, then: then)
-      try Self.refuseLockout(context.caller, now: now, then: then)
+      try AccessGuard.check(context.caller, now: now, then: then)
     }
     var result: [String: Any] = [
       "dryRun": dryRun, "plan": plan.summary,
@@ -263,9 +300,9 @@ struct TenancyRoutes {
         PolicyDiff(old: snapshot.tenancy, new: desired).json(old: snapshot.tenancy, new: desired)),
     ]
     if !dryRun, !plan.mutations.isEmpty {
-      let commit = try await writer.commit(
+      let commit = try await writer(context).commit(
         plan.mutations, actor: context.actor,
-        idempotencyKey: ResourceRoutes.idempotencyKey(request))
+        idempotencyKey: try ResourceRoutes.idempotencyKey(request))
       result["revision"] = commit.revision
     } else {
       result["revision"] = snapshot.revision
@@ -280,7 +317,9 @@ struct TenancyRoutes {
     _ plan: ApplyPlan, _ context: ZPRRequestContext, now: Access, then: Access
   ) async throws {
     func routes(_ kind: String) -> ResourceRoutes? {
-      ResourceKind.named(kind).map { ResourceRoutes(kind: $0, store: store, snapshots: snapshots) }
+      ResourceKind.named(kind).map {
+        ResourceRoutes(kind: $0, store: store, snapshots: snapshots, limits: limits)
+      }
     }
     func body(_ text: String) -> [String: Any] { ZPRServer.parse(text) as? [String: Any] ?? [:] }
     func namespaces(_ old: [String: Any], _ new: [String: Any]) async throws {
@@ -316,6 +355,8 @@ struct TenancyRoutes {
           context.caller, routes.kind.permission("UPDATE"), target, operation: "Apply")
       }
       try await namespaces(body(stored.body), body(wanted.body))
+      try await routes.requireAttachments(
+        old: body(stored.body), new: body(wanted.body), context.caller, operation: "Apply")
     }
     for wanted in plan.creates {
       guard let routes = routes(wanted.kind) else {
@@ -328,24 +369,9 @@ struct TenancyRoutes {
           name: wanted.name, parent: wanted.parent, body: body(wanted.body), in: then),
         operation: "Apply")
       try await namespaces([:], body(wanted.body))
+      try await routes.requireAttachments(
+        old: [:], new: body(wanted.body), context.caller, operation: "Apply")
     }
-  }
-
-  /// Refuses a change after which the caller could no longer change IAM policies, when they
-  /// can now: nobody locks themselves (often: everyone) out by accident.
-  static func refuseLockout(_ caller: Caller, now: Access, then: Access) throws {
-    func can(_ access: Access) -> Bool {
-      access.evaluator.decide(
-        IAMRequest(
-          user: caller.user, groups: access.groups(of: caller), permission: "POLICY_UPDATE")
-      ).isAllowed
-    }
-    guard can(now), !can(then) else { return }
-    throw APIError(
-      .conflict, "ZPR-API-023",
-      "after this change \(caller.user) could no longer change IAM policies (POLICY_UPDATE): "
-        + "keep a statement that grants it to one of their groups (`zpr export` writes the "
-        + "current iamPolicies and groups; leave both sections out to keep them as they are)")
   }
 
   /// A tenancy file's tenancy, or its errors (by line and column) as the refusal.

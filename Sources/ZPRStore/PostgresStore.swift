@@ -184,14 +184,28 @@ public final class PostgresStore: Store {
     return records
   }
 
-  public func agentReports() async throws -> [(host: String, report: String)] {
+  public func agentReports(after: String?, limit: Int) async throws -> [(
+    host: String, report: String
+  )] {
     var reports: [(host: String, report: String)] = []
+    let after = after ?? ""
     for try await row in try await client.query(
-      "SELECT host, report FROM agent_reports ORDER BY host", logger: logger
+      "SELECT host, report FROM agent_reports WHERE host > \(after) ORDER BY host LIMIT \(limit)",
+      logger: logger
     ).decode((String, String).self) {
       reports.append((row.0, row.1))
     }
     return reports
+  }
+
+  public func deleteAgentReport(host: String) async throws -> Bool {
+    var deleted = false
+    for try await _ in try await client.query(
+      "DELETE FROM agent_reports WHERE host = \(host) RETURNING host", logger: logger
+    ).decode(String.self) {
+      deleted = true
+    }
+    return deleted
   }
 
   // MARK: Writing

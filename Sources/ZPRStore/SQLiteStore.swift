@@ -128,11 +128,22 @@ public final class SQLiteStore: Store {
     }
   }
 
-  public func agentReports() async throws -> [(host: String, report: String)] {
+  public func agentReports(after: String?, limit: Int) async throws -> [(
+    host: String, report: String
+  )] {
     try await read { db in
-      try Row.fetchAll(db, sql: "SELECT host, report FROM agent_reports ORDER BY host").map {
-        (host: $0["host"], report: $0["report"])
-      }
+      try Row.fetchAll(
+        db,
+        sql: "SELECT host, report FROM agent_reports WHERE host > ? ORDER BY host LIMIT ?",
+        arguments: [after ?? "", limit]
+      ).map { (host: $0["host"], report: $0["report"]) }
+    }
+  }
+
+  public func deleteAgentReport(host: String) async throws -> Bool {
+    try await pool.write { db in
+      try db.execute(sql: "DELETE FROM agent_reports WHERE host = ?", arguments: [host])
+      return db.changesCount > 0
     }
   }
 

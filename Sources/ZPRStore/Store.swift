@@ -154,6 +154,17 @@ public protocol Store: Sendable {
   /// record, and every replica sees them.
   func putAgentReport(host: String, report: String, time: Date) async throws
 
+  /// Agents' last reports in host order, a page at a time: at most `limit`, after the host
+  /// `after` (nil: from the first).
+  func agentReports(after: String?, limit: Int) async throws -> [(host: String, report: String)]
+
+  /// Forgets an agent's report (a host taken out of service); false when there was none.
+  func deleteAgentReport(host: String) async throws -> Bool
+}
+
+extension Store {
   /// Every agent's last report, by host name.
-  func agentReports() async throws -> [(host: String, report: String)]
+  public func agentReports() async throws -> [(host: String, report: String)] {
+    try await agentReports(after: nil, limit: Int(Int32.max))
+  }
 }

@@ -9,7 +9,7 @@ import ZPRStore
 /// The API through the real router, on a real SQLite file.
 @Suite("ZPR policies API")
 struct PolicyAPITests {
-  static let key = "test-admin-key"
+  static let key = "test-admin-key-0123456789abcdef0123456789"
   static let good =
     "in networks:prod VCN allow app:web endpoints to connect to app:db endpoints with protocol='tcp/5432'"
 
@@ -36,7 +36,7 @@ struct PolicyAPITests {
     defer { try? FileManager.default.removeItem(at: folder) }
     let store = try SQLiteStore(path: folder.appendingPathComponent("zpr.sqlite").path)
     #expect(try await APIKeys.bootstrap(store, bootstrap: key) == key)
-    let app = ZPRServer.application(store: store, host: "127.0.0.1", port: 0)
+    let app = try ZPRServer.application(store: store, host: "127.0.0.1", port: 0)
     try await app.test(.router) { client in
       if let seed {
         let applied = try await client.execute(

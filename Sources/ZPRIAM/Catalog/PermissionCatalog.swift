@@ -49,6 +49,9 @@ public enum PermissionCatalog {
       "zpr-configuration", aliases: ["zpr-configurations"], prefix: "ZPR_CONFIGURATION", use: [],
       manage: ["CREATE", "UPDATE", "DELETE"]),
     type("zpr-policy", aliases: ["zpr-policies"], prefix: "ZPR_POLICY"),
+    // Enforcement agents' reports: an agent's key reports (use) for its host
+    // (`where target.resource.name = 'web-1'`).
+    type("zpr-agents", aliases: ["zpr-agent"], prefix: "ZPR_AGENT"),
     type(
       "security-attribute-namespace", aliases: ["security-attribute-namespaces"],
       prefix: "SECURITY_ATTRIBUTE_NAMESPACE", use: ["USE"],
@@ -92,7 +95,7 @@ public enum PermissionCatalog {
 
   /// Families: names that stand for several types.
   public static let families: [String: [String]] = [
-    "zpr-family": ["zpr-configuration", "zpr-policy"],
+    "zpr-family": ["zpr-configuration", "zpr-policy", "zpr-agents"],
     "security-attribute-family": ["security-attribute-namespace"],
     "instance-family": ["instances", "vnics"],
     "virtual-network-family": [
@@ -218,7 +221,7 @@ public enum PermissionCatalog {
         "RetireSecurityAttributeNamespace", "ReactivateSecurityAttributeNamespace",
         "RetireSecurityAttribute", "ReactivateSecurityAttribute", "EnableZpr", "AnalyzePath",
         "GetReachabilityMatrix", "WhatIf", "Apply", "Export", "ListAudit", "GetRevision",
-        "ExplainIam", "ReportAgent", "ListAgents",
+        "ExplainIam", "ReportAgent", "ListAgents", "DeleteAgent",
       ]
   }()
 }

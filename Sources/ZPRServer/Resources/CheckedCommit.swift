@@ -12,19 +12,29 @@ struct CheckedCommit {
   let store: any Store
   /// A further check of the state after the change (that the caller keeps their access).
   var guarding: (@Sendable ([ResourceRecord]) throws -> Void)? = nil
+  /// Who makes the change, and the snapshots to tell what they may see: a refusal says
+  /// nothing about resources the caller may not inspect.
+  var caller: Caller? = nil
+  var snapshots: Snapshots? = nil
 
   /// Commits the mutations by `actor`, or refuses them with the problems they cause.
   func commit(_ mutations: [Mutation], actor: String, idempotencyKey: String?) async throws
     -> Commit
   {
     let guarding = guarding
-    let commit = try await ZPRServer.mapped {
-      try await store.commit(
-        mutations, actor: actor, idempotencyKey: idempotencyKey,
-        validate: { records in
-          try Self.validate(records)
-          try guarding?(records)
-        })
+    let commit: Commit
+    do {
+      commit = try await ZPRServer.mapped {
+        try await store.commit(
+          mutations, actor: actor, idempotencyKey: idempotencyKey,
+          validate: { records in
+            try Self.validate(records)
+            try guarding?(records)
+          })
+      }
+    } catch let error as APIError {
+      guard let caller, let snapshots else { throw error }
+      throw try await Redaction.redact(error, for: caller, snapshots: snapshots)
     }
     Self.logger.info(
       commit.replayed ? "replayed an earlier commit" : "committed",
@@ -135,6 +145,21 @@ actor Snapshots {
   }
 
   private var access: (revision: Int64, access: Access)?
+
+  /// Whether a caller may inspect every record of the latest revision (the whole-tenancy views
+  /// answer only such callers), kept per revision.
+  func seesEverything(_ caller: Caller) async throws -> Bool {
+    let snapshot = try await snapshot()
+    let access = try await access()
+    let key = "\(caller.user)\u{0}\(access.groups(of: caller).joined(separator: "\u{0}"))"
+    if visibility.revision != snapshot.revision { visibility = (snapshot.revision, [:]) }
+    if let known = visibility.callers[key] { return known }
+    let sees = snapshot.records.allSatisfy { Authorizer.inspects(caller, $0, in: access) }
+    if visibility.callers.count < 10_000 { visibility.callers[key] = sees }
+    return sees
+  }
+
+  private var visibility: (revision: Int64, callers: [String: Bool]) = (-1, [:])
 
   /// The analyzer (compiled policy) of the latest revision.
   func analyzer() async throws -> (PathAnalyzer, Tenancy) {

@@ -13,6 +13,7 @@ struct ResourceRoutes {
   let kind: ResourceKind
   let store: any Store
   let snapshots: Snapshots
+  var limits: ServerLimits = .standard
 
   func add(to router: Router<ZPRRequestContext>) {
     let group = router.group(RouterPath("/v1/\(kind.path)"))
@@ -34,27 +35,27 @@ struct ResourceRoutes {
     }
   }
 
-  private var writer: CheckedCommit { CheckedCommit(store: store) }
-
-  /// The writer for a caller's change: one to IAM policies or groups must leave the caller
-  /// able to change IAM policies, if they can now.
+  /// The writer for a caller's change: one to IAM policies or groups must give nobody more
+  /// than the caller holds and leave the caller able to change IAM policies, if they can now.
   private func writer(_ context: ZPRRequestContext) async throws -> CheckedCommit {
+    var writer = CheckedCommit(store: store, caller: context.caller, snapshots: snapshots)
     guard kind.kind == ResourceKind.iamPolicy.kind || kind.kind == ResourceKind.group.kind else {
       return writer
     }
     let now = try await snapshots.access()
     let caller = context.caller
-    return CheckedCommit(store: store) { records in
-      try TenancyRoutes.refuseLockout(caller, now: now, then: Access(records: records))
+    writer.guarding = { records in
+      try AccessGuard.check(caller, now: now, then: Access(records: records))
     }
+    return writer
   }
 
   // MARK: Handlers
 
   private func list(_ request: Request, _ context: ZPRRequestContext) async throws -> Response {
-    let parameters = request.uri.queryParameters
-    func parameter(_ name: String) -> String? { parameters[Substring(name)].map(String.init) }
-    let limit = min(max(Int(parameter("limit") ?? "") ?? 100, 1), 1000)
+    let parameters = Query(request)
+    func parameter(_ name: String) -> String? { parameters.string(name) }
+    let limit = try parameters.integer("limit", in: 1...1000) ?? 100
     var query = ListQuery(
       name: parameter("name"), lifecycleState: parameter("lifecycleState"),
       parent: kind.parent.flatMap { parameter($0.field) }, limit: limit,
@@ -71,7 +72,7 @@ struct ResourceRoutes {
       for record in page {
         guard attribute.map({ Self.carries(record, $0) }) ?? true,
           try await authorizer.allows(
-            context.caller, kind.permission("INSPECT"), target(of: record, in: access),
+            context.caller, kind.permission("INSPECT"), access.target(of: record),
             operation: "List\(kind.operation)")
         else { continue }
         if shown.count == limit {
@@ -83,7 +84,13 @@ struct ResourceRoutes {
       guard page.count == query.limit, let last = page.last else { break }
       query.after = last.id
     }
-    var text = "{\"items\":[" + shown.map(resource).joined(separator: ",") + "]"
+    // Inspecting shows that a resource is there; reading shows what it holds.
+    let items = shown.map { record in
+      Authorizer.allows(
+        context.caller, kind.permission("READ"), access.target(of: record), in: access)
+        ? resource(record) : summary(record)
+    }
+    var text = "{\"items\":[" + items.joined(separator: ",") + "]"
     if more, let last = shown.last {
       text += ",\"nextPage\":" + JSONText.string(last.id)
     }
@@ -106,7 +113,7 @@ struct ResourceRoutes {
     _ id: String, _ context: ZPRRequestContext, needing action: String, operation: String
   ) async throws -> ResourceRecord {
     let record = try await existing(id)
-    let target = target(of: record, in: try await snapshots.access())
+    let target = try await snapshots.access().target(of: record)
     let name = "\(operation)\(kind.operation)"
     if try await authorizer.allows(context.caller, kind.permission(action), target, operation: name)
     {
@@ -121,28 +128,12 @@ struct ResourceRoutes {
 
   /// Where a stored record is, for IAM.
   func target(of record: ResourceRecord, in access: Access) -> Target {
-    let body =
-      kind.fields.contains("compartment") || kind.fields.contains("parent")
-      ? ZPRServer.parse(record.body) as? [String: Any] ?? [:] : [:]
-    return target(name: record.name, parent: record.parent, body: body, in: access)
+    access.target(of: record)
   }
 
   /// Where an element is, for IAM: its compartment, or its namespace.
   func target(name: String, parent: String?, body: [String: Any], in access: Access) -> Target {
-    switch kind.kind {
-    case ResourceKind.namespace.kind: return Target(namespace: name, name: name)
-    case ResourceKind.attribute.kind: return Target(namespace: parent, name: name)
-    case ResourceKind.compartment.kind:
-      return Target(
-        compartment: access.path(of: body["parent"] as? String), name: name)
-    default:
-      if kind.parent?.kind == ResourceKind.vcn.kind {
-        let compartment = access.vcnCompartments[parent ?? ""] ?? nil
-        return Target(compartment: access.path(of: compartment), name: name)
-      }
-      return Target(
-        compartment: access.path(of: body["compartment"] as? String), name: name)
-    }
+    access.target(kind: kind, name: name, parent: parent, body: body)
   }
 
   /// The namespaces whose attributes differ between two bodies (on the resource or a VNIC):
@@ -193,6 +184,52 @@ struct ResourceRoutes {
     }
   }
 
+  /// The subnets and NSGs an owner's VNICs are placed in (`subnet|VCN/NAME`, `nsg|VCN/NAME`).
+  static func attachments(_ body: [String: Any]) -> Set<String> {
+    var placed: Set<String> = []
+    for vnic in body["vnics"] as? [[String: Any]] ?? [] {
+      guard let subnet = vnic["subnet"] as? String else { continue }
+      placed.insert("subnet|" + subnet)
+      let vcn = subnet.split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
+      for nsg in vnic["nsgs"] as? [String] ?? [] { placed.insert("nsg|\(vcn)/\(nsg)") }
+    }
+    return placed
+  }
+
+  /// Placing a VNIC in a subnet takes `SUBNET_ATTACH` there, and in an NSG
+  /// `NETWORK_SECURITY_GROUP_UPDATE_MEMBERS`: the caller must be able to use what they attach
+  /// to. One they may not even inspect is answered as if it did not exist.
+  func requireAttachments(
+    old: [String: Any], new: [String: Any], _ caller: Caller, operation: String
+  ) async throws {
+    guard kind.fields.contains("vnics") else { return }
+    let access = try await snapshots.access()
+    for placement in Self.attachments(new).subtracting(Self.attachments(old)).sorted() {
+      let parts = placement.split(separator: "|", maxSplits: 1).map(String.init)
+      let path = parts[1].split(separator: "/", maxSplits: 1).map(String.init)
+      guard path.count == 2 else { continue }  // the tenancy check names the malformed one
+      let partKind = parts[0] == "subnet" ? ResourceKind.subnet : ResourceKind.nsg
+      let permission =
+        parts[0] == "subnet" ? "SUBNET_ATTACH" : "NETWORK_SECURITY_GROUP_UPDATE_MEMBERS"
+      guard
+        let record = try await store.records(
+          kind: partKind.kind, ListQuery(name: path[1], parent: path[0], limit: 1)
+        ).first
+      else { continue }  // a missing one is the tenancy check's to name
+      let target = access.target(of: record)
+      guard Authorizer.inspects(caller, record, in: access) else {
+        throw APIError(
+          .notFound, "ZPR-API-006",
+          "there is no \(partKind.label) '\(parts[1])' that you may see: list them "
+            + "(GET /v1/\(partKind.path)) to find one")
+      }
+      guard Authorizer.allows(caller, permission, target, operation: operation, in: access) else {
+        throw Authorizer.forbidden(
+          Caller(user: caller.user, groups: access.groups(of: caller)), permission, target)
+      }
+    }
+  }
+
   private func create(_ request: Request, _ context: ZPRRequestContext) async throws -> Response {
     let (name, parent, body) = try await fields(of: request)
     let object = ZPRServer.parse(body) as? [String: Any] ?? [:]
@@ -202,22 +239,39 @@ struct ResourceRoutes {
       target(name: name, parent: parent, body: object, in: try await snapshots.access()),
       operation: operation)
     try await requireNamespaces([:], object, context, operation: operation)
+    try await requireAttachments(old: [:], new: object, context.caller, operation: operation)
     let commit: Commit
     do {
       commit = try await writer(context).commit(
         [
           .create(
             kind: kind.kind, name: name, parent: parent, lifecycleState: "ACTIVE", body: body)
-        ], actor: context.actor, idempotencyKey: Self.idempotencyKey(request))
+        ], actor: context.actor, idempotencyKey: try Self.idempotencyKey(request))
     } catch let error as APIError where error.code == StoreError.Code.duplicateName.rawValue {
-      throw APIError(
-        .conflict, error.code,
-        "a \(kind.label) named '\(name)' already exists"
-          + (parent.map { " in \(ResourceKind.named(kind.parent!.kind)!.label) '\($0)'" } ?? "")
-          + ": choose another name, or update it")
+      throw try await duplicate(name, parent: parent, context.caller, code: error.code)
     }
     let record = commit.records[0]!
     return JSONText.response(resource(record), status: .created, etag: record.version)
+  }
+
+  /// The answer to a name that is taken: by a resource the caller may see (update it, or choose
+  /// another name), or by one they may not (which it does not describe).
+  private func duplicate(_ name: String, parent: String?, _ caller: Caller, code: String)
+    async throws -> APIError
+  {
+    let access = try await snapshots.access()
+    let taken = try await store.records(
+      kind: kind.kind, ListQuery(name: name, parent: parent, limit: 1)
+    ).first
+    guard let taken, Authorizer.inspects(caller, taken, in: access) else {
+      return APIError(
+        .conflict, code, "the name '\(name)' cannot be used for a \(kind.label): choose another")
+    }
+    return APIError(
+      .conflict, code,
+      "a \(kind.label) named '\(name)' already exists"
+        + (parent.map { " in \(ResourceKind.named(kind.parent!.kind)!.label) '\($0)'" } ?? "")
+        + ": choose another name, or update it")
   }
 
   private func replace(_ id: String, _ request: Request, _ context: ZPRRequestContext)
@@ -232,9 +286,9 @@ struct ResourceRoutes {
       context.caller, kind.permission("UPDATE"),
       target(name: name, parent: parent, body: object, in: try await snapshots.access()),
       operation: operation)
-    try await requireNamespaces(
-      ZPRServer.parse(current.body) as? [String: Any] ?? [:], object, context,
-      operation: operation)
+    let old = ZPRServer.parse(current.body) as? [String: Any] ?? [:]
+    try await requireNamespaces(old, object, context, operation: operation)
+    try await requireAttachments(old: old, new: object, context.caller, operation: operation)
     if let field = kind.parent?.field, parent != current.parent {
       throw APIError(
         .badRequest, "ZPR-API-019",
@@ -246,7 +300,7 @@ struct ResourceRoutes {
         .update(
           kind: kind.kind, id: id, expectedVersion: try Self.ifMatch(request), name: name,
           lifecycleState: nil, body: body)
-      ], actor: context.actor, idempotencyKey: Self.idempotencyKey(request))
+      ], actor: context.actor, idempotencyKey: try Self.idempotencyKey(request))
     let record = commit.records[0]!
     return JSONText.response(resource(record), etag: record.version)
   }
@@ -269,7 +323,7 @@ struct ResourceRoutes {
       }
     }
     _ = try await writer(context).commit(
-      mutations, actor: context.actor, idempotencyKey: Self.idempotencyKey(request))
+      mutations, actor: context.actor, idempotencyKey: try Self.idempotencyKey(request))
     return Response(status: .noContent)
   }
 
@@ -294,8 +348,8 @@ struct ResourceRoutes {
       default: try catalog.reactivateAttribute(record.name, in: record.parent ?? "")
       }
     }
-    let commit = try await writer.commit(
-      mutations, actor: context.actor, idempotencyKey: Self.idempotencyKey(request))
+    let commit = try await writer(context).commit(
+      mutations, actor: context.actor, idempotencyKey: try Self.idempotencyKey(request))
     let record = commit.records.compactMap { $0 }.first { $0.id == id }!
     return JSONText.response(resource(record), etag: record.version)
   }
@@ -347,17 +401,16 @@ struct ResourceRoutes {
   /// The name, parent and stored body of a request's element, checked for shape here; what
   /// the element means is checked with the whole tenancy when it commits.
   private func fields(of request: Request) async throws -> (String, String?, String) {
-    var object = try await Self.jsonObject(request, allowed: kind.allowed)
+    var object = try await RequestBody.object(
+      request, allowed: kind.allowed, limit: limits.bodyBytes)
     for field in ["name"] + (kind.parent.map { [$0.field] } ?? []) + kind.required
     where object[field] == nil || object[field] is NSNull {
       throw APIError.missingField(field)
     }
-    guard let name = object.removeValue(forKey: "name") as? String else {
+    guard let written = object.removeValue(forKey: "name") as? String else {
       throw APIError.wrongType("name", "a string")
     }
-    guard !name.isEmpty, name.count <= 100 else {
-      throw APIError(.badRequest, "ZPR-API-007", "'name' must have 1 to 100 characters")
-    }
+    let name = try Names.resource(written, field: "name")
     var parent: String?
     if let field = kind.parent?.field {
       guard let value = object.removeValue(forKey: field) as? String else {
@@ -369,8 +422,11 @@ struct ResourceRoutes {
     if kind.kind == ResourceKind.policy.kind { try PolicyStatements.check(object) }
     if kind.kind == ResourceKind.iamPolicy.kind { try IAMPolicyStatements.check(object) }
     if kind.kind == ResourceKind.group.kind {
-      if let members = object["members"], !(members is [String]) {
-        throw APIError.wrongType("members", "a list of user names")
+      if let members = object["members"] {
+        guard let members = members as? [String] else {
+          throw APIError.wrongType("members", "a list of user names")
+        }
+        object["members"] = try members.map { try Names.principal($0, field: "members") }
       }
       if let description = object["description"], !(description is String) {
         throw APIError.wrongType("description", "a string")
@@ -382,25 +438,13 @@ struct ResourceRoutes {
     return (name, parent, TenancyDocument.json(object))
   }
 
-  /// The request's JSON object, with no fields but the allowed ones.
-  static func jsonObject(_ request: Request, allowed: [String], emptyIsObject: Bool = false)
-    async throws -> [String: Any]
-  {
-    let buffer = try await request.body.collect(upTo: 1 << 20)
-    if emptyIsObject, buffer.readableBytes == 0 { return [:] }
-    let parsed: Any
-    do {
-      parsed = try JSONSerialization.jsonObject(with: Data(buffer.readableBytesView))
-    } catch {
-      throw APIError.malformed("it does not parse")
-    }
-    guard let object = parsed as? [String: Any] else {
-      throw APIError.malformed("it is not an object")
-    }
-    if let unknown = object.keys.sorted().first(where: { !allowed.contains($0) }) {
-      throw APIError.unknownField(unknown, allowed: allowed)
-    }
-    return object
+  /// The request's JSON object, with no fields but the allowed ones, of at most the body
+  /// limit.
+  static func jsonObject(
+    _ request: Request, allowed: [String], limits: ServerLimits, emptyIsObject: Bool = false
+  ) async throws -> [String: Any] {
+    try await RequestBody.object(
+      request, allowed: allowed, limit: limits.bodyBytes, emptyIsObject: emptyIsObject)
   }
 
   private func existing(_ id: String) async throws -> ResourceRecord {
@@ -432,6 +476,26 @@ struct ResourceRoutes {
     return JSONText.object(members, then: record.body)
   }
 
+  /// The record as someone who may inspect but not read it sees it: that it is there, where,
+  /// and its state, without what it holds.
+  func summary(_ record: ResourceRecord) -> String {
+    var members = [("id", JSONText.string(record.id)), ("name", JSONText.string(record.name))]
+    if let field = kind.parent?.field {
+      members.append((field, JSONText.string(record.parent ?? "")))
+    }
+    if kind.fields.contains("compartment"),
+      let compartment = (ZPRServer.parse(record.body) as? [String: Any])?["compartment"] as? String
+    {
+      members.append(("compartment", JSONText.string(compartment)))
+    }
+    members += [
+      ("lifecycleState", JSONText.string(record.lifecycleState)),
+      ("timeCreated", JSONText.string(ZPRServer.timestamp(record.timeCreated))),
+      ("timeUpdated", JSONText.string(ZPRServer.timestamp(record.timeUpdated))),
+    ]
+    return "{" + members.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+  }
+
   /// Whether a record (or one of its VNICs) carries `ns.key:value` or `ns.key`.
   static func carries(_ record: ResourceRecord, _ filter: String) -> Bool {
     let parts = filter.split(separator: ":", maxSplits: 1).map(String.init)
@@ -453,8 +517,13 @@ struct ResourceRoutes {
   /// The version an `If-Match: "N"` header expects (nil without one).
   static func ifMatch(_ request: Request) throws -> Int64? {
     guard let header = request.headers[.ifMatch] else { return nil }
-    let digits = header.filter(\.isNumber)
-    guard let version = Int64(digits), !digits.isEmpty else {
+    // Exactly an ETag this server gives: a quoted version number.
+    let inner = header.hasPrefix("\"")
+    let closed = header.count >= 3 && header.hasSuffix("\"")
+    let digits = inner && closed ? header.dropFirst().dropLast() : ""
+    guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+      let version = Int64(digits)
+    else {
       throw APIError(
         .badRequest, "ZPR-API-010",
         "If-Match must be the ETag a read returned, such as \"3\", not '\(header)'")
@@ -462,8 +531,17 @@ struct ResourceRoutes {
     return version
   }
 
-  static func idempotencyKey(_ request: Request) -> String? {
-    request.headers[HTTPField.Name("Idempotency-Key")!]
+  static func idempotencyKey(_ request: Request) throws -> String? {
+    guard let key = request.headers[HTTPField.Name("Idempotency-Key")!] else { return nil }
+    guard (1...200).contains(key.count),
+      key.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+    else {
+      throw APIError(
+        .badRequest, "ZPR-API-034",
+        "Idempotency-Key must be 1 to 200 printable ASCII characters without spaces (a UUID "
+          + "will do)")
+    }
+    return key
   }
 }
 
