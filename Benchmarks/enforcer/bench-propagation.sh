@@ -21,7 +21,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-export ZPR_API_KEY="bench-propagation-key"
+export ZPR_API_KEY="bench-propagation-key-0123456789abcdef0123"
 ZPR_BOOTSTRAP_KEY="$ZPR_API_KEY" "$zpr" serve --listen 127.0.0.1:0 \
   --database "$scratch/zpr.sqlite" >"$scratch/serve.log" 2>&1 &
 pids+=($!)

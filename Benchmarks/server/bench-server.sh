@@ -10,7 +10,7 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; e
 swift build -c release --product zpr >/dev/null
 zpr=$(swift build -c release --show-bin-path)/zpr
 work=$(mktemp -d /tmp/zpr-bench-XXXXXX)
-key=bench-key
+key=bench-key-0123456789abcdef0123456789abcdef
 ZPR_BOOTSTRAP_KEY=$key "$zpr" serve --listen 127.0.0.1:0 --database "$work/zpr.sqlite" \
   --log-level warning >"$work/serve.log" 2>&1 &
 server=$!

@@ -30,7 +30,7 @@ struct AgentTests {
   @Test func followsTheServerAndReportsWhatItEnforces() async throws {
     let cleanup = Cleanup()
     let scratch = try Scratch()
-    let key = "agent-test-key"
+    let key = "agent-test-key-0123456789abcdef0123456789"
     let server = try ServerProcess.start(
       database: scratch.url.appendingPathComponent("zpr.sqlite").path, key: key)
     cleanup.processes.append(server.process)

@@ -11,7 +11,7 @@ struct ClientTests {
 
   @Test func applyManageAnalyzeAuditAndExportThroughTheServer() async throws {
     let scratch = try Scratch()
-    let key = "client-test-key"
+    let key = "client-test-key-0123456789abcdef012345678"
     let server = try ServerProcess.start(
       database: scratch.url.appendingPathComponent("zpr.sqlite").path, key: key)
     defer {

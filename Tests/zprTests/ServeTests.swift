@@ -208,7 +208,7 @@ struct CrashTests {
   func acknowledgedWritesSurviveSIGKILL(database kind: String) async throws {
     let scratch = try ServerDatabase(kind)
     let database = scratch.location
-    let key = "crash-test-key"
+    let key = "crash-test-key-0123456789abcdef0123456789"
     let server = try ServerProcess.start(database: database, key: key)
     try await server.seed(key: key)
     let statement = "in a:b VCN allow c:d endpoints to connect to e:f endpoints"
@@ -286,7 +286,7 @@ struct ReplicaTests {
   func concurrentWritesThroughTwoServersLoseNothing() async throws {
     let database = try ServerDatabase("postgres")
     let url = database.location
-    let key = "replica-key"
+    let key = "replica-key-0123456789abcdef0123456789abc"
     let first = try ServerProcess.start(database: url, key: key)
     let second = try ServerProcess.start(database: url, key: key)
     defer {

@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
 public import ZPREngine
-import ZPRPolicy
+public import ZPRPolicy
 
 /// The kernel's firewall through the `nft` command, in this network namespace or in a named
 /// one (`ip netns exec NAME nft ...`). Needs root (CAP_NET_ADMIN).
@@ -84,6 +84,27 @@ public struct NFTBackend: FirewallBackend {
     guard result.status == 0 || result.error.contains("No such file or directory") else {
       throw EnforcerError("ZPR-ENF-005", "nft could not delete zpr's table: \(result.error)")
     }
+  }
+
+  /// The addresses of this machine (or of the namespace), from `ip -j addr`.
+  public func localAddresses() async throws(EnforcerError) -> Set<IPAddress> {
+    let result = try await run(["-j", "addr"], tool: "ip")
+    guard result.status == 0,
+      let interfaces = try? JSONSerialization.jsonObject(with: Data(result.output.utf8))
+        as? [[String: Any]]
+    else {
+      throw EnforcerError(
+        "ZPR-ENF-007", "ip could not list this machine's addresses: \(result.error)")
+    }
+    var addresses: Set<IPAddress> = []
+    for interface in interfaces {
+      for info in interface["addr_info"] as? [[String: Any]] ?? [] {
+        if let local = info["local"] as? String, let address = IPAddress(local) {
+          addresses.insert(address)
+        }
+      }
+    }
+    return addresses
   }
 
   public func trackedConnections() async throws(EnforcerError) -> [Flow] {

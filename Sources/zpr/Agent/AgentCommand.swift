@@ -5,18 +5,64 @@ import ZPREngine
 import ZPRModel
 import ZPRPolicy
 
-/// `zpr agent`: enforces the compiled policy on this host with nftables.
+/// `zpr agent`: enforces the compiled policy on this host with nftables (`run`, the default),
+/// or takes zpr's table away again (`uninstall`).
 struct AgentCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "agent",
     abstract: "Enforce a tenancy's ZPR policies on this host with nftables.",
+    discussion: """
+      'zpr agent run' (the default: 'zpr agent --server URL --host NAME' runs it) installs \
+      zpr's table and keeps it in step; 'zpr agent uninstall' removes the table, and with it \
+      everything zpr enforced on this host.
+      """,
+    subcommands: [AgentRunCommand.self, AgentUninstallCommand.self],
+    defaultSubcommand: AgentRunCommand.self)
+
+  /// An enforcer's (or the lab's) error as the command line's.
+  static func cli(_ error: EnforcerError) -> CLIError {
+    CLIError(code: error.code, message: error.message)
+  }
+}
+
+/// `zpr agent uninstall`: removes zpr's table (`inet zpr`), so this host is as it was before
+/// the agent ran. Stop the agent first, or it puts the table back.
+struct AgentUninstallCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "uninstall",
+    abstract: "Remove zpr's nftables table from this host (stop the agent first).")
+
+  @Option(help: "Remove it in this network namespace (ip netns) instead of the current one.")
+  var namespace: String?
+
+  func run() async throws {
+    guard getuid() == 0 else {
+      throw CLIError(
+        code: "ZPR-CLI-019",
+        message:
+          "removing zpr's table changes the kernel's firewall and needs root: run it with sudo")
+    }
+    do {
+      try await NFTBackend(namespace: namespace).deleteTable()
+    } catch { throw AgentCommand.cli(error) }
+    writeOut("zpr agent: removed the table inet zpr; nothing of zpr is enforced here now\n")
+  }
+}
+
+/// `zpr agent run`: enforces the compiled policy on this host with nftables.
+struct AgentRunCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "run",
+    abstract: "Enforce a tenancy's ZPR policies on this host with nftables (the default).",
     discussion: """
       Renders the ruleset of one VNIC (--host web-1, or web-1/1 for another VNIC) into the \
       table 'inet zpr', checks it with nft -c and applies it as one transaction. Before the \
       first ruleset a protected host drops everything (fail closed); when a new ruleset \
       cannot be applied the previous one stays (fail static). It then watches the tenancy \
       file, applies each change, and puts the table back when someone else changes it. \
-      --print shows the ruleset without applying it (no root needed). Needs root otherwise.
+      --print shows the ruleset without applying it (no root needed). Needs root otherwise. \
+      It refuses to run on a machine that does not have the host's addresses (it would drop \
+      this machine's own traffic); 'zpr agent uninstall' removes its table.
       """)
 
   @Option(help: "The tenancy file to enforce (standalone).") var tenancy: String?
@@ -31,6 +77,12 @@ struct AgentCommand: AsyncParsableCommand {
   var namespace: String?
   @Flag(help: "Print the ruleset and exit, applying nothing.") var print = false
   @Flag(help: "Apply once and exit.") var once = false
+  @Flag(
+    help: """
+      Enforce even though this machine (or --namespace) lacks the host's addresses. Without \
+      it the agent refuses, since a protected host's table drops the machine's own traffic.
+      """)
+  var enforceWithoutAddresses = false
   @Option(help: "Seconds between checks of the file and of the kernel's table.")
   var interval: Double = 2
 
@@ -59,6 +111,32 @@ struct AgentCommand: AsyncParsableCommand {
           + "--print to see the ruleset)")
     }
     let reconciler = Reconciler(backend: NFTBackend(namespace: namespace))
+    // The host's addresses must be this machine's: a table for another host would drop this
+    // machine's own traffic.
+    if !enforceWithoutAddresses {
+      let tenancy: Tenancy
+      if let path = self.tenancy {
+        tenancy = try loadTenancy(path)
+      } else {
+        tenancy = try await Self.fetch(server: server).tenancy
+      }
+      let wanted = try Self.ruleset(tenancy, host: host).addresses
+      let present: Set<IPAddress>
+      do {
+        present = try await NFTBackend(namespace: namespace).localAddresses()
+      } catch { throw AgentCommand.cli(error) }
+      let missing = wanted.filter { !present.contains($0) }
+      guard missing.isEmpty else {
+        throw CLIError(
+          code: "ZPR-CLI-031",
+          message: "this machine\(namespace.map { " (namespace \($0))" } ?? "") does not have "
+            + "\(host)'s address\(missing.count == 1 ? "" : "es") "
+            + missing.map(\.description).joined(separator: ", ")
+            + ": run the agent on the host it enforces for, or, to enforce anyway, add "
+            + "--enforce-without-addresses (this machine's own traffic would be dropped; "
+            + "'zpr agent uninstall' takes the table away)")
+      }
+    }
     // Fail closed until the first ruleset is read.
     do {
       _ = try await reconciler.failClosed(host: host)
@@ -185,10 +263,7 @@ struct AgentCommand: AsyncParsableCommand {
       ])
   }
 
-  /// An enforcer's (or the lab's) error as the command line's.
-  static func cli(_ error: EnforcerError) -> CLIError {
-    CLIError(code: error.code, message: error.message)
-  }
+  static func cli(_ error: EnforcerError) -> CLIError { AgentCommand.cli(error) }
 
   private static func modification(of path: String) -> Date? {
     (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ZPRPolicy
+import ZPRServer
 
 /// A kind of resource the command line manages on a server, as `zpr <command> list|get|...`.
 protocol ClientResource {
@@ -82,8 +83,7 @@ struct ResourceList<Kind: ClientResource>: AsyncParsableCommand {
     case .json: writeOut(prettyJSON(object) + "\n")
     case .text:
       var lines = items.map { item in
-        [item["name"], item["lifecycleState"], item["id"]].map { "\($0 ?? "")" }
-          .joined(separator: "  ")
+        [item["name"], item["lifecycleState"], item["id"]].map(shown).joined(separator: "  ")
       }
       if items.isEmpty { lines = ["no \(Kind.plural)"] }
       if let next = object["nextPage"] { lines.append("more: --page \(next)") }
@@ -165,7 +165,7 @@ struct ResourceCreate<Kind: ClientResource>: AsyncParsableCommand {
     switch options.format {
     case .json: writeOut(prettyJSON(object) + "\n")
     case .text:
-      writeOut("created \(Kind.label) '\(object["name"] ?? "")' (\(object["id"] ?? ""))\n")
+      writeOut("created \(Kind.label) '\(shown(object["name"]))' (\(shown(object["id"])))\n")
     }
   }
 }
@@ -187,10 +187,10 @@ struct ResourceUpdate<Kind: ClientResource>: AsyncParsableCommand {
     let id = try await Kind.id(reference, client: client)
     let object = try await client.object(
       "PUT", "/v1/\(Kind.path)/\(id)", json: try body.body(),
-      headers: ifMatch.map { ["If-Match": "\"\($0.filter(\.isNumber))\""] } ?? [:])
+      headers: try ifMatchHeader(ifMatch))
     switch options.format {
     case .json: writeOut(prettyJSON(object) + "\n")
-    case .text: writeOut("updated \(Kind.label) '\(object["name"] ?? "")' (\(id))\n")
+    case .text: writeOut("updated \(Kind.label) '\(shown(object["name"]))' (\(shown(id)))\n")
     }
   }
 }
@@ -211,7 +211,7 @@ struct ResourceDelete<Kind: ClientResource>: AsyncParsableCommand {
     let id = try await Kind.id(reference, client: client)
     try await client.send(
       "DELETE", "/v1/\(Kind.path)/\(id)" + (cascade ? "?cascade=true" : ""),
-      headers: ifMatch.map { ["If-Match": "\"\($0.filter(\.isNumber))\""] } ?? [:])
+      headers: try ifMatchHeader(ifMatch))
     if options.format == .text { writeOut("deleted \(Kind.label) \(id)\n") }
   }
 }
@@ -240,7 +240,27 @@ struct ResourceAction<Kind: ClientResource>: AsyncParsableCommand {
     switch options.format {
     case .json: writeOut(prettyJSON(object) + "\n")
     case .text:
-      writeOut("\(Kind.label) '\(object["name"] ?? "")' is \(object["lifecycleState"] ?? "")\n")
+      writeOut("\(Kind.label) '\(shown(object["name"]))' is \(shown(object["lifecycleState"]))\n")
     }
   }
+}
+
+/// The If-Match header of `--if-match V`: the version a get printed (`3` or `"3"`).
+func ifMatchHeader(_ value: String?) throws -> [String: String] {
+  guard let value else { return [:] }
+  let digits =
+    value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 3
+    ? String(value.dropFirst().dropLast()) : value
+  guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+    throw CLIError(
+      code: "ZPR-CLI-032",
+      message: "--if-match takes the version a get printed (its ETag, such as 3), not '\(value)'")
+  }
+  return ["If-Match": "\"\(digits)\""]
+}
+
+/// A value from the server as the terminal may show it: control and format characters (new
+/// lines, escapes, bidi overrides) escaped, so a name cannot forge a line or move the cursor.
+func shown(_ value: Any?) -> String {
+  TerminalText.escaped(value.map { "\($0)" } ?? "")
 }

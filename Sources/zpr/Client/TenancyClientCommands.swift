@@ -126,9 +126,11 @@ struct AuditCommand: AsyncParsableCommand {
     case .text:
       let lines = items.map { item -> String in
         let record = (item["after"] as? [String: Any]) ?? (item["before"] as? [String: Any])
-        let name = record?["name"].map { " '\($0)'" } ?? ""
-        return "r\(item["revision"] ?? "")  \(item["time"] ?? "")  \(item["actor"] ?? "")  "
-          + "\(item["action"] ?? "") \(item["kind"] ?? "")\(name)"
+        let name = (record?["name"] ?? record?["user"]).map { " '\(shown($0))'" } ?? ""
+        let key = item["actorKey"].map { " (key \(shown($0)))" } ?? ""
+        return
+          "r\(shown(item["revision"]))  \(shown(item["time"]))  \(shown(item["actor"]))\(key)  "
+          + "\(shown(item["action"])) \(shown(item["kind"]))\(name)"
       }
       writeOut((lines.isEmpty ? "no changes" : lines.joined(separator: "\n")) + "\n")
     }

@@ -35,6 +35,34 @@ struct ServeCommand: AsyncParsableCommand {
   @Option(help: "The least level logged: trace, debug, info, notice, warning, error, critical.")
   var logLevel = "info"
 
+  @Option(help: "Serve HTTPS with this certificate chain (PEM); needs --tls-key.")
+  var tlsCert: String?
+
+  @Option(help: "The private key (PEM) of --tls-cert.")
+  var tlsKey: String?
+
+  @Option(help: "The largest request body of one resource or query, in bytes.")
+  var maxBodyBytes = ServerLimits.standard.bodyBytes
+
+  @Option(help: "The largest body of apply and whatIf (a whole tenancy file), in bytes.")
+  var maxTenancyBytes = ServerLimits.standard.tenancyBytes
+
+  @Option(help: "Connections served at once; more are closed as they arrive.")
+  var maxConnections = ServerLimits.standard.connections
+
+  @Option(
+    help: "Seconds a client may take to send a request's head (and an idle connection stays).")
+  var headerTimeout = ServerLimits.standard.headerSeconds
+
+  @Option(help: "Seconds a client may take to send a request's body.")
+  var bodyTimeout = ServerLimits.standard.bodySeconds
+
+  var limits: ServerLimits {
+    ServerLimits(
+      bodyBytes: maxBodyBytes, tenancyBytes: maxTenancyBytes, connections: maxConnections,
+      headerSeconds: headerTimeout, bodySeconds: bodyTimeout)
+  }
+
   func validate() throws {
     guard Logger.Level(rawValue: logLevel) != nil else {
       throw ValidationError(
@@ -44,6 +72,39 @@ struct ServeCommand: AsyncParsableCommand {
     guard Self.address(listen) != nil else {
       throw ValidationError("--listen must be HOST:PORT, such as 127.0.0.1:8080, not '\(listen)'")
     }
+    guard (tlsCert == nil) == (tlsKey == nil) else {
+      throw ValidationError("--tls-cert and --tls-key go together: give both, or neither")
+    }
+    for (name, value) in [
+      ("--max-body-bytes", maxBodyBytes), ("--max-tenancy-bytes", maxTenancyBytes),
+      ("--max-connections", maxConnections), ("--header-timeout", headerTimeout),
+      ("--body-timeout", bodyTimeout),
+    ] where value < 1 {
+      throw ValidationError("\(name) must be 1 or more, not \(value)")
+    }
+    if let key = ProcessInfo.processInfo.environment["ZPR_BOOTSTRAP_KEY"],
+      let weakness = APIKeys.weakness(of: key)
+    {
+      throw ValidationError(
+        "ZPR_BOOTSTRAP_KEY \(weakness): set it to a random secret of at least "
+          + "\(APIKeys.minimumLength) characters (openssl rand -hex 32), or unset it and the "
+          + "server makes one")
+    }
+  }
+
+  /// A database URL as it may be printed: without its password.
+  static func redacted(_ database: String) -> String {
+    guard let scheme = database.range(of: "://"), let at = database.range(of: "@"),
+      scheme.upperBound < at.lowerBound
+    else { return database }
+    let credentials = database[scheme.upperBound..<at.lowerBound]
+    guard let colon = credentials.firstIndex(of: ":") else { return database }
+    return String(database[..<colon]) + ":***" + String(database[at.lowerBound...])
+  }
+
+  /// Whether a listening host is this machine only.
+  static func isLoopback(_ host: String) -> Bool {
+    host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
   }
 
   static func address(_ text: String) -> (String, Int)? {
@@ -59,7 +120,8 @@ struct ServeCommand: AsyncParsableCommand {
     LoggingSystem.bootstrap { label in
       var handler: any LogHandler =
         format == .json
-        ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+        ? JSONLogHandler(label: label)
+        : EscapingLogHandler(StreamLogHandler.standardError(label: label))
       handler.logLevel = level
       return handler
     }
@@ -86,10 +148,26 @@ struct ServeCommand: AsyncParsableCommand {
     }
     let (host, port) = Self.address(listen)!
     let revision = try await store.revision()
-    let database = database
-    try await ZPRServer.run(store: store, host: host, port: port, metrics: metrics) { bound in
+    let database = Self.redacted(database)
+    var tls: TLSFiles?
+    if let tlsCert, let tlsKey {
+      do {
+        tls = try TLSFiles(certificate: tlsCert, key: tlsKey)
+      } catch let error as APIError {
+        throw CLIError(code: error.code, message: error.message)
+      }
+    } else if !Self.isLoopback(host) {
+      writeError(
+        "zpr: warning: serving plain HTTP on \(host), which is not this machine only: API keys "
+          + "cross the network in clear; use --tls-cert and --tls-key\n")
+    }
+    let scheme = tls == nil ? "http" : "https"
+    try await ZPRServer.run(
+      store: store, host: host, port: port, metrics: metrics, limits: limits, tls: tls
+    ) { bound in
       writeOut(
-        "zpr: serving on http://\(host):\(bound) (database \(database), revision \(revision))\n")
+        "zpr: serving on \(scheme)://\(host):\(bound) (database \(database), revision \(revision))\n"
+      )
     }
   }
 }
