@@ -34,8 +34,9 @@ server="$(grep -o 'http://127.0.0.1:[0-9]*' "$scratch/serve.log" | head -1)"
 "$zpr" apply --server "$server" -f examples/tenancies/three-tier.yaml >/dev/null
 for host in "${hosts[@]}"; do
   ip netns add "$prefix-$host"
+  # The namespaces stand in for the hosts without their addresses: the agents are told so.
   "$zpr" agent --server "$server" --host "$host" --namespace "$prefix-$host" \
-    >"$scratch/agent-$host.log" 2>&1 &
+    --enforce-without-addresses >"$scratch/agent-$host.log" 2>&1 &
   pids+=($!)
   disown
 done

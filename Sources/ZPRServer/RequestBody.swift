@@ -95,6 +95,20 @@ struct Query {
     return value
   }
 
+  /// Seconds (a whole or decimal number) within a range, if given.
+  func seconds(_ name: String, in range: ClosedRange<Double>) throws -> Duration? {
+    guard let text = string(name) else { return nil }
+    guard text.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || $0 == UInt8(ascii: ".") }),
+      let value = Double(text), range.contains(value)
+    else {
+      throw APIError(
+        .badRequest, "ZPR-API-033",
+        "?\(name)= must be seconds from \(Int(range.lowerBound)) to \(Int(range.upperBound)), "
+          + "not '\(text.prefix(40))'")
+    }
+    return .milliseconds(Int(value * 1000))
+  }
+
   /// `true` or `false`, if given.
   func flag(_ name: String) throws -> Bool? {
     guard let text = string(name) else { return nil }

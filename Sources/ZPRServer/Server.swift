@@ -209,8 +209,8 @@ public enum ZPRServer {
           .badRequest, "ZPR-API-011",
           "the watch needs ?after=REVISION: the revision you have (0 for none)")
       }
-      let timeout = try query.integer("timeout", in: 0...120) ?? 30
-      let revision = try await feed.wait(after: Int64(after), for: .seconds(timeout))
+      let timeout = try query.seconds("timeout", in: 0...120) ?? .seconds(30)
+      let revision = try await feed.wait(after: Int64(after), for: timeout)
       return try json(["revision": revision, "changed": revision > Int64(after)])
     }
     router.get("/v1/audit") { request, context in

@@ -182,6 +182,26 @@ struct GroupsAndLockoutTests {
           "statements": ["allow group IAMAdmins to manage policies in tenancy"],
         ])
       #expect(status == .created, "\(body)")
+      // Nor can the last key that may manage users lose that: someone must be able to make
+      // keys again.
+      (status, body, _) = try await Resources.send(client, .delete, "/v1/iamPolicies/\(id)")
+      #expect(status == .conflict, "\(body)")
+      #expect(body["code"] as? String == "ZPR-API-024")
+      #expect(
+        try await Resources.state(store) == (
+          before.0 + 2, try await store.allRecords().sorted { $0.id < $1.id }
+        ))
+      (status, body, _) = try await Resources.send(
+        client, .put,
+        "/v1/iamPolicies/\(try await GroupsAndLockoutTests.id(client, "iamPolicies", "iam-admins"))",
+        [
+          "name": "iam-admins", "description": "i",
+          "statements": [
+            "allow group IAMAdmins to manage policies in tenancy",
+            "allow group IAMAdmins to manage users in tenancy",
+          ],
+        ])
+      #expect(status == .ok, "\(body)")
       (status, body, _) = try await Resources.send(client, .delete, "/v1/iamPolicies/\(id)")
       #expect(status == .noContent, "\(body)")
     }

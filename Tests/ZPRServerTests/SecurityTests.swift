@@ -384,29 +384,38 @@ struct SecurityTests {
   }
 
   @Test func idleConnectionsAreClosedAndCapped() async throws {
-    let limits = ServerLimits(connections: 8, headerSeconds: 1, bodySeconds: 1)
-    try await Self.withServer(limits: limits) { client, _, _ in
-      let port = try #require(client.port)
-      // Twenty connections that never send a request: over the cap they are closed at once,
-      // the rest once the header time is up.
-      let sockets = (0..<20).map { _ in Self.connect(port: port) }
-      defer { for socket in sockets { close(socket) } }
-      for socket in sockets {
-        #expect(Self.closedByServer(socket), "a connection stayed open")
-      }
-      // A new client is served. (The test's own client idled past the header time too, so it
-      // was closed with the others.)
-      let fresh = Self.connect(port: port)
-      defer { close(fresh) }
-      let request = Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
-      #expect(send(fresh, request, request.count, 0) == request.count)
-      var answer = [UInt8](repeating: 0, count: 512)
-      var timeout = timeval(tv_sec: 5, tv_usec: 0)
-      setsockopt(fresh, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-      let read = recv(fresh, &answer, answer.count, 0)
-      #expect(
-        String(decoding: answer.prefix(max(read, 0)), as: UTF8.self).hasPrefix("HTTP/1.1 200"))
+    // A server of its own, spoken to with raw sockets only.
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+      "zpr-connections-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+    let store = try SQLiteStore(path: folder.appendingPathComponent("zpr.sqlite").path)
+    let ports = AsyncStream<Int>.makeStream()
+    let app = try ZPRServer.application(
+      store: store, host: "127.0.0.1", port: 0,
+      limits: ServerLimits(connections: 8, headerSeconds: 1, bodySeconds: 1)
+    ) { port in ports.continuation.yield(port) }
+    let server = Task { try await app.run() }
+    defer { server.cancel() }
+    var listening = ports.stream.makeAsyncIterator()
+    let port = try #require(await listening.next())
+    // Twenty connections that never send a request: over the cap they are closed at once, the
+    // rest once the header time is up.
+    let sockets = (0..<20).map { _ in Self.connect(port: port) }
+    defer { for socket in sockets { close(socket) } }
+    for socket in sockets {
+      #expect(Self.closedByServer(socket), "a connection stayed open")
     }
+    // A new client is served.
+    let fresh = Self.connect(port: port)
+    defer { close(fresh) }
+    let request = Array("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+    #expect(send(fresh, request, request.count, 0) == request.count)
+    var answer = [UInt8](repeating: 0, count: 512)
+    var timeout = timeval(tv_sec: 5, tv_usec: 0)
+    setsockopt(fresh, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    let read = recv(fresh, &answer, answer.count, 0)
+    #expect(String(decoding: answer.prefix(max(read, 0)), as: UTF8.self).hasPrefix("HTTP/1.1 200"))
   }
 
   @Test func aThousandWatchersCostOnePoll() async throws {

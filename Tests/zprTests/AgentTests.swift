@@ -41,6 +41,9 @@ struct AgentTests {
     let namespace = "zprt\(getpid() % 100_000)-agent"
     #expect(Lab.shell(["ip", "netns", "add", namespace]).status == 0)
     cleanup.namespace = namespace
+    // The namespace is app-1: it has app-1's address.
+    #expect(
+      Lab.shell(["ip", "-n", namespace, "addr", "add", "10.0.2.10/32", "dev", "lo"]).status == 0)
     let agent = Process()
     agent.executableURL = try ZPRProcess.executable()
     agent.arguments = [
@@ -98,6 +101,37 @@ struct AgentTests {
     #expect(agent.isRunning)
     #expect(table().contains(". tcp . 8081 : jump s0_0"))
   }
+
+  /// Run where the host's addresses are not (a workstation, by mistake), the agent refuses
+  /// before it changes anything; forced, it enforces; `zpr agent uninstall` takes the table
+  /// away. All inside a namespace the test makes, so a mistake cannot touch this machine.
+  @Test func refusesAHostWhoseAddressesAreNotHereAndUninstalls() throws {
+    let cleanup = Cleanup()
+    let namespace = "zprt\(getpid() % 100_000)-foreign"
+    #expect(Lab.shell(["ip", "netns", "add", namespace]).status == 0)
+    cleanup.namespace = namespace
+    let file = IAMCLITests.root.appendingPathComponent("examples/tenancies/three-tier.yaml").path
+    let refused = try ZPRProcess.run([
+      "agent", "--tenancy", file, "--host", "app-1", "--namespace", namespace, "--once",
+    ])
+    #expect(refused.exitCode == 1)
+    #expect(refused.standardError.contains("ZPR-CLI-031"), "\(refused.standardError)")
+    #expect(refused.standardError.contains("10.0.2.10"))
+    func tables() -> String {
+      Lab.shell(["ip", "netns", "exec", namespace, "nft", "list", "tables"]).output
+    }
+    #expect(!tables().contains("zpr"), "the refused agent installed a table")
+    let forced = try ZPRProcess.run([
+      "agent", "--tenancy", file, "--host", "app-1", "--namespace", namespace, "--once",
+      "--enforce-without-addresses",
+    ])
+    #expect(forced.exitCode == 0, "\(forced.standardError)")
+    #expect(tables().contains("table inet zpr"))
+    let uninstalled = try ZPRProcess.run(["agent", "uninstall", "--namespace", namespace])
+    #expect(uninstalled.exitCode == 0, "\(uninstalled.standardError)")
+    #expect(!tables().contains("zpr"))
+  }
+
 }
 
 /// `zpr lab`: up, probe, exec and down through the real binary.
@@ -138,4 +172,5 @@ struct LabCLITests {
     let listed = Lab.shell(["ip", "netns", "list"]).output
     #expect(!listed.contains(prefix + "-"))
   }
+
 }

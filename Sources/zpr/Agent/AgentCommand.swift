@@ -134,7 +134,7 @@ struct AgentRunCommand: AsyncParsableCommand {
             + missing.map(\.description).joined(separator: ", ")
             + ": run the agent on the host it enforces for, or, to enforce anyway, add "
             + "--enforce-without-addresses (this machine's own traffic would be dropped; "
-            + "'zpr agent uninstall' takes the table away)")
+            + "'zpr agent uninstall' takes the table away)", exitCode: 1)
       }
     }
     // Fail closed until the first ruleset is read.

@@ -127,10 +127,9 @@ struct AuditCommand: AsyncParsableCommand {
       let lines = items.map { item -> String in
         let record = (item["after"] as? [String: Any]) ?? (item["before"] as? [String: Any])
         let name = (record?["name"] ?? record?["user"]).map { " '\(shown($0))'" } ?? ""
-        let key = item["actorKey"].map { " (key \(shown($0)))" } ?? ""
-        return
-          "r\(shown(item["revision"]))  \(shown(item["time"]))  \(shown(item["actor"]))\(key)  "
-          + "\(shown(item["action"])) \(shown(item["kind"]))\(name)"
+        let key = item["actorKey"].map { "  (key \(shown($0)))" } ?? ""
+        return "r\(shown(item["revision"]))  \(shown(item["time"]))  \(shown(item["actor"]))  "
+          + "\(shown(item["action"])) \(shown(item["kind"]))\(name)\(key)"
       }
       writeOut((lines.isEmpty ? "no changes" : lines.joined(separator: "\n")) + "\n")
     }
