@@ -15,6 +15,8 @@ packages=(
   iproute2       # ip netns: the enforcement tests' (and the lab's) network namespaces
   iputils-ping   # the enforcement tests ping across namespaces
   python3        # the enforcement tests' TCP listeners and probes inside namespaces
+  openssl        # the HTTPS test makes a certificate
+  curl           # the HTTPS test speaks to the server
 )
 
 missing=()

@@ -341,4 +341,88 @@ struct ReplicaTests {
     #expect(revisions == revisions.sorted())
     #expect(Array(Set(revisions)).sorted() == Array(1...23))
   }
+
+  /// `--tls-cert` and `--tls-key`: the API over HTTPS (a certificate made for the test), and
+  /// nothing over plain HTTP on that port.
+  @Test(
+    .enabled(
+      if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")
+        && FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"),
+      "needs openssl and curl (scripts/install-deps.sh installs them)"))
+  func servesHTTPSWithTheGivenCertificate() throws {
+    let scratch = try Scratch()
+    let cert = scratch.url.appendingPathComponent("cert.pem").path
+    let key = scratch.url.appendingPathComponent("key.pem").path
+    let made = Self.run(
+      "/usr/bin/openssl",
+      [
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days",
+        "1", "-subj", "/CN=127.0.0.1",
+      ])
+    #expect(made.status == 0, "\(made.output)")
+    let process = Process()
+    process.executableURL = try ZPRProcess.executable()
+    process.arguments = [
+      "serve", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key, "--database",
+      scratch.url.appendingPathComponent("zpr.sqlite").path,
+    ]
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    defer {
+      process.terminate()
+      process.waitUntilExit()
+    }
+    var text = ""
+    var port: Substring?
+    while port == nil {
+      let data = output.fileHandleForReading.availableData
+      guard !data.isEmpty else { break }
+      text += String(decoding: data, as: UTF8.self)
+      if let range = text.range(of: "serving on https://127.0.0.1:") {
+        port = text[range.upperBound...].prefix { $0.isNumber }
+      }
+    }
+    let served = try #require(port, "no https address in: \(text)")
+    let secure = Self.run("/usr/bin/curl", ["-sk", "https://127.0.0.1:\(served)/healthz"])
+    #expect(secure.output.contains("\"status\":\"ok\""), "\(secure.output)")
+    let plain = Self.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(served)/healthz"])
+    #expect(!plain.output.contains("\"status\""))
+  }
+
+  /// A database URL's password is never printed, not even when the database is out of reach.
+  @Test func theDatabasePasswordIsNotPrinted() throws {
+    let result = try ZPRProcess.run(
+      ["serve", "--listen", "127.0.0.1:0", "--database", "postgres://zpr:hunter2@127.0.0.1:1/zpr"],
+      environment: ["ZPR_BOOTSTRAP_KEY": ""])
+    #expect(result.exitCode != 0)
+    #expect(!(result.standardOutput + result.standardError).contains("hunter2"))
+  }
+
+  /// A weak `ZPR_BOOTSTRAP_KEY` stops the server before it starts.
+  @Test func aWeakBootstrapKeyIsRefused() throws {
+    for weak in ["a", "short-key"] {
+      let result = try ZPRProcess.run(
+        ["serve", "--listen", "127.0.0.1:0", "--database", "/nonexistent/zpr.sqlite"],
+        environment: ["ZPR_BOOTSTRAP_KEY": weak])
+      #expect(result.exitCode == 2)
+      #expect(result.standardError.contains("at least 32 characters"), "\(result.standardError)")
+    }
+  }
+
+  /// Runs a program, its output and error together.
+  static func run(_ path: String, _ arguments: [String]) -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    do { try process.run() } catch { return (-1, "\(error)") }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+  }
+
 }
