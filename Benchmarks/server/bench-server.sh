@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # Measures the API on this machine with wrk (Debian's package): reads and writes per second and
 # latency percentiles on the default SQLite store, next to /healthz (no store) as the baseline
-# measured in the same run. Usage: Benchmarks/server/bench-server.sh [SECONDS] [CONNECTIONS]
+# measured in the same run. Usage: [ZPR_BIN=path/to/zpr] Benchmarks/server/bench-server.sh
+# [SECONDS] [CONNECTIONS]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-15}
 connections=${2:-16}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
-swift build -c release --product zpr >/dev/null
-zpr=$(swift build -c release --show-bin-path)/zpr
+# ZPR_BIN names another build of zpr to measure (an older one, to compare), else this one.
+if [ -n "${ZPR_BIN:-}" ]; then
+  zpr=$ZPR_BIN
+else
+  swift build -c release --product zpr >/dev/null
+  zpr=$(swift build -c release --show-bin-path)/zpr
+fi
 work=$(mktemp -d /tmp/zpr-bench-XXXXXX)
 key=bench-key-0123456789abcdef0123456789abcdef
 ZPR_BOOTSTRAP_KEY=$key "$zpr" serve --listen 127.0.0.1:0 --database "$work/zpr.sqlite" \

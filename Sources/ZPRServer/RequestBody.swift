@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import ZPRPolicy
 
 /// Reads request bodies: at most a limit of bytes, strict JSON (one value, no duplicate keys,
@@ -14,7 +15,7 @@ enum RequestBody {
     let buffer: ByteBuffer
     do {
       buffer = try await request.body.collect(upTo: limit)
-    } catch let error as HTTPError where error.status == .contentTooLarge {
+    } catch is NIOTooManyBytesError {
       throw APIError(
         .contentTooLarge, "ZPR-API-030",
         "the body is larger than the \(limit) bytes this call takes: send a smaller one, or "
@@ -23,7 +24,9 @@ enum RequestBody {
     if emptyIsObject, buffer.readableBytes == 0 { return [:] }
     let value: JSONValue
     do {
-      value = try JSONValue.parse(buffer.readableBytesView)
+      // A string may be as long as the body (a tenancy file in `apply`).
+      value = try JSONValue.parse(
+        buffer.readableBytesView, limits: JSONLimits(maxStringLength: max(limit, 1 << 20)))
     } catch {
       throw APIError(
         .badRequest, "ZPR-API-002",

@@ -297,6 +297,31 @@ struct SecurityTests {
     }
   }
 
+  @Test func bodiesAreHeldToTheirRoutesLimits() async throws {
+    try await Self.withServer(limits: ServerLimits(bodyBytes: 4 << 10, tenancyBytes: 3 << 20)) {
+      client, store, _ in
+      let before = try await Resources.state(store)
+      // A tenancy file of 2 MiB is within apply's limit (its text is one long JSON string).
+      let large = Self.tenancy + "\n" + String(repeating: "# padding\n", count: 200_000)
+      var (status, body, _) = try await Resources.send(
+        client, .post, "/v1/apply?dryRun=true", ["tenancy": large])
+      #expect(status == .ok, "\(body)")
+      // Over it, the answer names the limit and the option that raises it.
+      (status, body, _) = try await Resources.send(
+        client, .post, "/v1/apply", ["tenancy": large + large])
+      #expect(status == .contentTooLarge)
+      #expect(body["code"] as? String == "ZPR-API-030")
+      #expect((body["message"] as? String)?.contains("--max-tenancy-bytes") == true, "\(body)")
+      // One resource's body is held to the smaller limit.
+      (status, body, _) = try await Resources.send(
+        client, .post, "/v1/compartments",
+        ["name": "big", "parent": String(repeating: "x", count: 8 << 10)])
+      #expect(status == .contentTooLarge)
+      #expect((body["message"] as? String)?.contains("--max-body-bytes") == true, "\(body)")
+      try await Self.stillUp(client, store, before)
+    }
+  }
+
   @Test func whatACallerCannotInspectIsInvisible() async throws {
     try await Self.withServer { client, _, keys in
       // A dry run, what-if and analysis cover the whole tenancy.

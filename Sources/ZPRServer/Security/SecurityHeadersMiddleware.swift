@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import NIOCore
 
 /// Adds the headers every answer of the API carries: nothing is cached (answers hold keys and
 /// configuration), nothing is sniffed into another type, and a 401 says how to authenticate.
@@ -15,7 +16,7 @@ struct SecurityHeadersMiddleware: RouterMiddleware {
       response = try await next(request, context)
     } catch let error as APIError {
       response = try error.response(from: request, context: context)
-    } catch let error as HTTPError where error.status == .contentTooLarge {
+    } catch is NIOTooManyBytesError {
       response = try APIError(
         .contentTooLarge, "ZPR-API-030",
         "the body is larger than this call takes: send a smaller one (the limits and the "
