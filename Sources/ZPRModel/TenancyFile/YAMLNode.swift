@@ -164,21 +164,24 @@ private struct YamsConverter {
     }
   }
 
-  /// Where a node starts; a node seen before is an alias's copy and is counted.
+  /// Where a node starts; a node seen before is an alias's copy and is counted. (Empty scalars
+  /// are not counted: the parser may place two of them, or one and the next key, at one mark.)
   private mutating func start(of node: Node) throws(YAMLRefusal) -> Int {
     guard let mark = node.mark else { return 0 }
-    let kind: UInt8 =
-      switch node {
-      case .scalar: 0
-      case .mapping: 1
-      case .sequence: 2
-      case .alias: 3
-      }
+    let kind: UInt8
+    switch node {
+    case .scalar(let scalar): kind = scalar.string.isEmpty ? 4 : 0
+    case .mapping: kind = 1
+    case .sequence: kind = 2
+    case .alias: kind = 3
+    }
     let place = Place(kind: kind, line: mark.line, column: mark.column)
     if let known = offsets[place] {
-      aliasNodes += 1
-      if aliasNodes > limits.maxAliasNodes {
-        throw .aliasBudget(line: mark.line, offset: known, limit: limits.maxAliasNodes)
+      if kind != 4 {
+        aliasNodes += 1
+        if aliasNodes > limits.maxAliasNodes {
+          throw .aliasBudget(line: mark.line, offset: known, limit: limits.maxAliasNodes)
+        }
       }
       return known
     }
