@@ -19,10 +19,78 @@ extension Tenancy {
   }
 }
 
-/// One pass over a tenancy, collecting issues.
+/// One pass over a tenancy, collecting issues. Lookups by name go through tables built once,
+/// so that the check stays close to linear in the size of the tenancy.
 private struct ConsistencyCheck {
   let tenancy: Tenancy
   var issues: [TenancyIssue] = []
+  /// The first VCN of each name.
+  private let vcnIndex: [String: Int]
+  /// The names inside each VCN, by position.
+  private let vcnNames: [VCNNames]
+  /// The first DRG of each name, and the VCNs attached to each DRG.
+  private let drgIndex: [String: Int]
+  private let drgAttachments: [Set<String>]
+  private let compartmentNames: Set<String>
+  /// Did-you-mean searches compare a name with every candidate; their total work is bounded
+  /// (in candidates compared), so that a tenancy full of broken references stays cheap.
+  private var suggestionsLeft = 20_000
+
+  init(tenancy: Tenancy) {
+    self.tenancy = tenancy
+    var index: [String: Int] = [:]
+    for (position, vcn) in tenancy.vcns.enumerated() where index[vcn.name] == nil {
+      index[vcn.name] = position
+    }
+    vcnIndex = index
+    vcnNames = tenancy.vcns.map(VCNNames.init)
+    var drgs: [String: Int] = [:]
+    for (position, drg) in tenancy.drgs.enumerated() where drgs[drg.name] == nil {
+      drgs[drg.name] = position
+    }
+    drgIndex = drgs
+    drgAttachments = tenancy.drgs.map { Set($0.attachments) }
+    compartmentNames = Set(tenancy.compartments.map(\.name))
+  }
+
+  /// The names of a VCN's parts, looked up without a search.
+  private struct VCNNames {
+    var subnets: [String: Int] = [:]
+    var routeTables: Set<String>
+    var securityLists: Set<String>
+    var networkSecurityGroups: Set<String>
+    var localPeeringGateways: [String: Int] = [:]
+
+    init(_ vcn: VCN) {
+      for (position, subnet) in vcn.subnets.enumerated() where subnets[subnet.name] == nil {
+        subnets[subnet.name] = position
+      }
+      routeTables = Set(vcn.routeTables.map(\.name))
+      securityLists = Set(vcn.securityLists.map(\.name))
+      networkSecurityGroups = Set(vcn.networkSecurityGroups.map(\.name))
+      for (position, gateway) in vcn.localPeeringGateways.enumerated()
+      where localPeeringGateways[gateway.name] == nil {
+        localPeeringGateways[gateway.name] = position
+      }
+    }
+  }
+
+  /// The VCN of that name.
+  private func vcn(named name: String) -> VCN? {
+    vcnIndex[name].map { tenancy.vcns[$0] }
+  }
+
+  /// The closest candidate to a name, while the budget for such searches lasts.
+  private mutating func suggestion(for name: String, among candidates: [String]) -> String? {
+    guard name.utf8.count <= NameRules.maxLength * 4 else { return nil }
+    guard candidates.count <= suggestionsLeft else {
+      // Past the budget, no more candidates are even gathered.
+      suggestionsLeft = 0
+      return nil
+    }
+    suggestionsLeft -= candidates.count
+    return Suggestions.closest(to: name, among: candidates)
+  }
 
   mutating func compartments() {
     unique(tenancy.compartments.map(\.name), what: "compartment", path: "compartments")
@@ -34,7 +102,8 @@ private struct ConsistencyCheck {
     for (index, compartment) in tenancy.compartments.enumerated() {
       let path = "compartments[\(index)]"
       if let parent = compartment.parent, parents[parent] == nil {
-        unresolved("compartment", parent, among: Array(parents.keys), at: "\(path).parent")
+        unresolved(
+          "compartment", parent, among: candidates { Array(parents.keys) }, at: "\(path).parent")
         continue
       }
       // A compartment below a cycle is not reported: the cycle is, at its own members.
@@ -95,25 +164,28 @@ private struct ConsistencyCheck {
       unique(
         vcn.localPeeringGateways.map(\.name), what: "local peering gateway",
         path: "\(path).localPeeringGateways")
-      subnets(of: vcn, at: path)
-      routeTables(of: vcn, at: path)
+      let names = vcnNames[index]
+      subnets(of: vcn, names, at: path)
+      routeTables(of: vcn, names, at: path)
       peerings(of: vcn, at: path)
       for (list, rules) in vcn.securityLists.enumerated() {
         securityRules(
-          rules.ingress, in: vcn, nsg: false, at: "\(path).securityLists[\(list)].ingress")
+          rules.ingress, in: vcn, names, nsg: false, at: "\(path).securityLists[\(list)].ingress")
         securityRules(
-          rules.egress, in: vcn, nsg: false, at: "\(path).securityLists[\(list)].egress")
+          rules.egress, in: vcn, names, nsg: false, at: "\(path).securityLists[\(list)].egress")
       }
       for (group, rules) in vcn.networkSecurityGroups.enumerated() {
         securityRules(
-          rules.ingress, in: vcn, nsg: true, at: "\(path).networkSecurityGroups[\(group)].ingress")
+          rules.ingress, in: vcn, names, nsg: true,
+          at: "\(path).networkSecurityGroups[\(group)].ingress")
         securityRules(
-          rules.egress, in: vcn, nsg: true, at: "\(path).networkSecurityGroups[\(group)].egress")
+          rules.egress, in: vcn, names, nsg: true,
+          at: "\(path).networkSecurityGroups[\(group)].egress")
       }
     }
   }
 
-  private mutating func subnets(of vcn: VCN, at path: String) {
+  private mutating func subnets(of vcn: VCN, _ names: VCNNames, at path: String) {
     var placed: [(IPPrefix, String)] = []
     for (index, subnet) in vcn.subnets.enumerated() {
       let subnetPath = "\(path).subnets[\(index)]"
@@ -127,21 +199,22 @@ private struct ConsistencyCheck {
           at: "\(subnetPath).cidr")
       }
       placed.append((subnet.cidr, "\(subnetPath).cidr"))
-      if let table = subnet.routeTable, !vcn.routeTables.contains(where: { $0.name == table }) {
+      if let table = subnet.routeTable, !names.routeTables.contains(table) {
         unresolved(
-          "route table", table, among: vcn.routeTables.map(\.name), at: "\(subnetPath).routeTable")
+          "route table", table, among: candidates { vcn.routeTables.map(\.name) },
+          at: "\(subnetPath).routeTable")
       }
       for (list, name) in subnet.securityLists.enumerated()
-      where !vcn.securityLists.contains(where: { $0.name == name }) {
+      where !names.securityLists.contains(name) {
         unresolved(
-          "security list", name, among: vcn.securityLists.map(\.name),
+          "security list", name, among: candidates { vcn.securityLists.map(\.name) },
           at: "\(subnetPath).securityLists[\(list)]")
       }
     }
     overlaps(placed, what: "subnet")
   }
 
-  private mutating func routeTables(of vcn: VCN, at path: String) {
+  private mutating func routeTables(of vcn: VCN, _ names: VCNNames, at path: String) {
     for (table, routeTable) in vcn.routeTables.enumerated() {
       for (index, rule) in routeTable.rules.enumerated() {
         let rulePath = "\(path).routeTables[\(table)].rules[\(index)]"
@@ -150,16 +223,18 @@ private struct ConsistencyCheck {
         }
         switch rule.target {
         case .localPeeringGateway(let name)
-        where !vcn.localPeeringGateways.contains(where: { $0.name == name }):
+        where names.localPeeringGateways[name] == nil:
           unresolved(
-            "local peering gateway", name, among: vcn.localPeeringGateways.map(\.name),
+            "local peering gateway", name,
+            among: candidates { vcn.localPeeringGateways.map(\.name) },
             at: "\(rulePath).target")
         case .drg(let name):
-          guard let drg = tenancy.drgs.first(where: { $0.name == name }) else {
-            unresolved("DRG", name, among: tenancy.drgs.map(\.name), at: "\(rulePath).target")
+          guard let drgPosition = drgIndex[name] else {
+            unresolved(
+              "DRG", name, among: candidates { tenancy.drgs.map(\.name) }, at: "\(rulePath).target")
             break
           }
-          if !drg.attachments.contains(vcn.name) {
+          if !drgAttachments[drgPosition].contains(vcn.name) {
             error(
               .unresolvedReference,
               "route to DRG '\(name)', but VCN '\(vcn.name)' is not attached to it: add "
@@ -176,15 +251,20 @@ private struct ConsistencyCheck {
     for (index, gateway) in vcn.localPeeringGateways.enumerated() {
       guard let peer = gateway.peer else { continue }
       let peerPath = "\(path).localPeeringGateways[\(index)].peer"
-      guard let other = tenancy.vcn(named: peer.vcn) else {
-        unresolved("VCN", peer.vcn, among: tenancy.vcns.map(\.name), at: peerPath)
+      guard let other = self.vcn(named: peer.vcn) else {
+        unresolved("VCN", peer.vcn, among: candidates { tenancy.vcns.map(\.name) }, at: peerPath)
         continue
       }
-      guard let otherGateway = other.localPeeringGateways.first(where: { $0.name == peer.gateway })
+      guard
+        let otherGateway = vcnIndex[peer.vcn].flatMap({
+          vcnNames[$0].localPeeringGateways[peer.gateway]
+        })
+        .map({ other.localPeeringGateways[$0] })
       else {
         unresolved(
           "local peering gateway", "\(peer.vcn)/\(peer.gateway)",
-          among: other.localPeeringGateways.map { "\(peer.vcn)/\($0.name)" }, at: peerPath)
+          among: candidates { other.localPeeringGateways.map { "\(peer.vcn)/\($0.name)" } },
+          at: peerPath)
         continue
       }
       if otherGateway.peer?.vcn != vcn.name || otherGateway.peer?.gateway != gateway.name {
@@ -209,7 +289,7 @@ private struct ConsistencyCheck {
   }
 
   private mutating func securityRules(
-    _ rules: [SecurityRule], in vcn: VCN, nsg: Bool, at path: String
+    _ rules: [SecurityRule], in vcn: VCN, _ names: VCNNames, nsg: Bool, at path: String
   ) {
     for (index, rule) in rules.enumerated() {
       let rulePath = "\(path)[\(index)]"
@@ -222,9 +302,10 @@ private struct ConsistencyCheck {
           "security list rules name CIDRs, not NSGs ('\(name)'): use a CIDR, or move the rule to "
             + "an NSG", at: rulePath)
       case .networkSecurityGroup(let name)
-      where !vcn.networkSecurityGroups.contains(where: { $0.name == name }):
+      where !names.networkSecurityGroups.contains(name):
         unresolved(
-          "network security group", name, among: vcn.networkSecurityGroups.map(\.name), at: rulePath
+          "network security group", name,
+          among: candidates { vcn.networkSecurityGroups.map(\.name) }, at: rulePath
         )
       default:
         break
@@ -269,20 +350,18 @@ private struct ConsistencyCheck {
   mutating func drgs() {
     unique(tenancy.drgs.map(\.name), what: "DRG", path: "drgs")
     for (index, drg) in tenancy.drgs.enumerated() {
-      let attached = drg.attachments.compactMap { tenancy.vcn(named: $0) }
-      for (position, vcn) in attached.enumerated() {
-        for other in attached[..<position] {
-          guard let overlap = overlapping(vcn, other) else { continue }
-          error(
-            .overlappingBlocks,
-            "VCNs '\(other.name)' and '\(vcn.name)', both attached to DRG '\(drg.name)', overlap "
-              + "(\(overlap)): attached VCNs need blocks that do not overlap",
-            at: "drgs[\(index)].attachments")
-        }
+      let attached = drg.attachments.compactMap { self.vcn(named: $0) }
+      for overlap in Self.overlappingVCNs(attached) {
+        let (vcn, other) = (attached[overlap.later], attached[overlap.earlier])
+        error(
+          .overlappingBlocks,
+          "VCNs '\(other.name)' and '\(vcn.name)', both attached to DRG '\(drg.name)', overlap "
+            + "(\(overlap.blocks)): attached VCNs need blocks that do not overlap",
+          at: "drgs[\(index)].attachments")
       }
-      for (attachment, name) in drg.attachments.enumerated() where tenancy.vcn(named: name) == nil {
+      for (attachment, name) in drg.attachments.enumerated() where self.vcn(named: name) == nil {
         unresolved(
-          "VCN", name, among: tenancy.vcns.map(\.name),
+          "VCN", name, among: candidates { tenancy.vcns.map(\.name) },
           at: "drgs[\(index)].attachments[\(attachment)]")
       }
     }
@@ -322,14 +401,17 @@ private struct ConsistencyCheck {
               + "\(resource.kind.rawValue) sets it to '\(inherited.value)': a VNIC carries one value "
               + "of an attribute; remove one", at: "\(vnicPath()).securityAttributes")
         }
-        guard let vcn = tenancy.vcn(named: vnic.vcn) else {
-          unresolved("VCN", vnic.vcn, among: tenancy.vcns.map(\.name), at: "\(vnicPath()).subnet")
+        guard let vcn = self.vcn(named: vnic.vcn) else {
+          unresolved(
+            "VCN", vnic.vcn, among: candidates { tenancy.vcns.map(\.name) },
+            at: "\(vnicPath()).subnet")
           continue
         }
-        guard let subnet = vcn.subnets.first(where: { $0.name == vnic.subnet }) else {
+        let names = vcnIndex[vcn.name].map { vcnNames[$0] }
+        guard let subnet = names?.subnets[vnic.subnet].map({ vcn.subnets[$0] }) else {
           unresolved(
             "subnet", "\(vnic.vcn)/\(vnic.subnet)",
-            among: vcn.subnets.map { "\(vcn.name)/\($0.name)" },
+            among: candidates { vcn.subnets.map { "\(vcn.name)/\($0.name)" } },
             at: "\(vnicPath()).subnet")
           continue
         }
@@ -357,9 +439,10 @@ private struct ConsistencyCheck {
           }
         }
         for (group, name) in vnic.networkSecurityGroups.enumerated()
-        where !vcn.networkSecurityGroups.contains(where: { $0.name == name }) {
+        where names?.networkSecurityGroups.contains(name) != true {
           unresolved(
-            "network security group", name, among: vcn.networkSecurityGroups.map(\.name),
+            "network security group", name,
+            among: candidates { vcn.networkSecurityGroups.map(\.name) },
             at: "\(vnicPath()).networkSecurityGroups[\(group)]")
         }
       }
@@ -398,7 +481,8 @@ private struct ConsistencyCheck {
           }
         } else {
           unresolved(
-            "resource", parts[0], among: Array(names.keys), at: "tests[\(index)].\(key)")
+            "resource", parts[0], among: candidates { Array(names.keys) },
+            at: "tests[\(index)].\(key)")
         }
       }
     }
@@ -420,17 +504,73 @@ private struct ConsistencyCheck {
 
   /// A block of one VCN that overlaps one of the other, described, if any.
   private func overlapping(_ vcn: VCN, _ other: VCN) -> String? {
-    for block in vcn.cidrs {
-      for otherBlock in other.cidrs where block.contains(otherBlock) || otherBlock.contains(block) {
-        return "\(block) and \(otherBlock)"
+    Self.overlappingVCNs([other, vcn]).first?.blocks
+  }
+
+  /// The VCNs, by position, with a block that overlaps a block of an earlier one: later, then
+  /// earlier, each pair once with its first overlapping blocks (in the order the VCNs list
+  /// them), described.
+  static func overlappingVCNs(_ vcns: [VCN]) -> [(later: Int, earlier: Int, blocks: String)] {
+    var blocks: [IPPrefix] = []
+    var owners: [(vcn: Int, block: Int)] = []
+    for (position, vcn) in vcns.enumerated() {
+      for (number, block) in vcn.cidrs.enumerated() {
+        blocks.append(block)
+        owners.append((position, number))
       }
     }
-    return nil
+    // For each pair of VCNs, the first pair of their blocks that overlap.
+    var first: [Pair: (Int, Int)] = [:]
+    for pair in overlappingPairs(blocks) {
+      var (later, earlier) = (owners[pair.later], owners[pair.earlier])
+      guard later.vcn != earlier.vcn else { continue }
+      if later.vcn < earlier.vcn { swap(&later, &earlier) }
+      let key = Pair(later: later.vcn, earlier: earlier.vcn)
+      let blocks = (later.block, earlier.block)
+      if let known = first[key], known <= blocks { continue }
+      first[key] = blocks
+    }
+    return first.sorted { ($0.key.later, $0.key.earlier) < ($1.key.later, $1.key.earlier) }.map {
+      let (later, earlier) = ($0.key.later, $0.key.earlier)
+      let text = "\(vcns[later].cidrs[$0.value.0]) and \(vcns[earlier].cidrs[$0.value.1])"
+      return (later, earlier, text)
+    }
+  }
+
+  /// Two positions.
+  private struct Pair: Hashable {
+    var later: Int
+    var earlier: Int
+  }
+
+  /// The pairs of blocks that overlap, as (later, earlier) positions, in that order; at most
+  /// `limit` of them. Blocks either nest or are apart, so after sorting by address each block
+  /// overlaps exactly the chain of earlier blocks that still contain it: the work is
+  /// `n log n` plus the pairs found, not `n²`.
+  static func overlappingPairs(_ blocks: [IPPrefix], limit: Int = 10_000) -> [(
+    later: Int, earlier: Int
+  )] {
+    let networks = blocks.map(\.network)
+    let order = blocks.indices.sorted {
+      (networks[$0], blocks[$0].length, $0) < (networks[$1], blocks[$1].length, $1)
+    }
+    var chain: [Int] = []
+    var pairs: [(later: Int, earlier: Int)] = []
+    search: for index in order {
+      while let last = chain.last, !blocks[last].contains(blocks[index]) { chain.removeLast() }
+      for other in chain {
+        pairs.append((max(index, other), min(index, other)))
+        if pairs.count >= limit { break search }
+      }
+      chain.append(index)
+    }
+    return pairs.sorted { ($0.later, $0.earlier) < ($1.later, $1.earlier) }
   }
 
   private mutating func compartment(_ name: String?, at path: @autoclosure () -> String) {
-    guard let name, !tenancy.compartments.contains(where: { $0.name == name }) else { return }
-    unresolved("compartment", name, among: tenancy.compartments.map(\.name), at: path())
+    guard let name, !compartmentNames.contains(name) else { return }
+    unresolved(
+      "compartment", name, among: candidates { tenancy.compartments.map(\.name) }, at: path())
   }
 
   private mutating func blocks(_ blocks: [(IPPrefix, String)], within owner: String) {
@@ -439,13 +579,11 @@ private struct ConsistencyCheck {
   }
 
   private mutating func overlaps(_ blocks: [(IPPrefix, String)], what: String) {
-    for (index, (block, path)) in blocks.enumerated() {
-      for (other, _) in blocks[..<index] where other.contains(block) || block.contains(other) {
-        error(
-          .overlappingBlocks,
-          "\(what) \(block) overlaps \(other): choose blocks that do not overlap",
-          at: path)
-      }
+    for pair in Self.overlappingPairs(blocks.map(\.0)) {
+      let ((block, path), other) = (blocks[pair.later], blocks[pair.earlier].0)
+      error(
+        .overlappingBlocks,
+        "\(what) \(block) overlaps \(other): choose blocks that do not overlap", at: path)
     }
   }
 
@@ -481,9 +619,7 @@ private struct ConsistencyCheck {
         for (depth, name) in path.enumerated() {
           guard let parent = parents[name.lowercased()] else {
             let guess =
-              Suggestions.closest(to: name, among: names).map {
-                " (did you mean '\($0)'?)"
-              } ?? ""
+              suggestion(for: name, among: names).map { " (did you mean '\($0)'?)" } ?? ""
             issues.append(
               TenancyIssue(
                 .warning, .unresolvedReference,
@@ -532,10 +668,15 @@ private struct ConsistencyCheck {
     }
   }
 
+  /// The candidates for a did-you-mean, gathered only while the budget for them lasts.
+  private func candidates(_ gather: () -> [String]) -> [String] {
+    suggestionsLeft > 0 ? gather() : []
+  }
+
   private mutating func unresolved(
     _ what: String, _ name: String, among known: [String], at path: @autoclosure () -> String
   ) {
-    let guess = Suggestions.closest(to: name, among: known).map { " (did you mean '\($0)'?)" } ?? ""
+    let guess = suggestion(for: name, among: known).map { " (did you mean '\($0)'?)" } ?? ""
     error(
       .unresolvedReference,
       "there is no \(what) named '\(name)'\(guess): define it, or fix the name", at: path())
