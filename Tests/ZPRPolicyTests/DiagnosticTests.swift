@@ -14,6 +14,8 @@ struct DiagnosticTests {
     ("ZPL002", base + " with protocol=\"tcp/22", "did you mean 'tcp/22'?"),
     ("ZPL002", base + " with protocol=\u{2018}tcp/22\u{2019}", "did you mean 'tcp/22'?"),
     ("ZPL001", ";", nil),
+    ("ZPL003", base + " with protocol='tcp/" + String(repeating: "1,", count: 2100) + "2'", nil),
+    ("ZPL004", base + String(repeating: ";", count: 12), nil),
     ("ZPL001", "  ( ) ", nil),
     (
       "ZPL010", base + " with protocol='tcp/22' connection-state='stateless'",
