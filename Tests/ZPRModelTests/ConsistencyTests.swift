@@ -168,6 +168,10 @@ struct ConsistencyTests {
       }
     ),
     (
+      "a name with a bidi override", .invalidName, "vcns[0].subnets[0].name",
+      { $0.vcns[0].subnets[0].name = "web\u{202E}" }
+    ),
+    (
       "too many statements", .tooManyStatements, "policies[0].statements",
       {
         $0.policies[0].statements = Array(repeating: $0.policies[0].statements[0], count: 26)

@@ -210,11 +210,7 @@ struct TenancyFileTests {
       .appendingPathComponent("docs/diagnostics.md")
     let text = try String(contentsOf: docs, encoding: .utf8)
     let codes =
-      TenancyIssue.Code.allCases.map(\.rawValue)
-      + [
-        TenancyFileCode.invalidYAML, TenancyFileCode.wrongType, TenancyFileCode.unknownKey,
-        TenancyFileCode.missingKey, TenancyFileCode.invalidValue, TenancyFileCode.invalidCatalog,
-      ].map(\.rawValue)
+      TenancyIssue.Code.allCases.map(\.rawValue) + TenancyFileCode.all.map(\.rawValue)
     for code in codes { #expect(text.contains("| \(code) |"), "docs/diagnostics.md lacks \(code)") }
   }
 
