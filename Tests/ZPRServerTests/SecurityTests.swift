@@ -285,7 +285,7 @@ struct SecurityTests {
         #expect(text.utf8.count < 64 << 10, "an answer of \(text.utf8.count) bytes")
         #expect((body["details"] as? [Any])?.count ?? 0 <= 60)
       }
-      let (status, body, _) = try await Resources.send(
+      var (status, body, _) = try await Resources.send(
         client, .post, "/v1/iamPolicies",
         [
           "name": "many", "description": "too many",
@@ -293,6 +293,17 @@ struct SecurityTests {
             repeating: "allow group G to inspect vcns in tenancy", count: 51),
         ])
       #expect(status == .badRequest, "\(body)")
+      // Nor many policies: a tenancy holds at most 100.
+      let many = (0...100).map { n in
+        "  - {name: p\(n), description: d, statements: [\"allow group G to inspect vcns in tenancy\"]}"
+      }
+      let file =
+        "iamPolicies:\n  - name: Administrators\n    description: all\n"
+        + "    statements: [allow group Administrators to manage all-resources in tenancy]\n"
+        + many.joined(separator: "\n")
+      (status, body, _) = try await Resources.send(client, .post, "/v1/apply", ["tenancy": file])
+      #expect(status == .unprocessableContent, "\(body)")
+      #expect(body["code"] as? String == "ZPR-API-029")
       try await Self.stillUp(client, store, before)
     }
   }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ZPREngine
+import ZPRIAM
 import ZPRModel
 import ZPRPolicy
 import ZPRStore
@@ -49,6 +50,14 @@ struct CheckedCommit {
 
   /// Refuses a state with errors or failing policy tests.
   static func validate(_ records: [ResourceRecord]) throws {
+    let policies = records.lazy.filter { $0.kind == ResourceKind.iamPolicy.kind }.count
+    let limit = IAMLimits.standard.policiesPerTenancy
+    guard policies <= limit else {
+      throw APIError(
+        .unprocessableContent, "ZPR-API-029",
+        "the tenancy would hold \(policies) IAM policies; it holds at most \(limit): merge some "
+          + "(each holds up to \(IAMLimits.standard.statementsPerPolicy) statements)")
+    }
     let document = TenancyDocument(records: records)
     let (tenancy, problems) = document.load()
     var errors = problems.filter { $0.severity == .error }
