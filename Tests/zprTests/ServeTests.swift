@@ -11,35 +11,14 @@ struct ServeTests {
   /// printed admin key, and stops it.
   @Test func servesTheAPIWithTheKeyItPrints() async throws {
     let scratch = try Scratch()
-    let process = Process()
-    process.executableURL = try ZPRProcess.executable()
-    process.arguments = [
-      "serve", "--listen", "127.0.0.1:0", "--database",
-      scratch.url.appendingPathComponent("db/zpr.sqlite").path,
-    ]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    defer {
-      process.terminate()
-      process.waitUntilExit()
-    }
-    var text = ""
-    var port: Int?
-    var key: String?
-    while port == nil {
-      let data = output.fileHandleForReading.availableData
-      guard !data.isEmpty else { break }
-      text += String(decoding: data, as: UTF8.self)
-      for line in text.split(separator: "\n") {
-        if line.hasPrefix("  zpr_") { key = line.trimmingCharacters(in: .whitespaces) }
-        if let range = line.range(of: "serving on http://127.0.0.1:") {
-          port = Int(line[range.upperBound...].prefix { $0.isNumber })
-        }
-      }
-    }
-    let base = try #require(port.map { "http://127.0.0.1:\($0)" }, "no port in: \(text)")
+    let server = try ServerProcess.launch(
+      ["--database", scratch.url.appendingPathComponent("db/zpr.sqlite").path],
+      environment: ["ZPR_BOOTSTRAP_KEY": ""])
+    defer { server.stop() }
+    let key = server.printed.split(separator: "\n").first { $0.hasPrefix("  zpr_") }
+      .map { $0.trimmingCharacters(in: .whitespaces) }
+    let base = server.base
+    let text = server.printed
     let admin = try #require(key, "no key in: \(text)")
 
     let (health, _) = try await URLSession.shared.data(from: URL(string: base + "/healthz")!)
@@ -83,6 +62,71 @@ struct ServeTests {
     #expect(exposition.contains("hb_requests{"), "request counts")
     #expect(exposition.contains("http_server_request_duration"), "request latencies")
   }
+  /// `--tls-cert` and `--tls-key`: the API over HTTPS (a certificate made for the test), and
+  /// nothing over plain HTTP on that port.
+  @Test(
+    .enabled(
+      if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")
+        && FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"),
+      "needs openssl and curl (scripts/install-deps.sh installs them)"))
+  func servesHTTPSWithTheGivenCertificate() throws {
+    let scratch = try Scratch()
+    let cert = scratch.url.appendingPathComponent("cert.pem").path
+    let key = scratch.url.appendingPathComponent("key.pem").path
+    let made = Self.run(
+      "/usr/bin/openssl",
+      [
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days",
+        "1", "-subj", "/CN=127.0.0.1",
+      ])
+    #expect(made.status == 0, "\(made.output)")
+    let server = try ServerProcess.launch([
+      "--tls-cert", cert, "--tls-key", key, "--database",
+      scratch.url.appendingPathComponent("zpr.sqlite").path,
+    ])
+    defer { server.stop() }
+    #expect(server.base.hasPrefix("https://"), "\(server.printed)")
+    let served = server.base.split(separator: ":").last ?? ""
+    let secure = Self.run("/usr/bin/curl", ["-sk", "https://127.0.0.1:\(served)/healthz"])
+    #expect(secure.output.contains("\"status\":\"ok\""), "\(secure.output)")
+    let plain = Self.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(served)/healthz"])
+    #expect(!plain.output.contains("\"status\""))
+  }
+
+  /// A database URL's password is never printed, not even when the database is out of reach.
+  @Test func theDatabasePasswordIsNotPrinted() throws {
+    let result = try ZPRProcess.run(
+      ["serve", "--listen", "127.0.0.1:0", "--database", "postgres://zpr:hunter2@127.0.0.1:1/zpr"],
+      environment: ["ZPR_BOOTSTRAP_KEY": ""])
+    #expect(result.exitCode != 0)
+    #expect(!(result.standardOutput + result.standardError).contains("hunter2"))
+  }
+
+  /// A weak `ZPR_BOOTSTRAP_KEY` stops the server before it starts.
+  @Test func aWeakBootstrapKeyIsRefused() throws {
+    for weak in ["a", "short-key"] {
+      let result = try ZPRProcess.run(
+        ["serve", "--listen", "127.0.0.1:0", "--database", "/nonexistent/zpr.sqlite"],
+        environment: ["ZPR_BOOTSTRAP_KEY": weak])
+      #expect(result.exitCode == 2)
+      #expect(result.standardError.contains("at least 32 characters"), "\(result.standardError)")
+    }
+  }
+
+  /// Runs a program, its output and error together.
+  static func run(_ path: String, _ arguments: [String]) -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    do { try process.run() } catch { return (-1, "\(error)") }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+  }
+
 }
 
 /// A server process on a database, for tests that stop it the hard way.
@@ -90,14 +134,25 @@ struct ServerProcess {
   let process: Process
   let base: String
 
+  /// The address `zpr serve` printed, with what it printed up to there.
+  var printed = ""
+
   /// Starts `zpr serve` on a free port with a known admin key and waits until it listens.
   static func start(database: String, key: String) throws -> ServerProcess {
+    try launch(["--database", database], environment: ["ZPR_BOOTSTRAP_KEY": key])
+  }
+
+  /// Starts `zpr serve --listen 127.0.0.1:0` with more arguments and waits until it says where
+  /// it serves (http or https).
+  static func launch(_ arguments: [String], environment: [String: String] = [:]) throws
+    -> ServerProcess
+  {
     let process = Process()
     process.executableURL = try ZPRProcess.executable()
-    process.arguments = ["serve", "--listen", "127.0.0.1:0", "--database", database]
-    var environment = ProcessInfo.processInfo.environment
-    environment["ZPR_BOOTSTRAP_KEY"] = key
-    process.environment = environment
+    process.arguments = ["serve", "--listen", "127.0.0.1:0"] + arguments
+    // An empty value removes the variable.
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+      .filter { !$0.value.isEmpty }
     let output = Pipe()
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice
@@ -107,12 +162,24 @@ struct ServerProcess {
       let data = output.fileHandleForReading.availableData
       guard !data.isEmpty else { break }
       text += String(decoding: data, as: UTF8.self)
-      if let range = text.range(of: "serving on http://127.0.0.1:") {
-        let port = text[range.upperBound...].prefix { $0.isNumber }
-        return ServerProcess(process: process, base: "http://127.0.0.1:\(port)")
+      if let range = text.range(of: "serving on "),
+        let colon = text[range.upperBound...].range(of: "127.0.0.1:")
+      {
+        let port = text[colon.upperBound...].prefix { $0.isNumber }
+        let scheme = text[range.upperBound..<colon.lowerBound]
+        guard !port.isEmpty, text[colon.upperBound...].count > port.count else { continue }
+        return ServerProcess(
+          process: process, base: "\(scheme)127.0.0.1:\(port)", printed: text)
       }
     }
+    process.terminate()
     throw ZPRProcess.MissingExecutable()
+  }
+
+  /// Stops the server.
+  func stop() {
+    process.terminate()
+    process.waitUntilExit()
   }
 
   /// A tenancy for the policies of these tests (`in a:b VCN allow c:d ... e:f ...`): ZPR
@@ -219,13 +286,17 @@ struct CrashTests {
         let name = "policy-\(index)"
         let body = #"{"name":"\#(name)","description":"d","statements":["\#(statement)"]}"#
         guard
-          let (status, _) = try? await server.request(
+          let (status, answer) = try? await server.request(
             "/v1/zprPolicies", method: "POST", key: key, body: body)
         else { break }
         if status == 201 {
           acknowledged.append(name)
           await progress.add()
         } else {
+          if acknowledged.count < 20 {
+            Issue.record(
+              "write \(index) answered \(status): \(String(decoding: answer, as: UTF8.self))")
+          }
           break
         }
       }
@@ -340,89 +411,6 @@ struct ReplicaTests {
     // without a gap.
     #expect(revisions == revisions.sorted())
     #expect(Array(Set(revisions)).sorted() == Array(1...23))
-  }
-
-  /// `--tls-cert` and `--tls-key`: the API over HTTPS (a certificate made for the test), and
-  /// nothing over plain HTTP on that port.
-  @Test(
-    .enabled(
-      if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")
-        && FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"),
-      "needs openssl and curl (scripts/install-deps.sh installs them)"))
-  func servesHTTPSWithTheGivenCertificate() throws {
-    let scratch = try Scratch()
-    let cert = scratch.url.appendingPathComponent("cert.pem").path
-    let key = scratch.url.appendingPathComponent("key.pem").path
-    let made = Self.run(
-      "/usr/bin/openssl",
-      [
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days",
-        "1", "-subj", "/CN=127.0.0.1",
-      ])
-    #expect(made.status == 0, "\(made.output)")
-    let process = Process()
-    process.executableURL = try ZPRProcess.executable()
-    process.arguments = [
-      "serve", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key, "--database",
-      scratch.url.appendingPathComponent("zpr.sqlite").path,
-    ]
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    defer {
-      process.terminate()
-      process.waitUntilExit()
-    }
-    var text = ""
-    var port: Substring?
-    while port == nil {
-      let data = output.fileHandleForReading.availableData
-      guard !data.isEmpty else { break }
-      text += String(decoding: data, as: UTF8.self)
-      if let range = text.range(of: "serving on https://127.0.0.1:") {
-        port = text[range.upperBound...].prefix { $0.isNumber }
-      }
-    }
-    let served = try #require(port, "no https address in: \(text)")
-    let secure = Self.run("/usr/bin/curl", ["-sk", "https://127.0.0.1:\(served)/healthz"])
-    #expect(secure.output.contains("\"status\":\"ok\""), "\(secure.output)")
-    let plain = Self.run("/usr/bin/curl", ["-s", "http://127.0.0.1:\(served)/healthz"])
-    #expect(!plain.output.contains("\"status\""))
-  }
-
-  /// A database URL's password is never printed, not even when the database is out of reach.
-  @Test func theDatabasePasswordIsNotPrinted() throws {
-    let result = try ZPRProcess.run(
-      ["serve", "--listen", "127.0.0.1:0", "--database", "postgres://zpr:hunter2@127.0.0.1:1/zpr"],
-      environment: ["ZPR_BOOTSTRAP_KEY": ""])
-    #expect(result.exitCode != 0)
-    #expect(!(result.standardOutput + result.standardError).contains("hunter2"))
-  }
-
-  /// A weak `ZPR_BOOTSTRAP_KEY` stops the server before it starts.
-  @Test func aWeakBootstrapKeyIsRefused() throws {
-    for weak in ["a", "short-key"] {
-      let result = try ZPRProcess.run(
-        ["serve", "--listen", "127.0.0.1:0", "--database", "/nonexistent/zpr.sqlite"],
-        environment: ["ZPR_BOOTSTRAP_KEY": weak])
-      #expect(result.exitCode == 2)
-      #expect(result.standardError.contains("at least 32 characters"), "\(result.standardError)")
-    }
-  }
-
-  /// Runs a program, its output and error together.
-  static func run(_ path: String, _ arguments: [String]) -> (status: Int32, output: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    do { try process.run() } catch { return (-1, "\(error)") }
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
   }
 
 }
