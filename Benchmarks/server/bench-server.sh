@@ -26,6 +26,14 @@ base=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1)
 export ZPR_SERVER=$base ZPR_API_KEY=$key HOME=$work
 "$zpr" apply -f examples/tenancies/three-tier.yaml >/dev/null
 id=$("$zpr" policy get three-tier --format json | sed -n 's/.*"id" : "\(zprPolicy-[^"]*\)".*/\1/p')
+# A user who may read everything but is no administrator: every call is decided statement by
+# statement (an administrator's key is decided at the first one).
+curl -sf -X POST -H "Authorization: Bearer $key" "$base/v1/groups" \
+  -d '{"name": "Readers", "description": "read only", "members": ["reader"]}' >/dev/null
+curl -sf -X POST -H "Authorization: Bearer $key" "$base/v1/iamPolicies" \
+  -d '{"name": "readers", "description": "r", "statements": ["allow group Readers to read all-resources in tenancy"]}' >/dev/null
+reader=$(curl -sf -X POST -H "Authorization: Bearer $key" "$base/v1/apiKeys" \
+  -d '{"user": "reader", "groups": []}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["key"])')
 cat >"$work/write.lua" <<LUA
 wrk.method = "PUT"
 wrk.headers["Authorization"] = "Bearer $key"
@@ -57,9 +65,10 @@ echo "zpr API on SQLite, wrk -t1 -c$connections -d${seconds}s, $(nproc) cores"
 run healthz "baseline: GET /healthz" "$base/healthz"
 run read "read: GET /v1/zprPolicies/ID" -H "Authorization: Bearer $key" "$base/v1/zprPolicies/$id"
 run list "read: GET /v1/instances (list)" -H "Authorization: Bearer $key" "$base/v1/instances"
+run reader "read as a reader: GET /v1/instances" -H "Authorization: Bearer $reader" "$base/v1/instances"
 run write "write: PUT /v1/zprPolicies/ID" -s "$work/write.lua" "$base/v1/zprPolicies/$id"
 baseline=$(cat "$work/healthz.rate")
-for slug in read list write; do
+for slug in read list reader write; do
   awk -v r="$(cat "$work/$slug.rate")" -v b="$baseline" -v n="$(cat "$work/$slug.name")" \
     'BEGIN {printf "%-34s %.2f x the /healthz rate\n", n, r / b}'
 done

@@ -689,3 +689,52 @@ final class CountingStore: Store, @unchecked Sendable {
     try await base.deleteAgentReport(host: host)
   }
 }
+
+/// What came from outside is printed escaped: a name cannot forge a log line or move a
+/// terminal's cursor.
+@Suite("Escaped output")
+struct EscapedOutputTests {
+  @Test func controlAndFormatCharactersAreEscaped() {
+    #expect(TerminalText.escaped("web-1") == "web-1")
+    #expect(TerminalText.escaped("évian ✓") == "évian ✓")
+    #expect(TerminalText.escaped("a\nb") == "a\\nb")
+    #expect(TerminalText.escaped("\u{1B}[31mred") == "\\u{1B}[31mred")
+    #expect(TerminalText.escaped("\u{202E}evil") == "\\u{202E}evil")
+    #expect(TerminalText.escaped("zero\u{200B}width") == "zero\\u{200B}width")
+    #expect(TerminalText.escaped("nul\u{0}") == "nul\\u{0}")
+  }
+
+  @Test func theTextLogEscapesMessagesAndMetadata() {
+    let recorder = Recorder()
+    let handler = EscapingLogHandler(RecordingHandler(recorder: recorder))
+    var logger = Logger(label: "test") { _ in handler }
+    logger.logLevel = .info
+    logger.info("committed\nforged line", metadata: ["actor": "eve\ninfo: admin did it"])
+    let (message, metadata) = recorder.last
+    #expect(message == "committed\\nforged line")
+    #expect(metadata["actor"] == "eve\\ninfo: admin did it")
+  }
+
+  final class Recorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entry: (String, [String: String]) = ("", [:])
+    var last: (String, [String: String]) { lock.withLock { entry } }
+    func record(_ message: String, _ metadata: [String: String]) {
+      lock.withLock { entry = (message, metadata) }
+    }
+  }
+
+  struct RecordingHandler: LogHandler {
+    let recorder: Recorder
+    var logLevel: Logger.Level = .trace
+    var metadata: Logger.Metadata = [:]
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+      get { metadata[key] }
+      set { metadata[key] = newValue }
+    }
+    func log(event: LogEvent) {
+      recorder.record(
+        event.message.description, (event.metadata ?? [:]).mapValues { $0.description })
+    }
+  }
+}
