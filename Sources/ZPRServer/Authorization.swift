@@ -245,45 +245,9 @@ struct Authorizer: Sendable {
   }
 }
 
-/// IAM policies as a resource: `/v1/iamPolicies` (`description`, `statements`), each statement
-/// checked as `zpr iam check` checks it.
+/// IAM policies as a resource: `/v1/iamPolicies` (`description`, `statements`); their bodies
+/// are checked by ``PolicyStatements/iam``.
 enum IAMPolicyStatements {
-  static func check(_ object: [String: Any]) throws {
-    guard object["description"] is String else {
-      throw APIError.wrongType("description", "a string")
-    }
-    guard let statements = object["statements"] as? [Any], statements.allSatisfy({ $0 is String })
-    else { throw APIError.wrongType("statements", "a list of IAM statements (strings)") }
-    let limit = IAMLimits.standard.statementsPerPolicy
-    guard statements.count <= limit else {
-      throw APIError(
-        .badRequest, "ZPR-API-008",
-        "the IAM policy has \(statements.count) statements; an IAM policy holds at most \(limit): "
-          + "split it into several policies")
-    }
-    var details: [[String: String]] = []
-    for (index, text) in statements.map({ $0 as! String }).enumerated() {
-      let (statement, diagnostics) = IAMParser().parseStatement(text)
-      for diagnostic in diagnostics where diagnostic.severity == .error {
-        var detail = [
-          "statement": String(index), "code": diagnostic.code.rawValue,
-          "message": diagnostic.message, "column": String(diagnostic.range.lowerBound + 1),
-        ]
-        if let suggestion = diagnostic.suggestion { detail["suggestion"] = suggestion }
-        details.append(detail)
-      }
-      if statement == nil, diagnostics.isEmpty {
-        details.append(["statement": String(index), "message": "the statement is empty"])
-      }
-    }
-    guard details.isEmpty else {
-      throw APIError(
-        .badRequest, "ZPR-API-020",
-        "\(details.count == 1 ? "an IAM statement has an error" : "IAM statements have \(details.count) errors"): "
-          + "see details, fix them and send the policy again", details: details)
-    }
-  }
-
   /// The statements of stored IAM policy records, parsed.
   static func policies(_ records: [ResourceRecord]) -> [IAMPolicy] {
     records.filter { $0.kind == ResourceKind.iamPolicy.kind }.sorted { $0.name < $1.name }.map {

@@ -229,16 +229,19 @@ struct TenancyRoutes {
       }
       new = try Self.loadFile(text, path: "tenancy").tenancy
     } else if let policies = object["policies"] as? [[String: Any]] {
+      guard policies.count <= 1000 else {
+        throw APIError.wrongType("policies", "a list of at most 1000 policies")
+      }
       for (index, policy) in policies.enumerated() {
         guard let name = policy["name"] as? String else {
           throw APIError.wrongType("policies[\(index)].name", "a string")
         }
-        try PolicyStatements.check(policy)
-        let statements = (policy["statements"] as! [Any]).map {
-          PolicyParser().parseStatement($0 as! String).statement!
+        let statements = try PolicyStatements.zpr.check(policy).compactMap {
+          PolicyParser().parseStatement($0).statement
         }
         let replacement = Policy(
-          name: name, description: policy["description"] as! String, statements: statements)
+          name: name, description: policy["description"] as? String ?? "",
+          statements: statements)
         if let at = new.policies.firstIndex(where: { $0.name == name }) {
           new.policies[at] = replacement
         } else {

@@ -419,8 +419,8 @@ struct ResourceRoutes {
       }
       parent = value
     }
-    if kind.kind == ResourceKind.policy.kind { try PolicyStatements.check(object) }
-    if kind.kind == ResourceKind.iamPolicy.kind { try IAMPolicyStatements.check(object) }
+    if kind.kind == ResourceKind.policy.kind { try PolicyStatements.zpr.check(object) }
+    if kind.kind == ResourceKind.iamPolicy.kind { try PolicyStatements.iam.check(object) }
     if kind.kind == ResourceKind.group.kind {
       if let members = object["members"] {
         guard let members = members as? [String] else {
@@ -545,27 +545,56 @@ struct ResourceRoutes {
   }
 }
 
-/// The checks of a ZPR policy's body that need no tenancy: its statements parse, and there are
-/// no more than the limit.
-enum PolicyStatements {
-  static func check(_ object: [String: Any]) throws {
+/// The checks of a policy's body that need no tenancy, for both languages (ZPR policies and IAM
+/// policies): a description, a list of statements within the language's limit, and statements
+/// that parse, each problem a detail (statement, code, message, column, suggestion).
+struct PolicyStatements: Sendable {
+  /// `ZPR-API-009` or `ZPR-API-020`.
+  let code: String
+  /// "statement" or "IAM statement".
+  let noun: String
+  /// "policy" or "IAM policy".
+  let policy: String
+  let limit: Int
+  /// The error diagnostics of one statement's text.
+  let diagnostics: @Sendable (String) -> [Diagnostic]
+
+  /// ZPR policies' statements.
+  static let zpr = PolicyStatements(
+    code: "ZPR-API-009", noun: "statement", policy: "policy",
+    limit: ZPRLimits.standard.statementsPerPolicy,
+    diagnostics: { PolicyParser().parseStatement($0).diagnostics })
+
+  /// IAM policies' statements (an empty one is an error too).
+  static let iam = PolicyStatements(
+    code: "ZPR-API-020", noun: "IAM statement", policy: "IAM policy",
+    limit: IAMLimits.standard.statementsPerPolicy,
+    diagnostics: { text in
+      let (statement, diagnostics) = IAMParser().parseStatement(text)
+      guard statement == nil, diagnostics.isEmpty else { return diagnostics }
+      return [
+        Diagnostic(.error, IAMCode.expectedWord, "the statement is empty", at: SourceRange(0, 0))
+      ]
+    })
+
+  /// Checks the body; returns its statements.
+  @discardableResult
+  func check(_ object: [String: Any]) throws -> [String] {
     guard object["description"] is String else {
       throw APIError.wrongType("description", "a string")
     }
-    guard let statements = object["statements"] as? [Any], statements.allSatisfy({ $0 is String })
-    else { throw APIError.wrongType("statements", "a list of statements (strings)") }
-    let texts = statements.map { $0 as! String }
-    let limit = ZPRLimits.standard.statementsPerPolicy
+    guard let texts = object["statements"] as? [String] else {
+      throw APIError.wrongType("statements", "a list of \(noun)s (strings)")
+    }
     guard texts.count <= limit else {
       throw APIError(
         .badRequest, "ZPR-API-008",
-        "the policy has \(texts.count) statements; a policy holds at most \(limit) (the "
-          + "statementsPerPolicy limit): split it into several policies")
+        "the \(policy) has \(texts.count) statements; a \(policy) holds at most \(limit): split "
+          + "it into several \(policy == "policy" ? "policies" : "IAM policies")")
     }
     var details: [[String: String]] = []
     for (index, text) in texts.enumerated() {
-      for diagnostic in PolicyParser().parseStatement(text).diagnostics
-      where diagnostic.severity == .error {
+      for diagnostic in diagnostics(text) where diagnostic.severity == .error {
         var detail = [
           "statement": String(index), "code": diagnostic.code.rawValue,
           "message": diagnostic.message, "column": String(diagnostic.range.lowerBound + 1),
@@ -576,9 +605,10 @@ enum PolicyStatements {
     }
     guard details.isEmpty else {
       throw APIError(
-        .badRequest, "ZPR-API-009",
-        "\(details.count == 1 ? "a statement has an error" : "statements have \(details.count) errors"): "
-          + "see details, fix them and send the policy again", details: details)
+        .badRequest, code,
+        "\(details.count == 1 ? "a \(noun) has an error" : "\(noun)s have \(details.count) errors"): "
+          + "see details, fix them and send the \(policy) again", details: details)
     }
+    return texts
   }
 }
