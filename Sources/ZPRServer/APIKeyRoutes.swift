@@ -9,7 +9,6 @@ import ZPRStore
 struct APIKeyRoutes {
   let store: any Store
   let snapshots: Snapshots
-  let limits: ServerLimits
 
   private var authorizer: Authorizer { Authorizer(snapshots: snapshots) }
 

@@ -15,7 +15,6 @@ import ZPRStore
 struct AgentRoutes {
   let store: any Store
   let snapshots: Snapshots
-  let limits: ServerLimits
 
   private var authorizer: Authorizer { Authorizer(snapshots: snapshots) }
 

@@ -227,9 +227,9 @@ public enum ZPRServer {
       try await require(context, "ZPR_CONFIGURATION_READ", "GetZprConfiguration")
       return try await metrics.scrape(snapshots)
     }
-    APIKeyRoutes(store: store, snapshots: snapshots, limits: limits).add(to: router)
+    APIKeyRoutes(store: store, snapshots: snapshots).add(to: router)
     IAMExplainRoute(store: store, snapshots: snapshots, limits: limits).add(to: router)
-    AgentRoutes(store: store, snapshots: snapshots, limits: limits).add(to: router)
+    AgentRoutes(store: store, snapshots: snapshots).add(to: router)
     for kind in ResourceKind.all {
       ResourceRoutes(kind: kind, store: store, snapshots: snapshots, limits: limits).add(
         to: router)

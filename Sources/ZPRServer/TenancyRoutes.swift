@@ -340,7 +340,7 @@ struct TenancyRoutes {
         continue
       }
       try await authorizer.require(
-        context.caller, routes.kind.permission("DELETE"), routes.target(of: record, in: now),
+        context.caller, routes.kind.permission("DELETE"), now.target(of: record),
         operation: "Apply")
     }
     for (stored, wanted) in plan.updates {
@@ -350,9 +350,9 @@ struct TenancyRoutes {
       }
       // Where it is, and where it will be.
       for target in [
-        routes.target(of: stored, in: now),
-        routes.target(
-          name: wanted.name, parent: wanted.parent, body: body(wanted.body), in: then),
+        now.target(of: stored),
+        then.target(
+          kind: routes.kind, name: wanted.name, parent: wanted.parent, body: body(wanted.body)),
       ] {
         try await authorizer.require(
           context.caller, routes.kind.permission("UPDATE"), target, operation: "Apply")
@@ -368,8 +368,8 @@ struct TenancyRoutes {
       }
       try await authorizer.require(
         context.caller, routes.kind.permission("CREATE"),
-        routes.target(
-          name: wanted.name, parent: wanted.parent, body: body(wanted.body), in: then),
+        then.target(
+          kind: routes.kind, name: wanted.name, parent: wanted.parent, body: body(wanted.body)),
         operation: "Apply")
       try await namespaces([:], body(wanted.body))
       try await routes.requireAttachments(

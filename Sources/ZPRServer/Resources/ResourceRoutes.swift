@@ -126,16 +126,6 @@ struct ResourceRoutes {
     throw Authorizer.forbidden(context.caller, kind.permission(action), target)
   }
 
-  /// Where a stored record is, for IAM.
-  func target(of record: ResourceRecord, in access: Access) -> Target {
-    access.target(of: record)
-  }
-
-  /// Where an element is, for IAM: its compartment, or its namespace.
-  func target(name: String, parent: String?, body: [String: Any], in access: Access) -> Target {
-    access.target(kind: kind, name: name, parent: parent, body: body)
-  }
-
   /// The namespaces whose attributes differ between two bodies (on the resource or a VNIC):
   /// changing them takes `use` on each.
   static func changedNamespaces(
@@ -236,7 +226,7 @@ struct ResourceRoutes {
     let operation = "Create\(kind.operation)"
     try await authorizer.require(
       context.caller, kind.permission("CREATE"),
-      target(name: name, parent: parent, body: object, in: try await snapshots.access()),
+      try await snapshots.access().target(kind: kind, name: name, parent: parent, body: object),
       operation: operation)
     try await requireNamespaces([:], object, context, operation: operation)
     try await requireAttachments(old: [:], new: object, context.caller, operation: operation)
@@ -284,7 +274,7 @@ struct ResourceRoutes {
     // Moving it to another compartment takes the permission there too.
     try await authorizer.require(
       context.caller, kind.permission("UPDATE"),
-      target(name: name, parent: parent, body: object, in: try await snapshots.access()),
+      try await snapshots.access().target(kind: kind, name: name, parent: parent, body: object),
       operation: operation)
     let old = ZPRServer.parse(current.body) as? [String: Any] ?? [:]
     try await requireNamespaces(old, object, context, operation: operation)
