@@ -135,44 +135,46 @@ struct HostileInputTests {
     }
   }
 
+  /// Mutations of a corpus's examples, in turn, each handed to a check with the round and the
+  /// text that failed it.
+  static func mutations(
+    of corpus: [String], rounds: Int, pieces: [String], _ random: inout Hostile,
+    label: String = "round", _ check: (String, String) -> Void
+  ) {
+    for round in 0..<rounds {
+      let mutated = random.mutate(corpus[round % corpus.count], pieces: pieces)
+      check(mutated, "\(label) \(round): \(mutated.debugDescription)")
+    }
+  }
+
   @Test func mutatedJSON() {
     var random = Hostile(seed: 0x5EED_0002)
-    for round in 0..<300 {
-      let original = Self.jsonExamples[round % Self.jsonExamples.count]
-      let mutated = random.mutate(original, pieces: Hostile.jsonPieces)
-      Self.checkJSON(Array(mutated.utf8), "round \(round): \(mutated.debugDescription)")
+    Self.mutations(of: Self.jsonExamples, rounds: 300, pieces: Hostile.jsonPieces, &random) {
+      Self.checkJSON(Array($0.utf8), $1)
     }
   }
 
   @Test func mutatedZPLStatementsAndFiles() {
     var random = Hostile(seed: 0x5EED_0003)
-    for round in 0..<300 {
-      let original = Self.zplStatements[round % Self.zplStatements.count]
-      let mutated = random.mutate(original, pieces: Hostile.zplPieces)
-      Self.checkStatement(mutated, "round \(round): \(mutated.debugDescription)")
+    Self.mutations(of: Self.zplStatements, rounds: 300, pieces: Hostile.zplPieces, &random) {
+      Self.checkStatement($0, $1)
     }
-    for round in 0..<24 {
-      let original = Self.policyFiles[round % Self.policyFiles.count]
-      let mutated = random.mutate(original, pieces: Hostile.zplPieces)
-      Self.checkPolicyFile(mutated, "file round \(round): \(mutated.debugDescription)")
-    }
+    Self.mutations(
+      of: Self.policyFiles, rounds: 24, pieces: Hostile.zplPieces, &random, label: "file round"
+    ) { Self.checkPolicyFile($0, $1) }
   }
 
   @Test func mutatedIAMStatements() {
     var random = Hostile(seed: 0x5EED_0004)
-    for round in 0..<300 {
-      let original = Self.iamStatements[round % Self.iamStatements.count]
-      let mutated = random.mutate(original, pieces: Hostile.iamPieces)
-      Self.checkIAM(mutated, "round \(round): \(mutated.debugDescription)")
+    Self.mutations(of: Self.iamStatements, rounds: 300, pieces: Hostile.iamPieces, &random) {
+      Self.checkIAM($0, $1)
     }
   }
 
   @Test func mutatedTenancyFiles() {
     var random = Hostile(seed: 0x5EED_0005)
-    for round in 0..<48 {
-      let original = Self.tenancyFiles[round % Self.tenancyFiles.count]
-      let mutated = random.mutate(original, pieces: Hostile.yamlPieces)
-      Self.checkTenancy(mutated, "round \(round): \(mutated.debugDescription)")
+    Self.mutations(of: Self.tenancyFiles, rounds: 48, pieces: Hostile.yamlPieces, &random) {
+      Self.checkTenancy($0, $1)
     }
   }
 
