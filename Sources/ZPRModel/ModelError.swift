@@ -30,6 +30,10 @@ public struct ModelError: Error, Hashable, Sendable, CustomStringConvertible {
     case duplicateAttribute = "ZPR-MODEL-010"
     /// A namespace still holds attributes.
     case notEmpty = "ZPR-MODEL-011"
+    /// A command-line flag for a resource's field is unknown or its value is malformed.
+    case invalidFlag = "ZPR-MODEL-012"
+    /// An element given as JSON or YAML is neither, or breaks the file's limits.
+    case invalidElement = "ZPR-MODEL-013"
   }
 
   /// An error with a code and a message.

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import ZPRIAM
+import ZPRModel
 import ZPRPolicy
 import ZPRStore
 
@@ -157,7 +158,7 @@ struct IAMExplainRoute {
       if let reference = object["resource"] {
         guard let reference = reference as? String,
           let slash = reference.firstIndex(of: "/"),
-          let kind = ResourceKind.all.first(where: { $0.path == reference[..<slash] })
+          let kind = ResourceSchema.all.first(where: { $0.path == reference[..<slash] })
         else {
           throw APIError.wrongType(
             "resource", "COLLECTION/NAME, such as vcns/prod or instances/web-1")

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ZPRModel
 import ZPRStore
 
 /// `/v1/agents`: what each enforcement agent last reported (the revision it enforces, its
@@ -62,7 +63,7 @@ struct AgentRoutes {
   static func checkHost(_ host: String, in records: [ResourceRecord]) throws {
     let parts = host.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
     let name = String(parts[0])
-    let owners = Set(ResourceKind.owners.map(\.kind))
+    let owners = Set(ResourceSchema.owners.map(\.kind))
     let owner = records.first { owners.contains($0.kind) && $0.name == name }
     let count = owner.map {
       ((ZPRServer.parse($0.body) as? [String: Any])?["vnics"] as? [Any])?.count ?? 0

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import ZPRModel
 import ZPRStore
 
 /// `GET /v1/audit`: the trail of changes as one caller may see it. A change to a resource the
@@ -53,7 +54,7 @@ struct AuditView {
   static func level(_ caller: Caller, _ record: ResourceRecord, _ access: Access) -> Level? {
     let target = access.target(of: record)
     let prefix: String =
-      ResourceKind.named(record.kind)?.permission("READ").replacingOccurrences(
+      ResourceSchema.named(record.kind)?.permission("READ").replacingOccurrences(
         of: "_READ", with: "")
       ?? (record.kind == APIKeys.kind ? "USER" : "ZPR_CONFIGURATION")
     if Authorizer.allows(caller, prefix + "_READ", target, in: access) { return .read }

@@ -70,16 +70,16 @@ struct Access: Sendable {
     for record in records {
       let body = { ZPRServer.parse(record.body) as? [String: Any] ?? [:] }
       switch record.kind {
-      case ResourceKind.group.kind:
+      case ResourceSchema.group.kind:
         for member in body()["members"] as? [String] ?? [] {
           memberships[member, default: []].append(record.name)
         }
       case APIKeys.kind:
         let key = APIKeys.owner(of: record)
         keyGroups[key.user, default: []] += key.groups
-      case ResourceKind.compartment.kind: parents[record.name] = body()["parent"] as? String
-      case ResourceKind.vcn.kind: vcnCompartments[record.name] = body()["compartment"] as? String
-      case ResourceKind.configurationKind:
+      case ResourceSchema.compartment.kind: parents[record.name] = body()["parent"] as? String
+      case ResourceSchema.vcn.kind: vcnCompartments[record.name] = body()["compartment"] as? String
+      case ResourceSchema.configurationKind:
         defaultNamespace = body()["defaultNamespace"] as? String ?? defaultNamespace
       default: break
       }
@@ -104,8 +104,8 @@ struct Access: Sendable {
 
   /// The kinds ``init(records:)`` reads.
   static let kinds = [
-    ResourceKind.iamPolicy.kind, ResourceKind.group.kind, APIKeys.kind,
-    ResourceKind.compartment.kind, ResourceKind.vcn.kind, ResourceKind.configurationKind,
+    ResourceSchema.iamPolicy.kind, ResourceSchema.group.kind, APIKeys.kind,
+    ResourceSchema.compartment.kind, ResourceSchema.vcn.kind, ResourceSchema.configurationKind,
   ]
 
   /// A user's groups: those of their API keys (each user is one principal, whichever key they
@@ -136,7 +136,7 @@ struct Access: Sendable {
 
   /// Where a stored record is, for IAM.
   func target(of record: ResourceRecord) -> Target {
-    guard let kind = ResourceKind.named(record.kind) else {
+    guard let kind = ResourceSchema.named(record.kind) else {
       if record.kind == APIKeys.kind {
         let user = APIKeys.owner(of: record).user
         return Target(name: user, groups: groups(ofUser: user), user: user)
@@ -144,21 +144,21 @@ struct Access: Sendable {
       return Target(name: record.name)
     }
     let body =
-      kind.fields.contains("compartment") || kind.fields.contains("parent")
+      (kind.field("compartment") != nil) || (kind.field("parent") != nil)
       ? ZPRServer.parse(record.body) as? [String: Any] ?? [:] : [:]
     return target(kind: kind, name: record.name, parent: record.parent, body: body)
   }
 
   /// Where an element is, for IAM: its compartment, its namespace, or for a group the group.
-  func target(kind: ResourceKind, name: String, parent: String?, body: [String: Any]) -> Target {
+  func target(kind: ResourceSchema, name: String, parent: String?, body: [String: Any]) -> Target {
     switch kind.kind {
-    case ResourceKind.namespace.kind: return Target(namespace: name, name: name)
-    case ResourceKind.attribute.kind: return Target(namespace: parent, name: name)
-    case ResourceKind.group.kind: return Target(name: name, groups: [name])
-    case ResourceKind.compartment.kind:
+    case ResourceSchema.namespace.kind: return Target(namespace: name, name: name)
+    case ResourceSchema.attribute.kind: return Target(namespace: parent, name: name)
+    case ResourceSchema.group.kind: return Target(name: name, groups: [name])
+    case ResourceSchema.compartment.kind:
       return Target(compartment: path(of: body["parent"] as? String), name: name)
     default:
-      if kind.parent?.kind == ResourceKind.vcn.kind {
+      if kind.parent?.kind == ResourceSchema.vcn.kind {
         let compartment = vcnCompartments[parent ?? ""] ?? nil
         return Target(compartment: path(of: compartment), name: name)
       }
@@ -207,7 +207,7 @@ struct Authorizer: Sendable {
   /// Whether the caller may inspect a stored record (one they may not is invisible to them).
   static func inspects(_ caller: Caller, _ record: ResourceRecord, in access: Access) -> Bool {
     let permission =
-      ResourceKind.named(record.kind)?.permission("INSPECT")
+      ResourceSchema.named(record.kind)?.permission("INSPECT")
       ?? (record.kind == APIKeys.kind ? "USER_INSPECT" : "ZPR_CONFIGURATION_INSPECT")
     return allows(caller, permission, access.target(of: record), in: access)
   }
@@ -250,7 +250,7 @@ struct Authorizer: Sendable {
 enum IAMPolicyStatements {
   /// The statements of stored IAM policy records, parsed.
   static func policies(_ records: [ResourceRecord]) -> [IAMPolicy] {
-    records.filter { $0.kind == ResourceKind.iamPolicy.kind }.sorted { $0.name < $1.name }.map {
+    records.filter { $0.kind == ResourceSchema.iamPolicy.kind }.sorted { $0.name < $1.name }.map {
       record in
       let body = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
       let texts = body["statements"] as? [String] ?? []

@@ -6,6 +6,7 @@ import HummingbirdTLS
 public import Logging
 import NIOCore
 import Synchronization
+import ZPRModel
 import ZPRPolicy
 public import ZPRStore
 
@@ -81,7 +82,7 @@ public enum APIKeys {
     do {
       let policy =
         try await store.records(
-          kind: ResourceKind.iamPolicy.kind, ListQuery(name: "Administrators", limit: 1)
+          kind: ResourceSchema.iamPolicy.kind, ListQuery(name: "Administrators", limit: 1)
         ).isEmpty ? [administrators] : []
       _ = try await store.commit(
         policy + [
@@ -98,7 +99,7 @@ public enum APIKeys {
 
   static var administrators: Mutation {
     .create(
-      kind: ResourceKind.iamPolicy.kind, name: "Administrators", parent: nil,
+      kind: ResourceSchema.iamPolicy.kind, name: "Administrators", parent: nil,
       lifecycleState: "ACTIVE",
       body: TenancyDocument.json([
         "description": "The bootstrap key's group may do everything",
@@ -111,7 +112,7 @@ public enum APIKeys {
   static func ensureAdministrators(_ store: any Store) async throws {
     guard
       try await store.records(
-        kind: ResourceKind.iamPolicy.kind, ListQuery(name: "Administrators", limit: 1)
+        kind: ResourceSchema.iamPolicy.kind, ListQuery(name: "Administrators", limit: 1)
       ).isEmpty
     else { return }
     do {
@@ -230,7 +231,7 @@ public enum ZPRServer {
     APIKeyRoutes(store: store, snapshots: snapshots).add(to: router)
     IAMExplainRoute(store: store, snapshots: snapshots, limits: limits).add(to: router)
     AgentRoutes(store: store, snapshots: snapshots).add(to: router)
-    for kind in ResourceKind.all {
+    for kind in ResourceSchema.all {
       ResourceRoutes(kind: kind, store: store, snapshots: snapshots, limits: limits).add(
         to: router)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import ZPREngine
 import ZPRIAM
@@ -45,6 +46,11 @@ struct TenancyRoutes {
     try await authorizer.require(context.caller, permission, Target(), operation: operation)
   }
 
+  /// The revision an export is of (`ZPR-Revision`).
+  static let revisionHeader = HTTPField.Name("ZPR-Revision")!
+  /// How many resources an export holds (`ZPR-Resource-Count`).
+  static let resourceCountHeader = HTTPField.Name("ZPR-Resource-Count")!
+
   func add(to router: Router<ZPRRequestContext>) {
     router.get("/v1/zprConfiguration") { _, context in
       try await require(context, "ZPR_CONFIGURATION_READ", "GetZprConfiguration")
@@ -81,14 +87,20 @@ struct TenancyRoutes {
       let snapshot = try await snapshots.snapshot()
       let access = try await snapshots.access()
       // The whole tenancy: only for a caller who may read every part of it.
+      var resources = 0
       for record in snapshot.records {
-        guard let kind = ResourceKind.named(record.kind) else { continue }
+        guard let kind = ResourceSchema.named(record.kind) else { continue }
         try await authorizer.require(
           context.caller, kind.permission("READ"), access.target(of: record),
           operation: "Export")
+        resources += 1
       }
       return Response(
-        status: .ok, headers: [.contentType: "application/yaml"],
+        status: .ok,
+        headers: [
+          .contentType: "application/yaml", Self.revisionHeader: String(snapshot.revision),
+          Self.resourceCountHeader: String(resources),
+        ],
         body: .init(
           byteBuffer: ByteBuffer(string: TenancyFile.yaml(for: snapshot.tenancy))))
     }
@@ -98,7 +110,7 @@ struct TenancyRoutes {
 
   private func configurationRecord() async throws -> ResourceRecord? {
     try await ZPRServer.mapped {
-      try await store.records(kind: ResourceKind.configurationKind, ListQuery(limit: 1)).first
+      try await store.records(kind: ResourceSchema.configurationKind, ListQuery(limit: 1)).first
     }
   }
 
@@ -139,15 +151,16 @@ struct TenancyRoutes {
     let mutations: [Mutation] =
       [
         Mutation.create(
-          kind: ResourceKind.configurationKind, name: "zpr", parent: nil, lifecycleState: "ACTIVE",
+          kind: ResourceSchema.configurationKind, name: "zpr", parent: nil,
+          lifecycleState: "ACTIVE",
           body: TenancyDocument.json(["defaultNamespace": name])),
         Mutation.create(
-          kind: ResourceKind.namespace.kind, name: name, parent: nil, lifecycleState: "ACTIVE",
+          kind: ResourceSchema.namespace.kind, name: name, parent: nil, lifecycleState: "ACTIVE",
           body: TenancyDocument.json(["description": namespace.description])),
       ]
       + namespace.attributes.map {
         Mutation.create(
-          kind: ResourceKind.attribute.kind, name: $0.name, parent: name,
+          kind: ResourceSchema.attribute.kind, name: $0.name, parent: name,
           lifecycleState: "ACTIVE", body: TenancyDocument.json(["description": $0.description]))
       }
     _ = try await writer(context).commit(
@@ -284,9 +297,9 @@ struct TenancyRoutes {
     let snapshot = try await snapshots.snapshot()
     // A section the file leaves out (groups, iamPolicies) leaves what it is about as it is.
     let leaving = Set(
-      ResourceKind.optionalSections.filter { !loaded.sections.contains($0.key) }.values)
-    if leaving.contains(ResourceKind.group.kind) { desired.groups = snapshot.tenancy.groups }
-    if leaving.contains(ResourceKind.iamPolicy.kind) {
+      ResourceSchema.optionalSections.filter { !loaded.sections.contains($0.key) }.values)
+    if leaving.contains(ResourceSchema.group.kind) { desired.groups = snapshot.tenancy.groups }
+    if leaving.contains(ResourceSchema.iamPolicy.kind) {
       desired.iamPolicies = snapshot.tenancy.iamPolicies
     }
     let plan = ApplyPlan(
@@ -320,7 +333,7 @@ struct TenancyRoutes {
     _ plan: ApplyPlan, _ context: ZPRRequestContext, now: Access, then: Access
   ) async throws {
     func routes(_ kind: String) -> ResourceRoutes? {
-      ResourceKind.named(kind).map {
+      ResourceSchema.named(kind).map {
         ResourceRoutes(kind: $0, store: store, snapshots: snapshots, limits: limits)
       }
     }

@@ -57,6 +57,13 @@ public struct Commit: Hashable, Sendable, Codable {
   public var records: [ResourceRecord?]
   /// True when an idempotency key matched an earlier commit, which is returned instead.
   public var replayed: Bool
+
+  /// A commit's answer.
+  public init(revision: Int64, records: [ResourceRecord?], replayed: Bool) {
+    self.revision = revision
+    self.records = records
+    self.replayed = replayed
+  }
 }
 
 /// An append-only record of one accepted change.

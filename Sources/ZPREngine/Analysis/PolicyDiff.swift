@@ -40,6 +40,9 @@ public struct PolicyDiff: Sendable {
   }
 
   public var changes: [Change]
+  /// Endpoints that ZPR protected and no longer does, though they are still there: every flow
+  /// to and from them is now left to the network's rules.
+  public var unprotected: [String]
 
   /// The diff between two versions of a tenancy.
   public init(old: Tenancy, new: Tenancy) {
@@ -66,6 +69,9 @@ public struct PolicyDiff: Sendable {
     let oldViews = views(oldTopology, oldPolicy)
     let newViews = views(newTopology, newPolicy)
     let names = Set(oldViews.keys).union(newViews.keys).sorted()
+    unprotected = names.filter {
+      oldViews[$0]?.protected == true && newViews[$0].map { !$0.protected } == true
+    }
 
     struct Role: Hashable {
       var old: Int32?

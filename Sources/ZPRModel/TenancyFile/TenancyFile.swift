@@ -101,11 +101,8 @@ private struct TenancyLoader {
       return
     }
     let keys =
-      [
-        "defaultNamespace", "serviceNetwork", "namespaces", "compartments", "vcns", "drgs",
-        "policies", "tests", "groups", "iamPolicies",
-      ]
-      + TenancyFile.resourceSections.map(\.key)
+      ["defaultNamespace", "serviceNetwork"]
+      + ResourceSchema.all.filter { $0.parent == nil }.map(\.section)
     guard let top = reader.mapping(root, path: "the tenancy file", keys: keys) else {
       ensureDefaultNamespace()
       return
@@ -146,7 +143,7 @@ private struct TenancyLoader {
       let path = "namespaces[\(index)]"
       guard
         let fields = reader.mapping(
-          item, path: path, keys: ["name", "description", "retired", "attributes"],
+          item, path: path, keys: ResourceSchema.namespace.fileKeys,
           required: ["name", "description"]),
         let name = reader.required(fields["name"], path: "\(path).name"),
         let description = reader.required(fields["description"], path: "\(path).description")
@@ -167,7 +164,7 @@ private struct TenancyLoader {
         let attributePath = "\(path).attributes[\(number)]"
         guard
           let attribute = reader.mapping(
-            attributeNode, path: attributePath, keys: ["name", "description", "values", "retired"],
+            attributeNode, path: attributePath, keys: ResourceSchema.attribute.fileKeys,
             required: ["name", "description"]),
           let attributeName = reader.required(attribute["name"], path: "\(attributePath).name"),
           let attributeDescription = reader.required(
@@ -222,7 +219,7 @@ private struct TenancyLoader {
       let path = "compartments[\(index)]"
       guard
         let fields = reader.mapping(
-          item, path: path, keys: ["name", "parent"], required: ["name"]),
+          item, path: path, keys: ResourceSchema.compartment.fileKeys, required: ["name"]),
         let name = resourceName(fields["name"], path: "\(path).name")
       else { continue }
       record(
@@ -234,10 +231,7 @@ private struct TenancyLoader {
   }
 
   private mutating func vcns(_ node: YAMLNode?) {
-    let keys = [
-      "name", "compartment", "cidrs", "securityAttributes", "routeTables", "localPeeringGateways",
-      "securityLists", "networkSecurityGroups", "subnets",
-    ]
+    let keys = ResourceSchema.vcn.fileKeys
     for (index, item) in reader.sequence(node, path: "vcns").enumerated() {
       let path = "vcns[\(index)]"
       let model = "vcns[\(tenancy.vcns.count)]"
@@ -283,7 +277,7 @@ private struct TenancyLoader {
       let modelPath = "\(model)[\(subnets.count)]"
       guard
         let fields = reader.mapping(
-          item, path: path, keys: ["name", "cidr", "routeTable", "securityLists"],
+          item, path: path, keys: ResourceSchema.subnet.fileKeys,
           required: ["name", "cidr"]),
         let name = resourceName(fields["name"], path: "\(path).name"),
         let cidr = reader.prefix(fields["cidr"], path: "\(path).cidr")
@@ -316,7 +310,8 @@ private struct TenancyLoader {
       let path = "\(file)[\(index)]"
       let modelPath = "\(model)[\(tables.count)]"
       guard
-        let fields = reader.mapping(item, path: path, keys: ["name", "rules"], required: ["name"]),
+        let fields = reader.mapping(
+          item, path: path, keys: ResourceSchema.routeTable.fileKeys, required: ["name"]),
         let name = resourceName(fields["name"], path: "\(path).name")
       else { continue }
       record(model: modelPath, file: path, item, fields, ["name"])
@@ -326,7 +321,7 @@ private struct TenancyLoader {
         let rulePath = "\(path).rules[\(number)]"
         guard
           let rule = reader.mapping(
-            ruleNode, path: rulePath, keys: ["destination", "target"],
+            ruleNode, path: rulePath, keys: ResourceSchema.routeTable.partKeys("rules"),
             required: ["destination", "target"]),
           let destination = reader.prefix(rule["destination"], path: "\(rulePath).destination"),
           let targetNode = rule["target"],
@@ -368,7 +363,8 @@ private struct TenancyLoader {
     for (index, item) in reader.sequence(node, path: file).enumerated() {
       let path = "\(file)[\(index)]"
       guard
-        let fields = reader.mapping(item, path: path, keys: ["name", "peer"], required: ["name"]),
+        let fields = reader.mapping(
+          item, path: path, keys: ResourceSchema.peeringGateway.fileKeys, required: ["name"]),
         let name = resourceName(fields["name"], path: "\(path).name")
       else { continue }
       record(model: "\(model)[\(gateways.count)]", file: path, item, fields, ["name", "peer"])
@@ -398,7 +394,7 @@ private struct TenancyLoader {
       let modelPath = "\(model)[\(sets.count)]"
       guard
         let fields = reader.mapping(
-          item, path: path, keys: ["name", "ingress", "egress"], required: ["name"]),
+          item, path: path, keys: ResourceSchema.securityList.fileKeys, required: ["name"]),
         let name = resourceName(fields["name"], path: "\(path).name")
       else { continue }
       record(model: modelPath, file: path, item, fields, ["name"])
@@ -419,7 +415,7 @@ private struct TenancyLoader {
   private mutating func rules(_ node: YAMLNode?, file: String, model: String, peerKey: String)
     -> [SecurityRule]
   {
-    let keys = ["protocol", peerKey, "ports", "sourcePorts", "icmpType", "icmpCode", "stateless"]
+    let keys = ResourceSchema.securityList.partKeys(peerKey == "source" ? "ingress" : "egress")
     var rules: [SecurityRule] = []
     for (index, item) in reader.sequence(node, path: file).enumerated() {
       let rulePath = "\(file)[\(index)]"
@@ -474,7 +470,7 @@ private struct TenancyLoader {
       let model = "drgs[\(tenancy.drgs.count)]"
       guard
         let fields = reader.mapping(
-          item, path: path, keys: ["name", "attachments"], required: ["name"]),
+          item, path: path, keys: ResourceSchema.drg.fileKeys, required: ["name"]),
         let name = resourceName(fields["name"], path: "\(path).name")
       else { continue }
       record(model: model, file: path, item, fields, ["name"])
@@ -499,7 +495,7 @@ private struct TenancyLoader {
       func path() -> String { "\(key)[\(index)]" }
       guard
         let fields = reader.mapping(
-          item, path: path(), keys: ["name", "compartment", "securityAttributes", "vnics"],
+          item, path: path(), keys: ResourceSchema.instance.fileKeys,
           required: ["name"]),
         let name = resourceName(fields["name"], path: "\(path()).name")
       else { continue }
@@ -531,7 +527,7 @@ private struct TenancyLoader {
   {
     guard
       let fields = reader.mapping(
-        node, path: path(), keys: ["subnet", "ip", "ips", "nsgs", "securityAttributes"],
+        node, path: path(), keys: ResourceSchema.instance.partKeys("vnics"),
         required: ["subnet"]),
       let subnetNode = fields["subnet"],
       let subnet = reader.required(subnetNode, path: "\(path()).subnet")
@@ -630,8 +626,8 @@ private struct TenancyLoader {
       let model = "policies[\(tenancy.policies.count)]"
       guard
         let fields = reader.mapping(
-          item, path: path, keys: ["name", "description", "statements"],
-          required: ["name", "description", "statements"]),
+          item, path: path, keys: ResourceSchema.policy.fileKeys,
+          required: ResourceSchema.policy.requiredKeys),
         let name = resourceName(fields["name"], path: "\(path).name"),
         let description = reader.required(fields["description"], path: "\(path).description")
       else { continue }
@@ -664,7 +660,7 @@ private struct TenancyLoader {
       let path = "groups[\(index)]"
       guard
         let fields = reader.mapping(
-          item, path: path, keys: ["name", "description", "members"], required: ["name"]),
+          item, path: path, keys: ResourceSchema.group.fileKeys, required: ["name"]),
         let name = resourceName(fields["name"], path: "\(path).name")
       else { continue }
       record(
@@ -687,7 +683,7 @@ private struct TenancyLoader {
       let model = "iamPolicies[\(tenancy.iamPolicies.count)]"
       guard
         let fields = reader.mapping(
-          item, path: path, keys: ["name", "description", "statements"],
+          item, path: path, keys: ResourceSchema.iamPolicy.fileKeys,
           required: ["name", "statements"]),
         let name = resourceName(fields["name"], path: "\(path).name")
       else { continue }
@@ -715,7 +711,7 @@ private struct TenancyLoader {
   }
 
   private mutating func tests(_ node: YAMLNode?) {
-    let keys = ["name", "from", "to", "protocol", "port", "icmpType", "icmpCode", "expect"]
+    let keys = ResourceSchema.test.fileKeys
     for (index, item) in reader.sequence(node, path: "tests").enumerated() {
       let path = "tests[\(index)]"
       guard

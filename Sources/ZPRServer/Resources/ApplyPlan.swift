@@ -29,18 +29,18 @@ extension TenancyDocument {
     if let network = object["serviceNetwork"] { configuration["serviceNetwork"] = network }
     var records = [
       DesiredRecord(
-        kind: ResourceKind.configurationKind, name: "zpr", parent: nil, lifecycleState: "ACTIVE",
+        kind: ResourceSchema.configurationKind, name: "zpr", parent: nil, lifecycleState: "ACTIVE",
         body: json(configuration))
     ]
-    func split(_ element: [String: Any], _ kind: ResourceKind, parent: String?) {
+    func split(_ element: [String: Any], _ kind: ResourceSchema, parent: String?) {
       var body = element
       let name = body.removeValue(forKey: "name") as? String ?? ""
       var state = "ACTIVE"
       if kind.hasLifecycle, body.removeValue(forKey: "retired") as? Bool == true {
         state = "INACTIVE"
       }
-      var parts: [(ResourceKind, [String: Any])] = []
-      for part in ResourceKind.tenancy where part.parent?.kind == kind.kind {
+      var parts: [(ResourceSchema, [String: Any])] = []
+      for part in ResourceSchema.all where part.parent?.kind == kind.kind {
         for child in body.removeValue(forKey: part.section) as? [[String: Any]] ?? [] {
           parts.append((part, child))
         }
@@ -50,7 +50,7 @@ extension TenancyDocument {
           kind: kind.kind, name: name, parent: parent, lifecycleState: state, body: json(body)))
       for (part, child) in parts { split(child, part, parent: name) }
     }
-    for kind in ResourceKind.tenancy where kind.parent == nil {
+    for kind in ResourceSchema.all where kind.parent == nil {
       for (index, element) in (object[kind.section] as? [[String: Any]] ?? []).enumerated() {
         var element = element
         // Tests need not be named in a file; stored, they are named by their place.
@@ -71,7 +71,7 @@ struct ApplyPlan {
 
   /// The plan; kinds in `leaving` are neither created, changed nor deleted.
   init(current: [ResourceRecord], desired: [DesiredRecord], leaving: Set<String> = []) {
-    let managed = Set(ResourceKind.tenancy.map(\.kind) + [ResourceKind.configurationKind])
+    let managed = Set(ResourceSchema.all.map(\.kind) + [ResourceSchema.configurationKind])
       .subtracting(leaving)
     let desired = desired.filter { !leaving.contains($0.kind) }
     let stored = Dictionary(
@@ -107,11 +107,11 @@ struct ApplyPlan {
     guard let statements = body["statements"] as? [String] else { return body }
     var body = body
     switch kind {
-    case ResourceKind.policy.kind:
+    case ResourceSchema.policy.kind:
       body["statements"] = statements.map {
         PolicyParser().parseStatement($0).statement.map { PolicyFormatter.format($0) } ?? $0
       }
-    case ResourceKind.iamPolicy.kind:
+    case ResourceSchema.iamPolicy.kind:
       body["statements"] = statements.map {
         IAMParser().parseStatement($0).statement?.canonical ?? $0
       }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import Synchronization
 import ZPREngine
 import ZPRIAM
 import ZPRModel
@@ -18,24 +19,63 @@ struct CheckedCommit {
   var caller: Caller? = nil
   var snapshots: Snapshots? = nil
 
+  /// Check the change and answer what it would do, without committing it.
+  var dryRun = false
+
   /// Commits the mutations by `actor`, or refuses them with the problems they cause.
   func commit(_ mutations: [Mutation], actor: String, idempotencyKey: String?) async throws
     -> Commit
   {
+    try await commitReporting(mutations, actor: actor, idempotencyKey: idempotencyKey).commit
+  }
+
+  /// Commits the mutations (or, in a dry run, only checks them) and answers what they change
+  /// in access and which warnings they bring, for a caller who may see the whole tenancy.
+  func commitReporting(_ mutations: [Mutation], actor: String, idempotencyKey: String?)
+    async throws -> (commit: Commit, report: WriteReport)
+  {
     let guarding = guarding
+    let before = try await snapshots?.snapshot()
+    let visible: Bool
+    if let caller, let snapshots {
+      visible = try await snapshots.seesEverything(caller)
+    } else {
+      visible = false
+    }
+    let report = Mutex(WriteReport(visible: visible, dryRun: dryRun, before: before))
+    let dryRun = dryRun
     let commit: Commit
     do {
       commit = try await ZPRServer.mapped {
         try await store.commit(
-          mutations, actor: actor, idempotencyKey: idempotencyKey,
+          mutations, actor: actor, idempotencyKey: dryRun ? nil : idempotencyKey,
           validate: { records in
-            try Self.validate(records)
+            let (tenancy, warnings) = try Self.validate(records)
             try guarding?(records)
+            report.withLock {
+              $0.after = (tenancy, warnings)
+              $0.records = records
+            }
+            if dryRun { throw DryRun(records: records) }
           })
       }
+    } catch let dry as DryRun {
+      let written = Self.written(mutations, in: dry.records)
+      return (
+        Commit(revision: before?.revision ?? 0, records: written, replayed: false),
+        report.withLock { $0 }
+      )
     } catch let error as APIError {
       guard let caller, let snapshots else { throw error }
       throw try await Redaction.redact(error, for: caller, snapshots: snapshots)
+    }
+    let done = report.withLock { $0 }
+    if !commit.replayed, let snapshots, let after = done.after {
+      // The state the check saw is the new revision's: the next write starts from it.
+      await snapshots.install(
+        Snapshots.Snapshot(
+          revision: commit.revision, records: done.records, tenancy: after.tenancy,
+          warnings: after.warnings))
     }
     Self.logger.info(
       commit.replayed ? "replayed an earlier commit" : "committed",
@@ -43,14 +83,36 @@ struct CheckedCommit {
         "revision": "\(commit.revision)", "actor": "\(actor)", "changes": "\(mutations.count)",
         "kinds": "\(Set(mutations.map(\.kind)).sorted().joined(separator: ","))",
       ])
-    return commit
+    return (commit, done)
+  }
+
+  /// Stops a dry run's transaction once the change is checked, with the records it would leave.
+  private struct DryRun: Error {
+    var records: [ResourceRecord]
+  }
+
+  /// The records a change would write, as a commit lists them (nil for a delete): found in the
+  /// state it leaves by kind and id, or for a create by kind, name and parent.
+  private static func written(_ mutations: [Mutation], in records: [ResourceRecord])
+    -> [ResourceRecord?]
+  {
+    mutations.map { mutation in
+      switch mutation {
+      case .create(let kind, let name, let parent, _, _):
+        records.first { $0.kind == kind && $0.name == name && $0.parent == parent }
+      case .update(let kind, let id, _, _, _, _): records.first { $0.kind == kind && $0.id == id }
+      case .delete: nil
+      }
+    }
   }
 
   static let logger = Logger(label: "zpr.store")
 
-  /// Refuses a state with errors or failing policy tests.
-  static func validate(_ records: [ResourceRecord]) throws {
-    let policies = records.lazy.filter { $0.kind == ResourceKind.iamPolicy.kind }.count
+  /// Refuses a state with errors or failing policy tests; answers the tenancy it makes and its
+  /// warnings.
+  @discardableResult
+  static func validate(_ records: [ResourceRecord]) throws -> (Tenancy, [TenancyDocument.Problem]) {
+    let policies = records.lazy.filter { $0.kind == ResourceSchema.iamPolicy.kind }.count
     let limit = IAMLimits.standard.policiesPerTenancy
     guard policies <= limit else {
       throw APIError(
@@ -61,7 +123,8 @@ struct CheckedCommit {
     let document = TenancyDocument(records: records)
     let (tenancy, problems) = document.load()
     var errors = problems.filter { $0.severity == .error }
-    if !document.enabled, let policy = records.first(where: { $0.kind == ResourceKind.policy.kind })
+    if !document.enabled,
+      let policy = records.first(where: { $0.kind == ResourceSchema.policy.kind })
     {
       errors.append(
         .init(
@@ -80,7 +143,8 @@ struct CheckedCommit {
           + "\(errors[0].message) (see details; nothing was changed)",
         details: errors.map(\.detail))
     }
-    guard !tenancy.tests.isEmpty else { return }
+    let warnings = problems.filter { $0.severity == .warning }
+    guard !tenancy.tests.isEmpty else { return (tenancy, warnings) }
     let failures = PathAnalyzer(tenancy).runTests().filter { !$0.passed }
     guard failures.isEmpty else {
       func label(_ result: PolicyTestResult) -> String {
@@ -93,6 +157,7 @@ struct CheckedCommit {
           + "test if the new behaviour is wanted (nothing was changed)",
         details: failures.map { ["test": label($0), "failure": $0.failure ?? ""] })
     }
+    return (tenancy, warnings)
   }
 }
 
@@ -106,6 +171,8 @@ actor Snapshots {
     var revision: Int64
     var records: [ResourceRecord]
     var tenancy: Tenancy
+    /// The tenancy's warnings (a change answers with those it adds).
+    var warnings: [TenancyDocument.Problem]
     /// Built on first use, with the time compiling took.
     var analyzer: PathAnalyzer?
     var compileTime: Duration = .zero
@@ -113,6 +180,15 @@ actor Snapshots {
 
   init(store: any Store) {
     self.store = store
+  }
+
+  /// Keeps the state a commit left as the latest snapshot, unless a newer one is kept.
+  func install(_ snapshot: Snapshot) {
+    guard (current?.revision ?? -1) < snapshot.revision else { return }
+    var snapshot = snapshot
+    // In the store's order, as a snapshot read from it has them.
+    snapshot.records.sort { ($0.kind, $0.id) < ($1.kind, $1.id) }
+    current = snapshot
   }
 
   /// The tenancy as of the latest revision.
@@ -123,8 +199,10 @@ actor Snapshots {
       let records = try await store.allRecords()
       // A commit in between would make the records newer than the revision: read again.
       guard try await store.revision() == revision else { continue }
-      let tenancy = TenancyDocument(records: records).load().tenancy
-      let snapshot = Snapshot(revision: revision, records: records, tenancy: tenancy)
+      let (tenancy, problems) = TenancyDocument(records: records).load()
+      let snapshot = Snapshot(
+        revision: revision, records: records, tenancy: tenancy,
+        warnings: problems.filter { $0.severity == .warning })
       current = snapshot
       return snapshot
     }

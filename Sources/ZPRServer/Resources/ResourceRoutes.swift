@@ -10,7 +10,7 @@ import ZPRStore
 /// and attributes also `POST /v1/<kind>/{id}/actions/retire|reactivate` and, for namespaces,
 /// `DELETE ...?cascade=true`. Bodies are the kind's tenancy-file element.
 struct ResourceRoutes {
-  let kind: ResourceKind
+  let kind: ResourceSchema
   let store: any Store
   let snapshots: Snapshots
   var limits: ServerLimits = .standard
@@ -22,6 +22,9 @@ struct ResourceRoutes {
     group.get(":id") { _, context in try await read(context.parameters.require("id"), context) }
     group.put(":id") { request, context in
       try await replace(context.parameters.require("id"), request, context)
+    }
+    group.patch(":id") { request, context in
+      try await patch(context.parameters.require("id"), request, context)
     }
     group.delete(":id") { request, context in
       try await delete(context.parameters.require("id"), request, context)
@@ -37,9 +40,13 @@ struct ResourceRoutes {
 
   /// The writer for a caller's change: one to IAM policies or groups must give nobody more
   /// than the caller holds and leave the caller able to change IAM policies, if they can now.
-  private func writer(_ context: ZPRRequestContext) async throws -> CheckedCommit {
+  private func writer(_ context: ZPRRequestContext, _ request: Request) async throws
+    -> CheckedCommit
+  {
     var writer = CheckedCommit(store: store, caller: context.caller, snapshots: snapshots)
-    guard kind.kind == ResourceKind.iamPolicy.kind || kind.kind == ResourceKind.group.kind else {
+    writer.dryRun = try Self.dryRun(request)
+    guard kind.kind == ResourceSchema.iamPolicy.kind || kind.kind == ResourceSchema.group.kind
+    else {
       return writer
     }
     let now = try await snapshots.access()
@@ -192,13 +199,13 @@ struct ResourceRoutes {
   func requireAttachments(
     old: [String: Any], new: [String: Any], _ caller: Caller, operation: String
   ) async throws {
-    guard kind.fields.contains("vnics") else { return }
+    guard kind.field("vnics") != nil else { return }
     let access = try await snapshots.access()
     for placement in Self.attachments(new).subtracting(Self.attachments(old)).sorted() {
       let parts = placement.split(separator: "|", maxSplits: 1).map(String.init)
       let path = parts[1].split(separator: "/", maxSplits: 1).map(String.init)
       guard path.count == 2 else { continue }  // the tenancy check names the malformed one
-      let partKind = parts[0] == "subnet" ? ResourceKind.subnet : ResourceKind.nsg
+      let partKind = parts[0] == "subnet" ? ResourceSchema.subnet : ResourceSchema.nsg
       let permission =
         parts[0] == "subnet" ? "SUBNET_ATTACH" : "NETWORK_SECURITY_GROUP_UPDATE_MEMBERS"
       guard
@@ -230,9 +237,9 @@ struct ResourceRoutes {
       operation: operation)
     try await requireNamespaces([:], object, context, operation: operation)
     try await requireAttachments(old: [:], new: object, context.caller, operation: operation)
-    let commit: Commit
+    let (commit, report): (Commit, WriteReport)
     do {
-      commit = try await writer(context).commit(
+      (commit, report) = try await writer(context, request).commitReporting(
         [
           .create(
             kind: kind.kind, name: name, parent: parent, lifecycleState: "ACTIVE", body: body)
@@ -241,7 +248,9 @@ struct ResourceRoutes {
       throw try await duplicate(name, parent: parent, context.caller, code: error.code)
     }
     let record = commit.records[0]!
-    return JSONText.response(resource(record), status: .created, etag: record.version)
+    return JSONText.response(
+      report.appended(to: resource(record)), status: report.dryRun ? .ok : .created,
+      etag: report.dryRun ? nil : record.version)
   }
 
   /// The answer to a name that is taken: by a resource the caller may see (update it, or choose
@@ -260,14 +269,43 @@ struct ResourceRoutes {
     return APIError(
       .conflict, code,
       "a \(kind.label) named '\(name)' already exists"
-        + (parent.map { " in \(ResourceKind.named(kind.parent!.kind)!.label) '\($0)'" } ?? "")
+        + (parent.map { " in \(ResourceSchema.named(kind.parent!.kind)!.label) '\($0)'" } ?? "")
         + ": choose another name, or update it")
   }
 
   private func replace(_ id: String, _ request: Request, _ context: ZPRRequestContext)
     async throws -> Response
   {
-    let (name, parent, body) = try await fields(of: request)
+    let object = try await RequestBody.object(
+      request, allowed: kind.keys, limit: limits.bodyBytes)
+    return try await replace(id, with: object, request, context)
+  }
+
+  /// `PATCH`: a JSON merge patch (RFC 7386) of the element: the fields it names replace the
+  /// resource's (a list as a whole), `null` removes one, the others stay.
+  private func patch(_ id: String, _ request: Request, _ context: ZPRRequestContext)
+    async throws -> Response
+  {
+    let patch = try await RequestBody.object(
+      request, allowed: kind.keys, limit: limits.bodyBytes)
+    let current = try await visible(id, context, needing: "UPDATE", operation: "Update")
+    var object = ZPRServer.parse(current.body) as? [String: Any] ?? [:]
+    object["name"] = current.name
+    if let field = kind.parent?.field { object[field] = current.parent ?? "" }
+    for (key, value) in patch {
+      if value is NSNull { object.removeValue(forKey: key) } else { object[key] = value }
+    }
+    // Without If-Match, the patch applies to the version it was read at, so a change made in
+    // between is not overwritten.
+    return try await replace(
+      id, with: object, request, context, readVersion: current.version)
+  }
+
+  private func replace(
+    _ id: String, with element: [String: Any], _ request: Request, _ context: ZPRRequestContext,
+    readVersion: Int64? = nil
+  ) async throws -> Response {
+    let (name, parent, body) = try fields(of: element)
     let operation = "Update\(kind.operation)"
     let current = try await visible(id, context, needing: "UPDATE", operation: "Update")
     let object = ZPRServer.parse(body) as? [String: Any] ?? [:]
@@ -285,14 +323,15 @@ struct ResourceRoutes {
         "a \(kind.label) cannot move: '\(field)' is '\(current.parent ?? "")'; to put it "
           + "elsewhere, delete it and create it there")
     }
-    let commit = try await writer(context).commit(
+    let (commit, report) = try await writer(context, request).commitReporting(
       [
         .update(
-          kind: kind.kind, id: id, expectedVersion: try Self.ifMatch(request), name: name,
-          lifecycleState: nil, body: body)
+          kind: kind.kind, id: id, expectedVersion: try Self.ifMatch(request) ?? readVersion,
+          name: name, lifecycleState: nil, body: body)
       ], actor: context.actor, idempotencyKey: try Self.idempotencyKey(request))
     let record = commit.records[0]!
-    return JSONText.response(resource(record), etag: record.version)
+    return JSONText.response(
+      report.appended(to: resource(record)), etag: report.dryRun ? nil : record.version)
   }
 
   private func delete(_ id: String, _ request: Request, _ context: ZPRRequestContext)
@@ -305,16 +344,17 @@ struct ResourceRoutes {
       let cascade = request.uri.queryParameters["cascade"].map(String.init) == "true"
       mutations = try await lifecycleMutations(id, expected: expected) {
         catalog, record throws(ModelError) in
-        if kind.kind == ResourceKind.namespace.kind {
+        if kind.kind == ResourceSchema.namespace.kind {
           try catalog.deleteNamespace(record.name, cascade: cascade)
         } else {
           try catalog.deleteAttribute(record.name, in: record.parent ?? "")
         }
       }
     }
-    _ = try await writer(context).commit(
+    let (_, report) = try await writer(context, request).commitReporting(
       mutations, actor: context.actor, idempotencyKey: try Self.idempotencyKey(request))
-    return Response(status: .noContent)
+    let deleted = "{\"id\":\(JSONText.string(id)),\"deleted\":\(report.dryRun ? "false" : "true")}"
+    return JSONText.response(report.appended(to: deleted))
   }
 
   /// Retire or reactivate a namespace or attribute, by the catalog's rules.
@@ -326,7 +366,7 @@ struct ResourceRoutes {
         .notFound, "ZPR-API-016",
         "there is no action '\(action)' on a \(kind.label): the actions are retire and reactivate")
     }
-    let namespace = kind.kind == ResourceKind.namespace.kind
+    let namespace = kind.kind == ResourceSchema.namespace.kind
     _ = try await visible(
       id, context, needing: "UPDATE", operation: action == "retire" ? "Retire" : "Reactivate")
     let mutations = try await lifecycleMutations(id, expected: try Self.ifMatch(request)) {
@@ -338,10 +378,11 @@ struct ResourceRoutes {
       default: try catalog.reactivateAttribute(record.name, in: record.parent ?? "")
       }
     }
-    let commit = try await writer(context).commit(
+    let (commit, report) = try await writer(context, request).commitReporting(
       mutations, actor: context.actor, idempotencyKey: try Self.idempotencyKey(request))
     let record = commit.records.compactMap { $0 }.first { $0.id == id }!
-    return JSONText.response(resource(record), etag: record.version)
+    return JSONText.response(
+      report.appended(to: resource(record)), etag: report.dryRun ? nil : record.version)
   }
 
   /// Runs a lifecycle change on the current catalog (which refuses what its rules forbid) and
@@ -366,9 +407,10 @@ struct ResourceRoutes {
     }
     var mutations: [Mutation] = []
     for other in snapshot.records
-    where other.kind == ResourceKind.namespace.kind || other.kind == ResourceKind.attribute.kind {
+    where other.kind == ResourceSchema.namespace.kind || other.kind == ResourceSchema.attribute.kind
+    {
       let state: LifecycleState? =
-        other.kind == ResourceKind.namespace.kind
+        other.kind == ResourceSchema.namespace.kind
         ? catalog.namespace(named: other.name)?.state
         : catalog.attribute(other.name, in: other.parent ?? "")?.state
       switch state {
@@ -391,9 +433,13 @@ struct ResourceRoutes {
   /// The name, parent and stored body of a request's element, checked for shape here; what
   /// the element means is checked with the whole tenancy when it commits.
   private func fields(of request: Request) async throws -> (String, String?, String) {
-    var object = try await RequestBody.object(
-      request, allowed: kind.allowed, limit: limits.bodyBytes)
-    for field in ["name"] + (kind.parent.map { [$0.field] } ?? []) + kind.required
+    try fields(
+      of: try await RequestBody.object(request, allowed: kind.keys, limit: limits.bodyBytes))
+  }
+
+  private func fields(of element: [String: Any]) throws -> (String, String?, String) {
+    var object = element
+    for field in kind.requiredKeys
     where object[field] == nil || object[field] is NSNull {
       throw APIError.missingField(field)
     }
@@ -405,13 +451,13 @@ struct ResourceRoutes {
     if let field = kind.parent?.field {
       guard let value = object.removeValue(forKey: field) as? String else {
         throw APIError.wrongType(
-          field, "the name of a \(ResourceKind.named(kind.parent!.kind)!.label)")
+          field, "the name of a \(ResourceSchema.named(kind.parent!.kind)!.label)")
       }
       parent = value
     }
-    if kind.kind == ResourceKind.policy.kind { try PolicyStatements.zpr.check(object) }
-    if kind.kind == ResourceKind.iamPolicy.kind { try PolicyStatements.iam.check(object) }
-    if kind.kind == ResourceKind.group.kind {
+    if kind.kind == ResourceSchema.policy.kind { try PolicyStatements.zpr.check(object) }
+    if kind.kind == ResourceSchema.iamPolicy.kind { try PolicyStatements.iam.check(object) }
+    if kind.kind == ResourceSchema.group.kind {
       if let members = object["members"] {
         guard let members = members as? [String] else {
           throw APIError.wrongType("members", "a list of user names")
@@ -473,7 +519,7 @@ struct ResourceRoutes {
     if let field = kind.parent?.field {
       members.append((field, JSONText.string(record.parent ?? "")))
     }
-    if kind.fields.contains("compartment"),
+    if kind.field("compartment") != nil,
       let compartment = (ZPRServer.parse(record.body) as? [String: Any])?["compartment"] as? String
     {
       members.append(("compartment", JSONText.string(compartment)))
@@ -519,6 +565,19 @@ struct ResourceRoutes {
         "If-Match must be the ETag a read returned, such as \"3\", not '\(header)'")
     }
     return version
+  }
+
+  /// Whether the request asks for a dry run (`?dryRun=true`, or the header `Zpr-Dry-Run: true`).
+  static func dryRun(_ request: Request) throws -> Bool {
+    if let header = request.headers[HTTPField.Name("Zpr-Dry-Run")!] {
+      guard header == "true" || header == "false" else {
+        throw APIError(
+          .badRequest, "ZPR-API-033",
+          "Zpr-Dry-Run must be true or false, not '\(header.prefix(40))'")
+      }
+      if header == "true" { return true }
+    }
+    return try Query(request).flag("dryRun") ?? false
   }
 
   static func idempotencyKey(_ request: Request) throws -> String? {

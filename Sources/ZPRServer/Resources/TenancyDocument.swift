@@ -25,7 +25,7 @@ struct TenancyDocument {
     for kind in byKind.keys {
       byKind[kind]!.sort { ($0.name.lowercased(), $0.id) < ($1.name.lowercased(), $1.id) }
     }
-    if let configuration = byKind[ResourceKind.configurationKind]?.first {
+    if let configuration = byKind[ResourceSchema.configurationKind]?.first {
       enabled = true
       let object = ZPRServer.parse(configuration.body) as? [String: Any] ?? [:]
       for key in object.keys.sorted() {
@@ -33,13 +33,13 @@ struct TenancyDocument {
       }
     }
     var placed = Set<String>()
-    for kind in ResourceKind.tenancy where kind.parent == nil {
+    for kind in ResourceSchema.all where kind.parent == nil {
       let elements = byKind[kind.kind] ?? []
       guard !elements.isEmpty else { continue }
       emit("\(kind.section):")
       for record in elements {
         placed.insert(record.id)
-        let parts = ResourceKind.tenancy.filter { $0.parent?.kind == kind.kind }
+        let parts = ResourceSchema.all.filter { $0.parent?.kind == kind.kind }
         guard !parts.isEmpty else {
           emit("  - " + Self.line(record, kind), record)
           continue
@@ -60,7 +60,7 @@ struct TenancyDocument {
       }
     }
     orphans = records.filter {
-      ResourceKind.named($0.kind)?.parent != nil && !placed.contains($0.id)
+      ResourceSchema.named($0.kind)?.parent != nil && !placed.contains($0.id)
     }
     text = lines.joined(separator: "\n") + "\n"
   }
@@ -71,7 +71,7 @@ struct TenancyDocument {
   }
 
   /// A record as one line: its stored JSON with its name (and `retired`) put in front.
-  private static func line(_ record: ResourceRecord, _ kind: ResourceKind) -> String {
+  private static func line(_ record: ResourceRecord, _ kind: ResourceSchema) -> String {
     var members = [("name", JSONText.string(record.name))]
     if kind.hasLifecycle, record.lifecycleState == "INACTIVE" {
       members.append(("retired", "true"))
@@ -92,8 +92,8 @@ struct TenancyDocument {
     let source = SourceFile(path: "tenancy", text: text)
     let loaded = TenancyFile.load(source)
     var problems = orphans.map { record -> Problem in
-      let kind = ResourceKind.named(record.kind)!
-      let parent = ResourceKind.named(kind.parent!.kind)!
+      let kind = ResourceSchema.named(record.kind)!
+      let parent = ResourceSchema.named(kind.parent!.kind)!
       return Problem(
         severity: .error, code: "ZPT002",
         message:
@@ -114,7 +114,7 @@ struct TenancyDocument {
   }
 
   /// A problem of the stored tenancy, about one record.
-  struct Problem {
+  struct Problem: Sendable {
     var severity: Severity
     var code: String
     var message: String

@@ -1,33 +1,46 @@
 import ArgumentParser
 import Foundation
+import ZPRModel
 import ZPRPolicy
 import ZPRServer
 
-/// A kind of resource the command line manages on a server, as `zpr <command> list|get|...`.
+/// A kind of resource the command line manages on a server, as `zpr <command> list|get|...`:
+/// everything about it comes from its schema.
 protocol ClientResource {
-  /// The command's name (`vcn`).
-  static var command: String { get }
-  /// The API's collection (`vcns`).
-  static var path: String { get }
-  /// How help names one (`VCN`).
-  static var label: String { get }
-  /// Namespaces and attributes: retire and reactivate.
-  static var hasLifecycle: Bool { get }
-  /// How help names several.
-  static var plural: String { get }
+  static var schema: ResourceSchema { get }
 }
 
 extension ClientResource {
-  static var hasLifecycle: Bool { false }
-  static var plural: String { label + "s" }
+  /// The command's name (`vcn`).
+  static var command: String { schema.command }
+  /// The API's collection (`vcns`).
+  static var path: String { schema.path }
+  /// How help names one (`VCN`), and several.
+  static var label: String { schema.label }
+  static var plural: String { schema.plural }
 
-  /// The subcommands every kind has.
+  /// The kind's command: its subcommands, and help from the schema.
+  static var commandConfiguration: CommandConfiguration {
+    CommandConfiguration(
+      commandName: command, abstract: "Manage \(plural) on a zpr server.",
+      discussion: """
+        A \(label)'s fields:
+        \(FieldHelp.lines(schema))
+
+        For example:
+          zpr \(command) create \(schema.example)
+        """, subcommands: subcommands)
+  }
+
+  /// The subcommands every kind has (namespaces' delete also cascades).
   static var subcommands: [any ParsableCommand.Type] {
-    [
-      ResourceList<Self>.self, ResourceGet<Self>.self, ResourceCreate<Self>.self,
-      ResourceUpdate<Self>.self, ResourceDelete<Self>.self,
-    ]
-      + (hasLifecycle ? [ResourceAction<Self>.self] : [])
+    [ResourceList<Self>.self, ResourceGet<Self>.self, ResourceCreate<Self>.self]
+      + [ResourceUpdate<Self>.self]
+      + [
+        schema.kind == ResourceSchema.namespace.kind
+          ? NamespaceDelete.self : ResourceDelete<Self>.self
+      ]
+      + (schema.hasLifecycle ? [ResourceAction<Self>.self] : [])
   }
 
   /// The id of a resource given by id or by name (`--parent` narrows names shared across VCNs).
@@ -49,6 +62,34 @@ extension ClientResource {
         exitCode: 1)
     }
     return id
+  }
+}
+
+/// Help for a kind's fields, from its schema: one line per flag, with its value and meaning.
+enum FieldHelp {
+  static func lines(_ schema: ResourceSchema) -> String {
+    var rows = schema.flags.map { flag -> (String, String) in
+      let value =
+        switch flag.field.shape {
+        case .string: flag.field.key.uppercased() == "CIDR" ? "CIDR" : "TEXT"
+        case .integer: "N"
+        case .boolean: "true|false"
+        case .strings: "TEXT"
+        case .attributes: "NS.KEY=VALUE"
+        case .objects: "KEY=VALUE,..."
+        }
+      var text = flag.field.summary
+      if flag.field.required && flag.inFirstOf == nil { text += " (required)" }
+      if [.strings, .attributes, .objects].contains(flag.field.shape) {
+        text += "; repeat for more"
+      }
+      return ("--\(flag.name) \(value)", text)
+    }
+    rows.append(("--set KEY=VALUE", "Any field, the value as JSON or text (--set 'vnics=[...]')"))
+    rows.append(("-f FILE", "The whole element, as JSON or YAML (- reads standard input)"))
+    let width = rows.map(\.0.count).max() ?? 0
+    return rows.map { "  " + $0.0.padding(toLength: width + 2, withPad: " ", startingAt: 0) + $0.1 }
+      .joined(separator: "\n")
   }
 }
 
@@ -105,92 +146,243 @@ struct ResourceGet<Kind: ClientResource>: AsyncParsableCommand {
     let client = try options.client()
     let id = try await Kind.id(reference, client: client)
     let (_, data, etag) = try await client.send("GET", "/v1/\(Kind.path)/\(id)")
-    let object = (try? JSONSerialization.jsonObject(with: data)) ?? [:]
     switch options.format {
-    case .json: writeOut(prettyJSON(object) + "\n")
-    case .text: writeOut(prettyJSON(object) + "\nETag: \(etag ?? "")\n")
+    case .json:
+      let object = (try? JSONSerialization.jsonObject(with: data)) ?? [:]
+      writeOut(prettyJSON(object) + "\n")
+    case .text:
+      let element = (try? JSONValue.parse(Array(data))) ?? .object([])
+      let version = (etag ?? "").filter { $0 != "\"" }
+      writeOut(ElementText.lines(element) + "version: \(shown(version))\n")
     }
   }
 }
 
-/// The body of a create or update: a JSON file, or for a policy a .zpl file.
-struct ResourceBody: ParsableArguments {
-  @Option(name: [.short, .long], help: "The element as JSON (- reads standard input).")
-  var file: String?
-  @Option(help: "ZPR policies: the statements, from a .zpl file.") var zpl: String?
-  @Option(help: "ZPR policies: the policy's name (with --zpl).") var name: String?
-  @Option(help: "ZPR policies: the description (with --zpl).") var description: String?
+/// An element as text for people: a line per field, lists and objects indented under it, and
+/// every value escaped for the terminal.
+enum ElementText {
+  static func lines(_ value: JSONValue, indent: String = "") -> String {
+    guard let members = value.objectMembers else { return indent + scalar(value) + "\n" }
+    var text = ""
+    for (key, member) in members {
+      switch member {
+      case .object(let inner) where !inner.isEmpty:
+        text += "\(indent)\(shown(key)):\n" + lines(member, indent: indent + "  ")
+      case .array(let items) where items.contains(where: { $0.objectMembers != nil }):
+        text += "\(indent)\(shown(key)):\n"
+        for item in items {
+          let inner = lines(item, indent: indent + "    ")
+          text += indent + "  - " + inner.dropFirst(indent.count + 4)
+        }
+      default: text += "\(indent)\(shown(key)): \(scalar(member))\n"
+      }
+    }
+    return text
+  }
 
-  func body() throws -> Any {
+  private static func scalar(_ value: JSONValue) -> String {
+    switch value {
+    case .string(let text): shown(text)
+    case .array(let items): items.map(scalar).joined(separator: ", ")
+    case .object: "{}"
+    default: shown(value.serialized(pretty: false))
+    }
+  }
+}
+
+/// What a create or update sends: fields from flags (the kind's schema names them), a whole
+/// element from a JSON or YAML file, or for ZPR policies the statements of a .zpl file.
+struct ElementInput {
+  /// The flags and values ArgumentParser did not know (the kind's field flags), and the name.
+  var arguments: [String]
+  var file: String?
+
+  /// The element's members: the file's, with the flags' on top, and the name when given.
+  func members(_ schema: ResourceSchema, name: String?) throws -> [(String, JSONValue)] {
+    var arguments = arguments
+    var zpl: String?
+    if schema.kind == ResourceSchema.policy.kind, let at = arguments.firstIndex(of: "--zpl") {
+      guard at + 1 < arguments.count else {
+        throw CLIError(code: "ZPR-CLI-014", message: "--zpl needs a file: write --zpl FILE.zpl")
+      }
+      zpl = arguments[at + 1]
+      arguments.removeSubrange(at...(at + 1))
+    }
+    var members = try file.map { try Self.read($0) } ?? []
     if let zpl {
       let source = try readPolicySource(zpl)
-      let file = PolicyParser().parse(source)
-      let statements = file.statementLines.map { source.text(of: $0) }
-      return [
-        "name": name ?? URL(fileURLWithPath: zpl).deletingPathExtension().lastPathComponent,
-        "description": description ?? "from \(URL(fileURLWithPath: zpl).lastPathComponent)",
-        "statements": statements,
-      ]
+      let statements = PolicyParser().parse(source).statementLines.map { source.text(of: $0) }
+      let stem = URL(fileURLWithPath: zpl).deletingPathExtension().lastPathComponent
+      set(&members, "name", .string(stem), keep: true)
+      set(
+        &members, "description", .string("from \(URL(fileURLWithPath: zpl).lastPathComponent)"),
+        keep: true)
+      set(&members, "statements", .array(statements.map { .string($0) }))
     }
-    guard let file else {
-      throw CLIError(
-        code: "ZPR-CLI-014", message: "give the element with -f FILE.json (or --zpl for a policy)")
+    let flagged: [(String, JSONValue)]
+    do {
+      flagged = try schema.members(fromFlags: arguments)
+    } catch {
+      throw CLIError(code: error.code.rawValue, message: error.message)
     }
+    for (key, value) in flagged { set(&members, key, value) }
+    if let name { set(&members, "name", .string(name)) }
+    return members
+  }
+
+  private func set(
+    _ members: inout [(String, JSONValue)], _ key: String, _ value: JSONValue, keep: Bool = false
+  ) {
+    if let index = members.firstIndex(where: { $0.0 == key }) {
+      if !keep { members[index].1 = value }
+    } else {
+      members.append((key, value))
+    }
+  }
+
+  /// A file's element: a JSON or YAML object.
+  static func read(_ file: String) throws -> [(String, JSONValue)] {
     let data =
       file == "-"
       ? FileHandle.standardInput.readDataToEndOfFile()
       : try Data(contentsOf: URL(fileURLWithPath: file))
-    guard let object = try? JSONSerialization.jsonObject(with: data) else {
-      throw CLIError(
-        code: "ZPR-CLI-015", message: "'\(file)' is not JSON: write the element as a JSON object")
+    let text = String(decoding: data, as: UTF8.self)
+    do {
+      guard let members = try ResourceSchema.element(fromYAML: text).objectMembers else {
+        throw CLIError(
+          code: "ZPR-CLI-015",
+          message: "'\(file)' does not hold an element: write it as one JSON or YAML object")
+      }
+      return members
+    } catch let error as ModelError {
+      throw CLIError(code: "ZPR-CLI-015", message: "'\(file)': \(error.message)")
     }
-    return object
+  }
+
+  /// The members as the client sends them.
+  static func json(_ members: [(String, JSONValue)]) -> Any {
+    let text = JSONValue.object(members).serialized(pretty: false)
+    return (try? JSONSerialization.jsonObject(with: Data(text.utf8))) ?? [:]
   }
 }
 
-/// `zpr <kind> create`.
+/// Whether to commit a change or only say what it would do.
+struct ChangeOptions: ParsableArguments {
+  @Flag(help: "Only check the change and show what it would do; change nothing.")
+  var dryRun = false
+
+  /// The query that asks for a dry run.
+  var query: String { dryRun ? "?dryRun=true" : "" }
+
+  /// What a change did (or would do), for people: the server's words on access and warnings.
+  func report(_ object: [String: Any], _ done: String) -> String {
+    var lines = [dryRun ? "would have " + done + " (dry run: nothing was changed)" : done]
+    for warning in object["warnings"] as? [[String: Any]] ?? [] {
+      lines.append("warning: " + shown(warning["message"]))
+    }
+    let changes = object["accessChanges"] as? [[String: Any]] ?? []
+    if !changes.isEmpty { lines.append("access:") }
+    for change in changes { lines.append("  " + shown(change["summary"])) }
+    return lines.joined(separator: "\n") + "\n"
+  }
+}
+
+/// `zpr <kind> create [NAME] [FLAGS] [-f FILE]`.
 struct ResourceCreate<Kind: ClientResource>: AsyncParsableCommand {
   static var configuration: CommandConfiguration {
-    CommandConfiguration(commandName: "create", abstract: "Create a \(Kind.label).")
+    CommandConfiguration(
+      commandName: "create", abstract: "Create a \(Kind.label).",
+      discussion: """
+        Give the \(Kind.label)'s fields as flags, or the whole element with -f FILE:
+        \(FieldHelp.lines(Kind.schema))
+
+        For example:
+          zpr \(Kind.command) create \(Kind.schema.example)
+        """)
   }
 
   @OptionGroup var options: ClientOptions
-  @OptionGroup var body: ResourceBody
+  @OptionGroup var change: ChangeOptions
+  @Option(name: [.short, .long], help: "The element as JSON or YAML (- reads standard input).")
+  var file: String?
   @Option(help: "A key that makes a retried create create once.") var idempotencyKey: String?
+  @Argument(
+    parsing: .allUnrecognized,
+    help: ArgumentHelp(
+      "The name, then the fields' flags (see below).", valueName: "name-and-fields"))
+  var fields: [String] = []
 
   func run() async throws {
+    var arguments = fields
+    var name: String?
+    if let first = arguments.first, !first.hasPrefix("-") { name = arguments.removeFirst() }
+    let members = try ElementInput(arguments: arguments, file: file).members(
+      Kind.schema, name: name)
+    guard members.contains(where: { $0.0 == "name" }) else {
+      throw CLIError(
+        code: "ZPR-CLI-014",
+        message: "give the \(Kind.label)'s name: zpr \(Kind.command) create NAME [FLAGS] "
+          + "(`zpr \(Kind.command) create --help` lists the flags)")
+    }
     let object = try await options.client().object(
-      "POST", "/v1/\(Kind.path)", json: try body.body(),
+      "POST", "/v1/\(Kind.path)" + change.query, json: ElementInput.json(members),
       headers: idempotencyKey.map { ["Idempotency-Key": $0] } ?? [:])
     switch options.format {
     case .json: writeOut(prettyJSON(object) + "\n")
     case .text:
-      writeOut("created \(Kind.label) '\(shown(object["name"]))' (\(shown(object["id"])))\n")
+      writeOut(
+        change.report(
+          object, "created \(Kind.label) '\(shown(object["name"]))' (\(shown(object["id"])))"))
     }
   }
 }
 
-/// `zpr <kind> update ID|NAME`.
+/// `zpr <kind> update ID|NAME [FLAGS] [-f FILE]`.
 struct ResourceUpdate<Kind: ClientResource>: AsyncParsableCommand {
   static var configuration: CommandConfiguration {
     CommandConfiguration(
-      commandName: "update", abstract: "Replace a \(Kind.label) with a new version of it.")
+      commandName: "update", abstract: "Change some fields of a \(Kind.label), or replace it.",
+      discussion: """
+        Flags change the fields they name and leave the others as they are; -f FILE replaces \
+        the whole element:
+        \(FieldHelp.lines(Kind.schema))
+
+        A list given by flags replaces the list (give every item).
+        """)
   }
 
   @OptionGroup var options: ClientOptions
+  @OptionGroup var change: ChangeOptions
   @Argument(help: "Its id or name.") var reference: String
-  @OptionGroup var body: ResourceBody
-  @Option(help: "Only if it is still at this version (the ETag of a get).") var ifMatch: String?
+  @Option(
+    name: [.short, .long], help: "The whole new element, as JSON or YAML (- reads standard input).")
+  var file: String?
+  @Option(help: "Only if it is still at this version (the version a get printed).")
+  var ifMatch: String?
+  @Argument(
+    parsing: .allUnrecognized,
+    help: ArgumentHelp("The fields' flags (see below).", valueName: "fields"))
+  var fields: [String] = []
 
   func run() async throws {
     let client = try options.client()
     let id = try await Kind.id(reference, client: client)
+    let members = try ElementInput(arguments: fields, file: file).members(Kind.schema, name: nil)
+    guard !members.isEmpty else {
+      throw CLIError(
+        code: "ZPR-CLI-014",
+        message: "say what to change: give fields as flags, or the whole element with -f FILE "
+          + "(`zpr \(Kind.command) update --help` lists the flags)")
+    }
+    // A file is the whole element (PUT); flags are a merge patch of the fields they name.
     let object = try await client.object(
-      "PUT", "/v1/\(Kind.path)/\(id)", json: try body.body(),
-      headers: try ifMatchHeader(ifMatch))
+      file == nil ? "PATCH" : "PUT", "/v1/\(Kind.path)/\(id)" + change.query,
+      json: ElementInput.json(members), headers: try ifMatchHeader(ifMatch))
     switch options.format {
     case .json: writeOut(prettyJSON(object) + "\n")
-    case .text: writeOut("updated \(Kind.label) '\(shown(object["name"]))' (\(shown(id)))\n")
+    case .text:
+      writeOut(
+        change.report(object, "updated \(Kind.label) '\(shown(object["name"]))' (\(shown(id)))"))
     }
   }
 }
@@ -202,17 +394,49 @@ struct ResourceDelete<Kind: ClientResource>: AsyncParsableCommand {
   }
 
   @OptionGroup var options: ClientOptions
+  @OptionGroup var change: ChangeOptions
   @Argument(help: "Its id or name.") var reference: String
-  @Option(help: "Only if it is still at this version (the ETag of a get).") var ifMatch: String?
-  @Flag(help: "Namespaces: delete its attributes too.") var cascade = false
+  @Option(help: "Only if it is still at this version (the version a get printed).")
+  var ifMatch: String?
 
   func run() async throws {
+    try await Self.delete(Kind.self, reference, options, change, ifMatch: ifMatch, cascade: false)
+  }
+
+  /// Deletes a resource (with its attributes, for a namespace and `cascade`).
+  static func delete(
+    _ kind: any ClientResource.Type, _ reference: String, _ options: ClientOptions,
+    _ change: ChangeOptions, ifMatch: String?, cascade: Bool
+  ) async throws {
     let client = try options.client()
-    let id = try await Kind.id(reference, client: client)
-    try await client.send(
-      "DELETE", "/v1/\(Kind.path)/\(id)" + (cascade ? "?cascade=true" : ""),
-      headers: try ifMatchHeader(ifMatch))
-    if options.format == .text { writeOut("deleted \(Kind.label) \(id)\n") }
+    let id = try await kind.id(reference, client: client)
+    var query = change.query
+    if cascade { query += query.isEmpty ? "?cascade=true" : "&cascade=true" }
+    let (_, data, _) = try await client.send(
+      "DELETE", "/v1/\(kind.path)/\(id)" + query, headers: try ifMatchHeader(ifMatch))
+    let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+    switch options.format {
+    case .json: writeOut(prettyJSON(object) + "\n")
+    case .text: writeOut(change.report(object, "deleted \(kind.label) \(shown(id))"))
+    }
+  }
+}
+
+/// `zpr namespace delete ID|NAME [--cascade]`.
+struct NamespaceDelete: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "delete", abstract: "Delete a security attribute namespace (once retired).")
+
+  @OptionGroup var options: ClientOptions
+  @OptionGroup var change: ChangeOptions
+  @Argument(help: "Its id or name.") var reference: String
+  @Option(help: "Only if it is still at this version (the version a get printed).")
+  var ifMatch: String?
+  @Flag(help: "Delete its attributes too.") var cascade = false
+
+  func run() async throws {
+    try await ResourceDelete<NamespaceCommand>.delete(
+      NamespaceCommand.self, reference, options, change, ifMatch: ifMatch, cascade: cascade)
   }
 }
 

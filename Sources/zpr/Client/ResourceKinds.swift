@@ -1,185 +1,118 @@
 import ArgumentParser
+import ZPRModel
 
-// The kinds of resource `zpr` manages on a server; each is `zpr <command> list|get|create|
-// update|delete` (namespaces and attributes also `lifecycle retire|reactivate`). ZPR policies
-// share `zpr policy` with the local check, fmt and parse.
+// The kinds of resource `zpr` manages on a server, one command each (`zpr vcn list|get|create|
+// update|delete`, namespaces and attributes also `lifecycle retire|reactivate`). Everything a
+// command knows of its kind (its name, path, labels, fields, flags and help) comes from the
+// kind's `ResourceSchema`; ArgumentParser needs a type per command, so each kind has one here,
+// and a test holds this list to `ResourceSchema.all`. ZPR policies share `zpr policy` with the
+// local check, fmt and parse.
 
 /// ZPR policies on the server (the subcommands of `zpr policy` that talk to one).
 enum ZPRPolicyResource: ClientResource {
-  static let command = "policy"
-  static let path = "zprPolicies"
-  static let label = "ZPR policy"
-  static let plural = "ZPR policies"
+  static let schema = ResourceSchema.policy
 }
 
-/// `zpr namespace`: security attribute namespaces on the server.
+/// `zpr namespace` (``ResourceSchema/namespace``).
 struct NamespaceCommand: AsyncParsableCommand, ClientResource {
-  static let command = "namespace"
-  static let path = "securityAttributeNamespaces"
-  static let label = "security attribute namespace"
-  static let hasLifecycle = true
-  static let configuration = CommandConfiguration(
-    commandName: command, abstract: "Manage security attribute namespaces on a zpr server.",
-    subcommands: subcommands)
+  static let schema = ResourceSchema.namespace
+  static let configuration = commandConfiguration
 }
 
-/// `zpr attribute`: security attributes on the server.
+/// `zpr attribute` (``ResourceSchema/attribute``).
 struct AttributeCommand: AsyncParsableCommand, ClientResource {
-  static let command = "attribute"
-  static let path = "securityAttributes"
-  static let label = "security attribute"
-  static let hasLifecycle = true
-  static let configuration = CommandConfiguration(
-    commandName: command, abstract: "Manage security attributes on a zpr server.",
-    subcommands: subcommands)
+  static let schema = ResourceSchema.attribute
+  static let configuration = commandConfiguration
 }
 
-/// `zpr compartment`: compartments on the server.
+/// `zpr compartment` (``ResourceSchema/compartment``).
 struct CompartmentCommand: AsyncParsableCommand, ClientResource {
-  static let command = "compartment"
-  static let path = "compartments"
-  static let label = "compartment"
-  static let configuration = CommandConfiguration(
-    commandName: command, abstract: "Manage compartments on a zpr server.", subcommands: subcommands
-  )
+  static let schema = ResourceSchema.compartment
+  static let configuration = commandConfiguration
 }
 
-/// `zpr vcn`: VCNs on the server.
+/// `zpr vcn` (``ResourceSchema/vcn``).
 struct VCNCommand: AsyncParsableCommand, ClientResource {
-  static let command = "vcn"
-  static let path = "vcns"
-  static let label = "VCN"
-  static let configuration = CommandConfiguration(
-    commandName: command, abstract: "Manage VCNs on a zpr server.", subcommands: subcommands)
+  static let schema = ResourceSchema.vcn
+  static let configuration = commandConfiguration
 }
 
-/// `zpr subnet`: subnets on the server.
+/// `zpr subnet` (``ResourceSchema/subnet``).
 struct SubnetCommand: AsyncParsableCommand, ClientResource {
-  static let command = "subnet"
-  static let path = "subnets"
-  static let label = "subnet"
-  static let configuration = CommandConfiguration(
-    commandName: command, abstract: "Manage subnets on a zpr server.", subcommands: subcommands)
+  static let schema = ResourceSchema.subnet
+  static let configuration = commandConfiguration
 }
 
-/// `zpr route-table`: route tables on the server.
+/// `zpr route-table` (``ResourceSchema/routeTable``).
 struct RouteTableCommand: AsyncParsableCommand, ClientResource {
-  static let command = "route-table"
-  static let path = "routeTables"
-  static let label = "route table"
-  static let configuration = CommandConfiguration(
-    commandName: command, abstract: "Manage route tables on a zpr server.", subcommands: subcommands
-  )
+  static let schema = ResourceSchema.routeTable
+  static let configuration = commandConfiguration
 }
 
-/// `zpr peering-gateway`: local peering gateways on the server.
+/// `zpr peering-gateway` (``ResourceSchema/peeringGateway``).
 struct PeeringGatewayCommand: AsyncParsableCommand, ClientResource {
-  static let command = "peering-gateway"
-  static let path = "localPeeringGateways"
-  static let label = "local peering gateway"
-  static let configuration = CommandConfiguration(
-    commandName: command, abstract: "Manage local peering gateways on a zpr server.",
-    subcommands: subcommands)
+  static let schema = ResourceSchema.peeringGateway
+  static let configuration = commandConfiguration
 }
 
-/// `zpr security-list`: security lists on the server.
+/// `zpr security-list` (``ResourceSchema/securityList``).
 struct SecurityListCommand: AsyncParsableCommand, ClientResource {
-  static let command = "security-list"
-  static let path = "securityLists"
-  static let label = "security list"
-  static let configuration = CommandConfiguration(
-    commandName: command, abstract: "Manage security lists on a zpr server.",
-    subcommands: subcommands)
+  static let schema = ResourceSchema.securityList
+  static let configuration = commandConfiguration
 }
 
-/// `zpr nsg`: network security groups on the server.
+/// `zpr nsg` (``ResourceSchema/nsg``).
 struct NSGCommand: AsyncParsableCommand, ClientResource {
-  static let command = "nsg"
-  static let path = "networkSecurityGroups"
-  static let label = "network security group"
-  static let configuration = CommandConfiguration(
-    commandName: command, abstract: "Manage network security groups on a zpr server.",
-    subcommands: subcommands)
+  static let schema = ResourceSchema.nsg
+  static let configuration = commandConfiguration
 }
 
-/// `zpr drg`: dynamic routing gateways on the server.
+/// `zpr drg` (``ResourceSchema/drg``).
 struct DRGCommand: AsyncParsableCommand, ClientResource {
-  static let command = "drg"
-  static let path = "drgs"
-  static let label = "dynamic routing gateway"
-  static let configuration = CommandConfiguration(
-    commandName: command, abstract: "Manage dynamic routing gateways on a zpr server.",
-    subcommands: subcommands)
+  static let schema = ResourceSchema.drg
+  static let configuration = commandConfiguration
 }
 
-/// `zpr instance`: instances on the server.
+/// `zpr instance` (``ResourceSchema/instance``).
 struct InstanceCommand: AsyncParsableCommand, ClientResource {
-  static let command = "instance"
-  static let path = "instances"
-  static let label = "instance"
-  static let configuration = CommandConfiguration(
-    commandName: command, abstract: "Manage instances on a zpr server.", subcommands: subcommands)
+  static let schema = ResourceSchema.instance
+  static let configuration = commandConfiguration
 }
 
-/// `zpr database`: databases on the server.
+/// `zpr database` (``ResourceSchema/database``).
 struct DatabaseCommand: AsyncParsableCommand, ClientResource {
-  static let command = "database"
-  static let path = "databases"
-  static let label = "database"
-  static let configuration = CommandConfiguration(
-    commandName: command, abstract: "Manage databases on a zpr server.", subcommands: subcommands)
+  static let schema = ResourceSchema.database
+  static let configuration = commandConfiguration
 }
 
-/// `zpr load-balancer`: load balancers on the server.
+/// `zpr load-balancer` (``ResourceSchema/loadBalancer``).
 struct LoadBalancerCommand: AsyncParsableCommand, ClientResource {
-  static let command = "load-balancer"
-  static let path = "loadBalancers"
-  static let label = "load balancer"
-  static let configuration = CommandConfiguration(
-    commandName: command, abstract: "Manage load balancers on a zpr server.",
-    subcommands: subcommands)
+  static let schema = ResourceSchema.loadBalancer
+  static let configuration = commandConfiguration
 }
 
-/// `zpr private-endpoint`: private endpoints on the server.
+/// `zpr private-endpoint` (``ResourceSchema/privateEndpoint``).
 struct PrivateEndpointCommand: AsyncParsableCommand, ClientResource {
-  static let command = "private-endpoint"
-  static let path = "privateEndpoints"
-  static let label = "private endpoint"
-  static let configuration = CommandConfiguration(
-    commandName: command, abstract: "Manage private endpoints on a zpr server.",
-    subcommands: subcommands)
+  static let schema = ResourceSchema.privateEndpoint
+  static let configuration = commandConfiguration
 }
 
-/// `zpr policy-test`: policy tests on the server.
+/// `zpr policy-test` (``ResourceSchema/test``).
 struct PolicyTestCommand: AsyncParsableCommand, ClientResource {
-  static let command = "policy-test"
-  static let path = "policyTests"
-  static let label = "policy test"
-  static let configuration = CommandConfiguration(
-    commandName: command, abstract: "Manage policy tests on a zpr server.", subcommands: subcommands
-  )
+  static let schema = ResourceSchema.test
+  static let configuration = commandConfiguration
 }
 
-/// `zpr iam-policy`: IAM policies on the server (who may change what).
-struct IAMPolicyCommand: AsyncParsableCommand, ClientResource {
-  static let command = "iam-policy"
-  static let path = "iamPolicies"
-  static let label = "IAM policy"
-  static let plural = "IAM policies"
-  static let configuration = CommandConfiguration(
-    commandName: command, abstract: "Manage IAM policies on a zpr server.",
-    subcommands: subcommands)
-}
-
-/// `zpr group`: groups of users on the server, named by IAM statements.
+/// `zpr group` (``ResourceSchema/group``).
 struct GroupCommand: AsyncParsableCommand, ClientResource {
-  static let command = "group"
-  static let path = "groups"
-  static let label = "group"
-  static let plural = "groups"
-  static let configuration = CommandConfiguration(
-    commandName: command, abstract: "Manage groups of users on a zpr server.",
-    subcommands: subcommands)
+  static let schema = ResourceSchema.group
+  static let configuration = commandConfiguration
+}
+
+/// `zpr iam-policy` (``ResourceSchema/iamPolicy``).
+struct IAMPolicyCommand: AsyncParsableCommand, ClientResource {
+  static let schema = ResourceSchema.iamPolicy
+  static let configuration = commandConfiguration
 }
 
 /// Every resource command but `policy`, for the root command.
@@ -187,6 +120,6 @@ let resourceCommands: [any ParsableCommand.Type] = [
   NamespaceCommand.self, AttributeCommand.self, CompartmentCommand.self, VCNCommand.self,
   SubnetCommand.self, RouteTableCommand.self, PeeringGatewayCommand.self, SecurityListCommand.self,
   NSGCommand.self, DRGCommand.self, InstanceCommand.self, DatabaseCommand.self,
-  LoadBalancerCommand.self, PrivateEndpointCommand.self, PolicyTestCommand.self,
-  GroupCommand.self, IAMPolicyCommand.self,
+  LoadBalancerCommand.self, PrivateEndpointCommand.self, PolicyTestCommand.self, GroupCommand.self,
+  IAMPolicyCommand.self,
 ]
