@@ -8,17 +8,37 @@ struct ZPR: AsyncParsableCommand {
     commandName: "zpr",
     abstract: "Zero Trust Packet Routing for Linux networks.",
     discussion: """
-      Exit codes: 0 success, 1 the input has errors (or is not canonical, with fmt --check),
+      First steps: `zpr tenancy check examples/tenancies/three-tier.yaml` checks a tenancy \
+      file; `zpr analyze --tenancy examples/tenancies/three-tier.yaml --from web-1 --to db-1 \
+      --protocol tcp --port 5432` explains a flow; `zpr serve` runs the server, which the \
+      Server and Resources commands talk to (the key from $ZPR_API_KEY).
+
+      Exit codes: 0 success, 1 the input has errors (or is not canonical, with fmt --check), \
       2 a usage error (a bad option, a missing file).
       """,
-    subcommands: [
-      PolicyCommand.self, IAMCommand.self, TenancyCommand.self, AnalyzeCommand.self,
-      TestCommand.self,
-      MatrixCommand.self, DiffCommand.self, ServeCommand.self, EnableCommand.self,
-      ApplyCommand.self, ExportCommand.self, AuditCommand.self, AgentCommand.self,
-      LabCommand.self,
-    ] + resourceCommands + [BenchCommand.self]
+    version: zprVersion,
+    groupedSubcommands: commandGroups
   )
+
+  /// The subcommands as `zpr --help` lists them: each in exactly one group.
+  static let commandGroups: [CommandGroup] = [
+    CommandGroup(
+      name: "Files", subcommands: [PolicyCommand.self, IAMCommand.self, TenancyCommand.self]),
+    CommandGroup(
+      name: "Flows",
+      subcommands: [
+        AnalyzeCommand.self, TestCommand.self, MatrixCommand.self, DiffCommand.self,
+      ]),
+    CommandGroup(
+      name: "Server",
+      subcommands: [
+        ServeCommand.self, EnableCommand.self, ApplyCommand.self, ExportCommand.self,
+        AuditCommand.self,
+      ]),
+    CommandGroup(name: "Resources", subcommands: resourceCommands),
+    CommandGroup(name: "Hosts", subcommands: [AgentCommand.self, LabCommand.self]),
+    CommandGroup(name: "Benchmarks", subcommands: [BenchCommand.self]),
+  ]
 
   /// Runs the command, mapping usage errors to exit code 2 as the contract promises.
   static func main() async {

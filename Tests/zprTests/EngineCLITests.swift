@@ -126,6 +126,117 @@ struct EngineCLITests {
     #expect(neither.exitCode == 2)
   }
 
+  static let hub = root.appendingPathComponent("examples/tenancies/hub.yaml").path
+  static let ops = root.appendingPathComponent("examples/tenancies/three-tier-ops.zpl").path
+
+  /// hub.yaml: a statement lets dev-web-1 reach tools-1 on tcp/443, but the shared VCN has no
+  /// route back to dev. The forward path is REACHABLE; with the replies, the headline is not.
+  @Test func bidirectionalHeadlineIsUnreachableWhenTheRepliesCannotComeBack() throws {
+    let query = [
+      "analyze", "--tenancy", Self.hub, "--from", "dev-web-1", "--to", "tools-1", "--protocol",
+      "tcp", "--port", "443",
+    ]
+    let forward = try ZPRProcess.run(query)
+    #expect(forward.exitCode == 0, "\(forward.standardError)")
+    #expect(forward.standardOutput.hasPrefix("REACHABLE: dev-web-1 "))
+
+    let both = try ZPRProcess.run(query + ["--bidirectional"])
+    #expect(both.exitCode == 0, "\(both.standardError)")
+    let headline = String(both.standardOutput.prefix { $0 != "\n" })
+    #expect(headline.hasPrefix("UNREACHABLE: dev-web-1 "), "\(headline)")
+    #expect(
+      headline.hasSuffix(
+        "; the flow gets there (forward path REACHABLE) but its replies do not get back "
+          + "(return path UNREACHABLE)"))
+    #expect(both.standardOutput.contains("\nreturn path (UNREACHABLE):\n"))
+
+    // The JSON keeps each path's own status.
+    let json = try ZPRProcess.run(query + ["--bidirectional", "--format", "json"])
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+    #expect(object["status"] as? String == "REACHABLE")
+    #expect(object["returnStatus"] as? String == "UNREACHABLE")
+
+    // A round trip that works keeps its headline.
+    let working = try ZPRProcess.run([
+      "analyze", "--tenancy", Self.threeTier, "--from", "app-1", "--to", "db-1", "--protocol",
+      "tcp", "--port", "5432", "--bidirectional",
+    ])
+    #expect(working.standardOutput.hasPrefix("REACHABLE: app-1 "))
+    #expect(!working.standardOutput.contains("replies do not get back"))
+  }
+
+  @Test func diffAddsPoliciesBesideTheTenancysOwn() throws {
+    let result = try ZPRProcess.run(["diff", "--tenancy", Self.threeTier, "--add", Self.ops])
+    #expect(result.exitCode == 0, "\(result.standardError)")
+    #expect(
+      result.standardOutput
+        == """
+        what-if: 1 pair of endpoint groups change
+          app-1/0 -> web-1/0:
+            gains tcp/9100 (policy 'three-tier-ops' statement 0)
+
+        """)
+    // Replacing the policies by the same file loses the tenancy's own grants instead.
+    let replaced = try ZPRProcess.run([
+      "diff", "--tenancy", Self.threeTier, "--policies", Self.ops,
+    ])
+    #expect(replaced.standardOutput.contains("loses tcp/8080 (policy 'three-tier' statement 0)"))
+    #expect(
+      replaced.standardOutput.contains("gains tcp/9100 (policy 'three-tier-ops' statement 0)"))
+
+    // A file named like a policy the tenancy has cannot be added beside it.
+    let scratch = try Scratch()
+    let same = try scratch.file(
+      "three-tier.zpl", try String(contentsOfFile: Self.ops, encoding: .utf8))
+    let refused = try ZPRProcess.run(["diff", "--tenancy", Self.threeTier, "--add", same])
+    #expect(refused.exitCode == 2)
+    #expect(
+      refused.standardError
+        == "zpr: error: --add \(same): \(Self.threeTier) already has a policy named 'three-tier' "
+        + "(a file's policy is named after the file): rename the file, or give it with "
+        + "--policies to replace the policies [ZPR-CLI-009]\n")
+    // With --policies, --add adds beside the replacements.
+    let replacement = try scratch.file(
+      "new.zpl",
+      """
+      in network.vcn:prod VCN allow app.tier:web endpoints to connect to app.tier:app endpoints with protocol='tcp/8080'
+      in network.vcn:prod VCN allow app.tier:app endpoints to connect to app.tier:db endpoints with protocol='tcp/5433'
+
+      """)
+    let both = try ZPRProcess.run([
+      "diff", "--tenancy", Self.threeTier, "--policies", replacement, "--add", Self.ops,
+    ])
+    #expect(both.exitCode == 0, "\(both.standardError)")
+    #expect(
+      both.standardOutput
+        == """
+        what-if: 2 pairs of endpoint groups change
+          app-1/0 -> db-1/0:
+            gains tcp/5433 (policy 'new' statement 1)
+            loses tcp/5432 (policy 'three-tier' statement 1)
+          app-1/0 -> web-1/0:
+            gains tcp/9100 (policy 'three-tier-ops' statement 0)
+
+        """)
+    let against = try ZPRProcess.run([
+      "diff", "--tenancy", Self.threeTier, "--add", Self.ops, "--against", Self.threeTier,
+    ])
+    #expect(against.exitCode == 2)
+  }
+
+  @Test func aTenancyFileAndAServerTogetherAreRefused() throws {
+    for arguments in [
+      ["matrix", "--tenancy", Self.threeTier, "--server", "http://127.0.0.1:1"],
+      ["test", Self.threeTier, "--server", "http://127.0.0.1:1"],
+      ["diff", "--tenancy", Self.threeTier, "--add", Self.ops, "--server", "http://127.0.0.1:1"],
+    ] {
+      let result = try ZPRProcess.run(arguments)
+      #expect(result.exitCode == 2, "\(arguments)")
+      #expect(result.standardError.contains("or --server URL, not both"), "\(result.standardError)")
+    }
+  }
+
   @Test func benchEngineRunsSmall() throws {
     let result = try ZPRProcess.run([
       "bench", "engine", "--endpoints", "300", "--statements", "40", "--flows", "2000",

@@ -21,6 +21,13 @@ public struct PathAnalysis: Hashable, Sendable {
   public var audit: AuditNote?
   /// Remarks a reader needs (a path leaving the tenancy, an address no VNIC holds).
   public var notes: [String]
+
+  /// The status of the whole exchange: the forward status, unless the flow gets there and its
+  /// replies, when analyzed, do not get back (then the replies' status).
+  public var roundTripStatus: ReachabilityStatus {
+    guard status == .reachable, let returnStatus else { return status }
+    return returnStatus
+  }
 }
 
 /// One end of a flow, as resolved.

@@ -92,12 +92,21 @@ public enum AnalysisJSON {
 
 /// The text of a path analysis: a path a person can follow.
 public enum AnalysisText {
+  /// The analysis as text: the headline (the status of the whole exchange), then the paths.
   public static func render(_ analysis: PathAnalysis) -> String {
     var lines: [String] = []
     let flow = analysis.flow
-    lines.append(
-      "\(analysis.status.rawValue): \(describe(analysis.source)) -> \(describe(analysis.destination)), \(flow)"
-    )
+    // The headline is the whole exchange's status: a flow whose replies cannot come back does
+    // not work, whatever the forward path says.
+    var headline =
+      "\(analysis.roundTripStatus.rawValue): \(describe(analysis.source)) -> "
+      + "\(describe(analysis.destination)), \(flow)"
+    if analysis.roundTripStatus != analysis.status {
+      headline +=
+        "; the flow gets there (forward path \(analysis.status.rawValue)) but its replies do "
+        + "not get back (return path \(analysis.roundTripStatus.rawValue))"
+    }
+    lines.append(headline)
     lines.append("")
     lines.append("forward path:")
     lines += hops(analysis.forward)

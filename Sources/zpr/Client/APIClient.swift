@@ -35,7 +35,13 @@ extension APIClient {
       } ?? [:]
     let server =
       server ?? environment["ZPR_SERVER"] ?? file["server"] as? String ?? "http://127.0.0.1:8080"
-    guard let key = environment["ZPR_API_KEY"] ?? file["apiKey"] as? String else {
+    let key: String
+    let keySource: KeySource
+    if let set = environment["ZPR_API_KEY"], !set.isEmpty {
+      (key, keySource) = (set, .environment)
+    } else if let written = file["apiKey"] as? String, !written.isEmpty {
+      (key, keySource) = (written, .configFile(ClientOptions.configPath))
+    } else {
       throw CLIError(
         code: "ZPR-CLI-010",
         message:
@@ -47,14 +53,52 @@ extension APIClient {
         code: "ZPR-CLI-011",
         message: "--server must be a URL such as http://127.0.0.1:8080, not '\(server)'")
     }
-    return APIClient(base: url, key: key)
+    return APIClient(base: url, key: key, keySource: keySource)
   }
+}
+
+/// Where the client's API key came from, for messages about it.
+enum KeySource: Hashable, CustomStringConvertible {
+  /// The environment variable `ZPR_API_KEY`.
+  case environment
+  /// The config file at this path.
+  case configFile(String)
+
+  var description: String {
+    switch self {
+    case .environment: "ZPR_API_KEY"
+    case .configFile(let path): "the config file \(path)"
+    }
+  }
+}
+
+/// An answer of the server: its status, body and headers.
+struct APIResponse: Sendable {
+  var status: Int
+  var body: Data
+  /// The headers, by lower-case name.
+  var headers: [String: String]
+
+  init(status: Int, body: Data, response: HTTPURLResponse) {
+    self.status = status
+    self.body = body
+    var headers: [String: String] = [:]
+    for case (let name as String, let value as String) in response.allHeaderFields {
+      headers[name.lowercased()] = value
+    }
+    self.headers = headers
+  }
+
+  /// A header's value (names compare without regard to case).
+  func header(_ name: String) -> String? { headers[name.lowercased()] }
 }
 
 /// A thin client of the zpr REST API.
 struct APIClient {
   let base: URL
   let key: String
+  /// Where ``key`` came from.
+  var keySource = KeySource.environment
 
   /// Sends a request; returns the status, the body and the ETag. Errors the server answers
   /// with are thrown as a `CLIError` carrying its code, message and details.
@@ -62,6 +106,15 @@ struct APIClient {
   func send(
     _ method: String, _ path: String, json: Any? = nil, headers: [String: String] = [:]
   ) async throws -> (status: Int, body: Data, etag: String?) {
+    let answer = try await exchange(method, path, json: json, headers: headers)
+    return (answer.status, answer.body, answer.header("ETag"))
+  }
+
+  /// Sends a request; returns the whole answer. Errors the server answers with are thrown as a
+  /// `CLIError` carrying its code, message and details; a refused key says where it came from.
+  func exchange(
+    _ method: String, _ path: String, json: Any? = nil, headers: [String: String] = [:]
+  ) async throws -> APIResponse {
     var request = URLRequest(url: URL(string: base.absoluteString + path)!)
     request.httpMethod = method
     request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
@@ -84,6 +137,12 @@ struct APIClient {
     let http = response as! HTTPURLResponse
     guard (200..<300).contains(http.statusCode) else {
       let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+      let code = object["code"] as? String ?? "HTTP-\(http.statusCode)"
+      if http.statusCode == 401 {
+        throw CLIError.keyRefused(
+          by: base.absoluteString, from: keySource, code: code,
+          reason: object["message"] as? String)
+      }
       var message = object["message"] as? String ?? "the server answered \(http.statusCode)"
       for detail in object["details"] as? [[String: Any]] ?? [] {
         let text =
@@ -98,11 +157,9 @@ struct APIClient {
           "\n  - \(line)\(name)\(text)"
           + (detail["suggestion"].map { " (\($0))" } ?? "")
       }
-      throw CLIError(
-        code: object["code"] as? String ?? "HTTP-\(http.statusCode)", message: message,
-        exitCode: 1)
+      throw CLIError(code: code, message: message, exitCode: 1)
     }
-    return (http.statusCode, data, http.value(forHTTPHeaderField: "ETag"))
+    return APIResponse(status: http.statusCode, body: data, response: http)
   }
 
   /// The response as a JSON object.
@@ -121,4 +178,26 @@ func prettyJSON(_ value: Any) -> String {
       withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
     ?? Data()
   return String(decoding: data, as: UTF8.self)
+}
+
+extension CLIError {
+  /// The server answered 401 to the key that was sent: the message names where the key came
+  /// from and what to do. The code stays the server's (`ZPR-API-032`: a key it does not know).
+  static func keyRefused(by server: String, from source: KeySource, code: String, reason: String?)
+    -> CLIError
+  {
+    let why =
+      code == "ZPR-API-032"
+      ? "the server does not know it (it was revoked, belongs to another server, or was "
+        + "copied wrong)"
+      : (reason ?? "the server answered 401")
+    return CLIError(
+      code: code,
+      message:
+        "the zpr server at \(server) refused the API key from \(source): \(why); check that "
+        + "\(source) holds the whole key as it was given to you, or ask an administrator of "
+        + "this server for a new one (they create it with POST /v1/apiKeys, see docs/api.md; "
+        + "on a new server the admin key is the one `zpr serve` printed on first start)",
+      exitCode: 1)
+  }
 }

@@ -68,23 +68,38 @@ struct ApplyCommand: AsyncParsableCommand {
 /// `zpr export`: the server's tenancy as a tenancy file that `zpr apply` accepts.
 struct ExportCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "export", abstract: "Write the server's tenancy as a tenancy file (YAML).")
+    commandName: "export", abstract: "Write the server's tenancy as a tenancy file (YAML).",
+    discussion: """
+      Says what it wrote (how many resources, of which revision): on standard output when it \
+      writes to a file (-o), on standard error when the tenancy goes to standard output.
+      """)
 
   @OptionGroup var options: ClientOptions
   @Option(name: [.short, .long], help: "Write to this file instead of standard output.")
   var output: String?
 
   func run() async throws {
-    let (_, data, _) = try await options.client().send("GET", "/v1/export")
+    let response = try await options.client().exchange("GET", "/v1/export")
     if let output {
       do {
-        try data.write(to: URL(fileURLWithPath: output))
+        try response.body.write(to: URL(fileURLWithPath: output))
       } catch {
         throw CLIError.cannotWrite(output, error.localizedDescription)
       }
+      writeOut(Self.summary(response, to: output) + "\n")
     } else {
-      writeOut(String(decoding: data, as: UTF8.self))
+      writeOut(String(decoding: response.body, as: UTF8.self))
+      writeError(Self.summary(response, to: "standard output") + "\n")
     }
+  }
+
+  /// "wrote 42 resources of revision 7 to FILE", from the export's headers.
+  static func summary(_ response: APIResponse, to place: String) -> String {
+    let resources = response.header("ZPR-Resource-Count").flatMap { Int($0) }
+    let revision = response.header("ZPR-Revision")
+    return "wrote "
+      + (resources.map { counted($0, "resource") } ?? "the tenancy")
+      + (revision.map { " of revision \($0)" } ?? "") + " to \(place)"
   }
 }
 

@@ -24,21 +24,18 @@ struct AnalyzeCommand: AsyncParsableCommand {
     commandName: "analyze",
     abstract: "Explain whether a flow gets through a tenancy, hop by hop and layer by layer.",
     discussion: """
-      The tenancy is a file (--tenancy) or, without one, the zpr server's. Ends are resource names (their first VNIC), NAME/N for VNIC N of a resource, or IP \
-      addresses. The status is REACHABLE, UNREACHABLE or INDETERMINATE; every layer's action \
-      uses the codes of the ZPR path analyzer (ALLOWED, DENIED, ZPR_ALLOWED, ZPR_DENIED, \
-      ZPR_MISSING_POLICY, ZPR_POLICY_NOT_EVALUATED_MISSING_ROUTE, \
-      ZPR_POLICY_NOT_EVALUATED_SL_NSG_DENIED). Exits 0 whatever the status; 1 when the \
-      tenancy file has errors; 2 for a bad query.
+      The tenancy is a file (--tenancy) or, without one, the zpr server's (--server). Ends are \
+      resource names (their first VNIC), NAME/N for VNIC N of a resource, or IP addresses. The \
+      status is REACHABLE, UNREACHABLE or INDETERMINATE; with --bidirectional the headline is \
+      REACHABLE only when the replies get back too (the forward and return paths each have \
+      their own status below it). Every layer's action uses the codes of the ZPR path analyzer \
+      (ALLOWED, DENIED, ZPR_ALLOWED, ZPR_DENIED, ZPR_MISSING_POLICY, \
+      ZPR_POLICY_NOT_EVALUATED_MISSING_ROUTE, ZPR_POLICY_NOT_EVALUATED_SL_NSG_DENIED). Exits 0 \
+      whatever the status; 1 when the tenancy has errors; 2 for a bad query.
       """
   )
 
-  @Option(help: "The tenancy file (YAML or JSON); without it, the tenancy of the zpr server.")
-  var tenancy: String?
-
-  @Option(
-    help: "The zpr server, when there is no --tenancy (default: $ZPR_SERVER or the config file).")
-  var server: String?
+  @OptionGroup var source: TenancySourceOptions
 
   @Option(help: "The source: a resource, NAME/N, or an IP address.")
   var from: String
@@ -68,16 +65,7 @@ struct AnalyzeCommand: AsyncParsableCommand {
   var format: OutputFormat = .text
 
   func run() async throws {
-    let analyzer: PathAnalyzer
-    if let tenancy {
-      analyzer = PathAnalyzer(try loadTenancy(tenancy))
-    } else {
-      // The server's tenancy as it exports it, analyzed here by the same analyzer.
-      let (_, data, _) = try await APIClient.resolve(server: server).send("GET", "/v1/export")
-      let loaded = TenancyFile.load(
-        SourceFile(path: "the server's tenancy", text: String(decoding: data, as: UTF8.self)))
-      analyzer = PathAnalyzer(loaded.tenancy)
-    }
+    let analyzer = PathAnalyzer(try await source.load().tenancy)
     let query = PathQuery(
       from: from, to: to, transport: transport.flowProtocol, port: port, sourcePort: sourcePort,
       icmpType: icmpType, icmpCode: icmpCode, bidirectional: bidirectional)

@@ -12,20 +12,32 @@ struct DiffCommand: AsyncParsableCommand {
     abstract:
       "Show which endpoint pairs gain or lose access if the policies (or the tenancy) change.",
     discussion: """
-      With --policies, the named .zpl files replace the tenancy's policies (each file becomes \
-      one policy named after the file). With --against, the whole other tenancy is the new \
-      version; endpoints are matched by name. Pairs that ZPR does not govern (no end \
-      protected) count as allowing everything. Exits 0 whatever the diff; 1 when an input has \
-      errors.
+      The current version is a tenancy file (--tenancy) or, without one, the zpr server's \
+      tenancy (--server). The new version: with --policies, the named .zpl files replace all \
+      of the tenancy's policies; with --add, they are added beside the tenancy's policies \
+      (with --policies, beside those). Each file becomes one policy named after the file, \
+      which --add refuses when the tenancy already has a policy of that name. With --against, \
+      the whole other tenancy file is the new version; endpoints are matched by name. Pairs \
+      that ZPR does not govern (no end protected) count as allowing everything. Exits 0 \
+      whatever the diff; 1 when an input has errors.
+
+      Examples:
+        zpr diff --tenancy tenancy.yaml --add ops.zpl
+        zpr diff --tenancy tenancy.yaml --policies new.zpl
+        zpr diff --against next.yaml
       """
   )
 
-  @Option(help: "The tenancy file (YAML or JSON): the current version.")
-  var tenancy: String
+  @OptionGroup var source: TenancySourceOptions
 
   @Option(
     parsing: .upToNextOption, help: "Policy files (.zpl) that replace the tenancy's policies.")
   var policies: [String] = []
+
+  @Option(
+    parsing: .upToNextOption,
+    help: "Policy files (.zpl) added beside the tenancy's policies (each one policy).")
+  var add: [String] = []
 
   @Option(help: "Another tenancy file: the new version.")
   var against: String?
@@ -34,19 +46,30 @@ struct DiffCommand: AsyncParsableCommand {
   var format: OutputFormat = .text
 
   func validate() throws {
-    guard policies.isEmpty != (against == nil) else {
-      throw ValidationError("give either --policies FILE... or --against OTHER-TENANCY")
+    guard (policies.isEmpty && add.isEmpty) != (against == nil) else {
+      throw ValidationError(
+        "give --policies FILE... (replace the policies), --add FILE... (add policies), or "
+          + "--against OTHER-TENANCY")
     }
   }
 
   func run() async throws {
-    let old = try loadTenancy(tenancy)
+    let (old, name) = try await source.load()
     var new: Tenancy
     if let against {
       new = try loadTenancy(against)
     } else {
       new = old
-      new.policies = try policies.map { try policy(from: $0, in: old) }
+      if !policies.isEmpty {
+        new.policies = try policies.map { try policy(from: $0, in: old) }
+      }
+      for path in add {
+        let added = try policy(from: path, in: old)
+        guard !new.policies.contains(where: { $0.name == added.name }) else {
+          throw CLIError.policyNameTaken(added.name, file: path, in: name)
+        }
+        new.policies.append(added)
+      }
     }
     let diff = PolicyDiff(old: old, new: new)
     switch format {
@@ -82,14 +105,31 @@ struct DiffCommand: AsyncParsableCommand {
     guard problems.isEmpty else {
       let renderer = DiagnosticRenderer()
       for problem in problems.sortedBySource() { writeError(renderer.render(problem, in: source)) }
+      // With the server's tenancy, the check runs on its export.
+      let check: String =
+        self.source.tenancy.map { "`zpr policy check --tenancy \($0) \(path)`" }
+        ?? "`zpr export -o tenancy.yaml`, then `zpr policy check --tenancy tenancy.yaml \(path)`"
+      let count: String = counted(problems.count, "error")
       throw CLIError(
         code: "ZPR-CLI-008",
         message:
-          "the policy file '\(path)' has \(counted(problems.count, "error")) (shown above): "
-          + "fix them (`zpr policy check --tenancy \(self.tenancy) \(path)`) before comparing",
+          "the policy file '\(path)' has \(count) (shown above): fix them (\(check)) before "
+          + "comparing",
         exitCode: 1)
     }
     let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
     return Policy(name: name, description: "from \(path)", statements: file.statements)
+  }
+}
+
+extension CLIError {
+  /// `--add` of a policy file named like a policy the tenancy (or an earlier file) has.
+  static func policyNameTaken(_ policy: String, file: String, in tenancy: String) -> CLIError {
+    CLIError(
+      code: "ZPR-CLI-009",
+      message:
+        "--add \(file): \(tenancy) already has a policy named '\(policy)' (a file's policy is "
+        + "named after the file): rename the file, or give it with --policies to replace the "
+        + "policies")
   }
 }

@@ -13,7 +13,8 @@ struct MatrixCommand: AsyncParsableCommand {
       from every endpoint of one group to every endpoint of another (protocols and ports, or \
       ICMP messages) and which statement grants it. Pairs with a protected end and no cell are \
       denied by ZPR; pairs of unprotected endpoints are left to routes, security lists and \
-      NSGs. csv lists one row per endpoint pair and grant (it can be long).
+      NSGs. csv lists one row per endpoint pair and grant (it can be long). The tenancy is a \
+      file (--tenancy) or, without one, the zpr server's (--server).
       """
   )
 
@@ -24,14 +25,13 @@ struct MatrixCommand: AsyncParsableCommand {
     case csv
   }
 
-  @Option(help: "The tenancy file (YAML or JSON).")
-  var tenancy: String
+  @OptionGroup var source: TenancySourceOptions
 
   @Option(help: "Output format: text, json or csv.")
   var format: Format = .text
 
   func run() async throws {
-    let tenancy = try loadTenancy(tenancy)
+    let tenancy = try await source.load().tenancy
     let topology = Topology(tenancy)
     let matrix = ReachabilityMatrix(CompiledPolicy(topology), topology: topology)
     func by(_ grant: Grant) -> String {

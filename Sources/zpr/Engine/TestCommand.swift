@@ -7,8 +7,10 @@ import ZPRPolicy
 struct TestCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "test",
-    abstract: "Run the policy tests of a tenancy file (its tests: section).",
+    abstract: "Run the policy tests of a tenancy file (its tests: section) or of the server.",
     discussion: """
+      The tenancy is the FILE or, without one, the zpr server's (--server; its policy tests \
+      are /v1/policyTests). \
       Each test names a flow and expects allow (the flow is reachable) or deny (it is not). \
       Exits 0 when every test passes, 1 when one fails (each failure is listed with the \
       analyzer's explanation) or the file has errors.
@@ -18,17 +20,25 @@ struct TestCommand: AsyncParsableCommand {
   @Option(help: "Output format: text or json.")
   var format: OutputFormat = .text
 
-  @Argument(help: "The tenancy file (YAML or JSON).")
-  var file: String
+  @Option(help: ArgumentHelp(TenancySourceOptions.serverHelp))
+  var server: String?
+
+  @Argument(help: "The tenancy file (YAML or JSON); without it, the tenancy of the zpr server.")
+  var file: String?
+
+  func validate() throws {
+    try TenancySourceOptions.validate(file: file, fileOption: "a FILE", server: server)
+  }
 
   func run() async throws {
-    let tenancy = try loadTenancy(file)
+    let (tenancy, name) = try await loadTenancy(file: file, server: server)
     let results = PathAnalyzer(tenancy).runTests()
     let failed = results.filter { !$0.passed }
     switch format {
     case .json:
       let json = JSONValue.object([
-        ("file", .string(file)), ("tests", .int(results.count)), ("failed", .int(failed.count)),
+        ("file", .string(file)), ("tenancy", .string(name)), ("tests", .int(results.count)),
+        ("failed", .int(failed.count)),
         (
           "results",
           .array(
@@ -47,7 +57,7 @@ struct TestCommand: AsyncParsableCommand {
       writeOut(json.serialized() + "\n")
     case .text:
       if results.isEmpty {
-        writeOut("\(file): no tests: add a tests: section (see docs/tenancy-file.md)\n")
+        writeOut("\(name): no tests: add a tests: section (see docs/tenancy-file.md)\n")
       }
       for result in results {
         writeOut(
@@ -64,7 +74,7 @@ struct TestCommand: AsyncParsableCommand {
         }
       }
       writeOut(
-        "\(file): \(counted(results.count, "test")), \(results.count - failed.count) passed, "
+        "\(name): \(counted(results.count, "test")), \(results.count - failed.count) passed, "
           + "\(failed.count) failed\n")
     }
     if !failed.isEmpty { throw ExitCode(1) }
