@@ -19,42 +19,47 @@ extension Tenancy {
   }
 }
 
-/// One pass over a tenancy, collecting issues. Lookups by name go through tables built once,
-/// so that the check stays close to linear in the size of the tenancy.
-private struct ConsistencyCheck {
-  let tenancy: Tenancy
-  var issues: [TenancyIssue] = []
+/// The tables of network names the consistency rules look names up in. The full check builds
+/// them once; the incremental checker (``CheckedTenancy``) keeps them and refreshes the parts a
+/// change touches.
+struct ConsistencyTables: Sendable {
   /// The first VCN of each name.
-  private let vcnIndex: [String: Int]
+  var vcnIndex: [String: Int] = [:]
   /// The names inside each VCN, by position.
-  private let vcnNames: [VCNNames]
+  var vcnNames: [VCNNames] = []
   /// The first DRG of each name, and the VCNs attached to each DRG.
-  private let drgIndex: [String: Int]
-  private let drgAttachments: [Set<String>]
-  private let compartmentNames: Set<String>
-  /// Did-you-mean searches compare a name with every candidate; their total work is bounded
-  /// (in candidates compared), so that a tenancy full of broken references stays cheap.
-  private var suggestionsLeft = 20_000
+  var drgIndex: [String: Int] = [:]
+  var drgAttachments: [Set<String>] = []
+  var compartmentNames: Set<String> = []
 
-  init(tenancy: Tenancy) {
-    self.tenancy = tenancy
-    var index: [String: Int] = [:]
-    for (position, vcn) in tenancy.vcns.enumerated() where index[vcn.name] == nil {
-      index[vcn.name] = position
+  init(_ tenancy: Tenancy) {
+    indexVCNs(tenancy)
+    indexDRGs(tenancy)
+    indexCompartments(tenancy)
+  }
+
+  mutating func indexVCNs(_ tenancy: Tenancy) {
+    vcnIndex = [:]
+    for (position, vcn) in tenancy.vcns.enumerated() where vcnIndex[vcn.name] == nil {
+      vcnIndex[vcn.name] = position
     }
-    vcnIndex = index
     vcnNames = tenancy.vcns.map(VCNNames.init)
-    var drgs: [String: Int] = [:]
-    for (position, drg) in tenancy.drgs.enumerated() where drgs[drg.name] == nil {
-      drgs[drg.name] = position
+  }
+
+  mutating func indexDRGs(_ tenancy: Tenancy) {
+    drgIndex = [:]
+    for (position, drg) in tenancy.drgs.enumerated() where drgIndex[drg.name] == nil {
+      drgIndex[drg.name] = position
     }
-    drgIndex = drgs
     drgAttachments = tenancy.drgs.map { Set($0.attachments) }
+  }
+
+  mutating func indexCompartments(_ tenancy: Tenancy) {
     compartmentNames = Set(tenancy.compartments.map(\.name))
   }
 
   /// The names of a VCN's parts, looked up without a search.
-  private struct VCNNames {
+  struct VCNNames: Sendable {
     var subnets: [String: Int] = [:]
     var routeTables: Set<String>
     var securityLists: Set<String>
@@ -73,6 +78,33 @@ private struct ConsistencyCheck {
         localPeeringGateways[gateway.name] = position
       }
     }
+  }
+}
+
+/// One pass over a tenancy, collecting issues. Lookups by name go through tables built once,
+/// so that the check stays close to linear in the size of the tenancy. Each rule is also run on
+/// its own, element by element, by the incremental checker (``CheckedTenancy``).
+struct ConsistencyCheck {
+  typealias VCNNames = ConsistencyTables.VCNNames
+  /// The first claim of each IP, by VCN: the resource's position and the VNIC's number.
+  typealias IPOwners = [String: [IPAddress: (resource: Int, vnic: Int)]]
+
+  let tenancy: Tenancy
+  var issues: [TenancyIssue] = []
+  private let tables: ConsistencyTables
+  private var vcnIndex: [String: Int] { tables.vcnIndex }
+  private var vcnNames: [VCNNames] { tables.vcnNames }
+  private var drgIndex: [String: Int] { tables.drgIndex }
+  private var drgAttachments: [Set<String>] { tables.drgAttachments }
+  private var compartmentNames: Set<String> { tables.compartmentNames }
+  /// Did-you-mean searches compare a name with every candidate; their total work is bounded
+  /// (in candidates compared), so that a tenancy full of broken references stays cheap.
+  private var suggestionsLeft = 20_000
+
+  /// A check of a tenancy, with its tables when they are at hand.
+  init(tenancy: Tenancy, tables: ConsistencyTables? = nil) {
+    self.tenancy = tenancy
+    self.tables = tables ?? ConsistencyTables(tenancy)
   }
 
   /// The VCN of that name.
@@ -102,8 +134,14 @@ private struct ConsistencyCheck {
     for (index, compartment) in tenancy.compartments.enumerated() {
       let path = "compartments[\(index)]"
       if let parent = compartment.parent, parents[parent] == nil {
+        // In the order written (each name once), so that a tie between guesses is settled
+        // the same way every time.
         unresolved(
-          "compartment", parent, among: candidates { Array(parents.keys) }, at: "\(path).parent")
+          "compartment", parent,
+          among: candidates {
+            var seen: Set<String> = []
+            return tenancy.compartments.map(\.name).filter { seen.insert($0).inserted }
+          }, at: "\(path).parent")
         continue
       }
       // A compartment below a cycle is not reported: the cycle is, at its own members.
@@ -142,46 +180,55 @@ private struct ConsistencyCheck {
   }
 
   mutating func vcns() {
+    vcnNameRules()
+    for index in tenancy.vcns.indices { vcn(at: index) }
+  }
+
+  /// VCN names follow the rules and are unique.
+  mutating func vcnNameRules() {
     unique(tenancy.vcns.map(\.name), what: "VCN", path: "vcns")
-    for (index, vcn) in tenancy.vcns.enumerated() {
-      let path = "vcns[\(index)]"
-      compartment(vcn.compartment, at: "\(path).compartment")
-      if vcn.cidrs.isEmpty {
-        error(
-          .missingElement, "VCN '\(vcn.name)' has no CIDR block: give it at least one",
-          at: "\(path).cidrs")
-      }
-      blocks(
-        vcn.cidrs.enumerated().map { ($0.element, "\(path).cidrs[\($0.offset)]") },
-        within: "VCN '\(vcn.name)'")
-      attributes(vcn.securityAttributes, on: .vcn, name: vcn.name, at: "\(path).securityAttributes")
-      unique(vcn.subnets.map(\.name), what: "subnet", path: "\(path).subnets")
-      unique(vcn.routeTables.map(\.name), what: "route table", path: "\(path).routeTables")
-      unique(vcn.securityLists.map(\.name), what: "security list", path: "\(path).securityLists")
-      unique(
-        vcn.networkSecurityGroups.map(\.name), what: "network security group",
-        path: "\(path).networkSecurityGroups")
-      unique(
-        vcn.localPeeringGateways.map(\.name), what: "local peering gateway",
-        path: "\(path).localPeeringGateways")
-      let names = vcnNames[index]
-      subnets(of: vcn, names, at: path)
-      routeTables(of: vcn, names, at: path)
-      peerings(of: vcn, at: path)
-      for (list, rules) in vcn.securityLists.enumerated() {
-        securityRules(
-          rules.ingress, in: vcn, names, nsg: false, at: "\(path).securityLists[\(list)].ingress")
-        securityRules(
-          rules.egress, in: vcn, names, nsg: false, at: "\(path).securityLists[\(list)].egress")
-      }
-      for (group, rules) in vcn.networkSecurityGroups.enumerated() {
-        securityRules(
-          rules.ingress, in: vcn, names, nsg: true,
-          at: "\(path).networkSecurityGroups[\(group)].ingress")
-        securityRules(
-          rules.egress, in: vcn, names, nsg: true,
-          at: "\(path).networkSecurityGroups[\(group)].egress")
-      }
+  }
+
+  /// The rules of one VCN and its parts.
+  mutating func vcn(at index: Int) {
+    let vcn = tenancy.vcns[index]
+    let path = "vcns[\(index)]"
+    compartment(vcn.compartment, at: "\(path).compartment")
+    if vcn.cidrs.isEmpty {
+      error(
+        .missingElement, "VCN '\(vcn.name)' has no CIDR block: give it at least one",
+        at: "\(path).cidrs")
+    }
+    blocks(
+      vcn.cidrs.enumerated().map { ($0.element, "\(path).cidrs[\($0.offset)]") },
+      within: "VCN '\(vcn.name)'")
+    attributes(vcn.securityAttributes, on: .vcn, name: vcn.name, at: "\(path).securityAttributes")
+    unique(vcn.subnets.map(\.name), what: "subnet", path: "\(path).subnets")
+    unique(vcn.routeTables.map(\.name), what: "route table", path: "\(path).routeTables")
+    unique(vcn.securityLists.map(\.name), what: "security list", path: "\(path).securityLists")
+    unique(
+      vcn.networkSecurityGroups.map(\.name), what: "network security group",
+      path: "\(path).networkSecurityGroups")
+    unique(
+      vcn.localPeeringGateways.map(\.name), what: "local peering gateway",
+      path: "\(path).localPeeringGateways")
+    let names = vcnNames[index]
+    subnets(of: vcn, names, at: path)
+    routeTables(of: vcn, names, at: path)
+    peerings(of: vcn, at: path)
+    for (list, rules) in vcn.securityLists.enumerated() {
+      securityRules(
+        rules.ingress, in: vcn, names, nsg: false, at: "\(path).securityLists[\(list)].ingress")
+      securityRules(
+        rules.egress, in: vcn, names, nsg: false, at: "\(path).securityLists[\(list)].egress")
+    }
+    for (group, rules) in vcn.networkSecurityGroups.enumerated() {
+      securityRules(
+        rules.ingress, in: vcn, names, nsg: true,
+        at: "\(path).networkSecurityGroups[\(group)].ingress")
+      securityRules(
+        rules.egress, in: vcn, names, nsg: true,
+        at: "\(path).networkSecurityGroups[\(group)].egress")
     }
   }
 
@@ -370,81 +417,86 @@ private struct ConsistencyCheck {
   mutating func resources() {
     unique(tenancy.resources.map(\.name), what: "resource", path: "resources")
     // IPs are unique within a VCN.
-    var owners: [String: [IPAddress: (resource: Int, vnic: Int)]] = [:]
-    for (index, resource) in tenancy.resources.enumerated() {
-      // Paths and labels are only written out for problems, so they are built only then.
-      func path() -> String { "resources[\(index)]" }
-      compartment(resource.compartment, at: "\(path()).compartment")
+    var owners: IPOwners = [:]
+    for index in tenancy.resources.indices { resource(at: index, owners: &owners) }
+  }
+
+  /// The rules of one resource and its VNICs; `owners` holds the IPs claimed by the resources
+  /// before it (those whose IPs may be the same as its own), and gets its own.
+  mutating func resource(at index: Int, owners: inout IPOwners) {
+    let resource = tenancy.resources[index]
+    // Paths and labels are only written out for problems, so they are built only then.
+    func path() -> String { "resources[\(index)]" }
+    compartment(resource.compartment, at: "\(path()).compartment")
+    attributes(
+      resource.securityAttributes, on: resource.kind, name: resource.name,
+      at: "\(path()).securityAttributes")
+    if resource.vnics.isEmpty {
+      error(
+        .missingElement, "\(resource.kind.rawValue) '\(resource.name)' has no VNIC: give it one",
+        at: "\(path()).vnics")
+    }
+    for (number, vnic) in resource.vnics.enumerated() {
+      func vnicPath() -> String { "\(path()).vnics[\(number)]" }
+      func label() -> String { "\(resource.name)/\(number)" }
       attributes(
-        resource.securityAttributes, on: resource.kind, name: resource.name,
-        at: "\(path()).securityAttributes")
-      if resource.vnics.isEmpty {
+        vnic.securityAttributes, on: .vnic, name: label(), at: "\(vnicPath()).securityAttributes")
+      for attribute in vnic.securityAttributes {
+        guard
+          let inherited = resource.securityAttributes.first(where: {
+            SecurityAttributeName.same($0.namespace, attribute.namespace)
+              && SecurityAttributeName.same($0.key, attribute.key)
+          }), inherited.value != attribute.value
+        else { continue }
         error(
-          .missingElement, "\(resource.kind.rawValue) '\(resource.name)' has no VNIC: give it one",
-          at: "\(path()).vnics")
+          .invalidAttributes,
+          "VNIC \(label()) sets \(attribute.qualifiedName) to '\(attribute.value)', but its "
+            + "\(resource.kind.rawValue) sets it to '\(inherited.value)': a VNIC carries one value "
+            + "of an attribute; remove one", at: "\(vnicPath()).securityAttributes")
       }
-      for (number, vnic) in resource.vnics.enumerated() {
-        func vnicPath() -> String { "\(path()).vnics[\(number)]" }
-        func label() -> String { "\(resource.name)/\(number)" }
-        attributes(
-          vnic.securityAttributes, on: .vnic, name: label(), at: "\(vnicPath()).securityAttributes")
-        for attribute in vnic.securityAttributes {
-          guard
-            let inherited = resource.securityAttributes.first(where: {
-              SecurityAttributeName.same($0.namespace, attribute.namespace)
-                && SecurityAttributeName.same($0.key, attribute.key)
-            }), inherited.value != attribute.value
-          else { continue }
+      guard let vcn = self.vcn(named: vnic.vcn) else {
+        unresolved(
+          "VCN", vnic.vcn, among: candidates { tenancy.vcns.map(\.name) },
+          at: "\(vnicPath()).subnet")
+        continue
+      }
+      let names = vcnIndex[vcn.name].map { vcnNames[$0] }
+      guard let subnet = names?.subnets[vnic.subnet].map({ vcn.subnets[$0] }) else {
+        unresolved(
+          "subnet", "\(vnic.vcn)/\(vnic.subnet)",
+          among: candidates { vcn.subnets.map { "\(vcn.name)/\($0.name)" } },
+          at: "\(vnicPath()).subnet")
+        continue
+      }
+      if vnic.ips.isEmpty {
+        error(
+          .missingElement, "VNIC \(label()) has no IP: give it its private IP",
+          at: "\(vnicPath()).ips")
+      }
+      for (ipIndex, ip) in vnic.ips.enumerated() {
+        func ipPath() -> String { "\(vnicPath()).ips[\(ipIndex)]" }
+        if !subnet.cidr.contains(ip) {
           error(
-            .invalidAttributes,
-            "VNIC \(label()) sets \(attribute.qualifiedName) to '\(attribute.value)', but its "
-              + "\(resource.kind.rawValue) sets it to '\(inherited.value)': a VNIC carries one value "
-              + "of an attribute; remove one", at: "\(vnicPath()).securityAttributes")
+            .outsideBlock,
+            "\(ip) lies outside subnet '\(subnet.name)' (\(subnet.cidr)): choose an address inside it",
+            at: ipPath())
         }
-        guard let vcn = self.vcn(named: vnic.vcn) else {
-          unresolved(
-            "VCN", vnic.vcn, among: candidates { tenancy.vcns.map(\.name) },
-            at: "\(vnicPath()).subnet")
-          continue
-        }
-        let names = vcnIndex[vcn.name].map { vcnNames[$0] }
-        guard let subnet = names?.subnets[vnic.subnet].map({ vcn.subnets[$0] }) else {
-          unresolved(
-            "subnet", "\(vnic.vcn)/\(vnic.subnet)",
-            among: candidates { vcn.subnets.map { "\(vcn.name)/\($0.name)" } },
-            at: "\(vnicPath()).subnet")
-          continue
-        }
-        if vnic.ips.isEmpty {
+        if let (ownerIndex, ownerVNIC) = owners[vcn.name, default: [:]][ip] {
+          let owner = "\(tenancy.resources[ownerIndex].name)/\(ownerVNIC)"
           error(
-            .missingElement, "VNIC \(label()) has no IP: give it its private IP",
-            at: "\(vnicPath()).ips")
+            .duplicateAddress,
+            "\(ip) is already used by \(owner) in VCN '\(vcn.name)': give each VNIC its own IP",
+            at: ipPath())
+        } else {
+          owners[vcn.name, default: [:]][ip] = (index, number)
         }
-        for (ipIndex, ip) in vnic.ips.enumerated() {
-          func ipPath() -> String { "\(vnicPath()).ips[\(ipIndex)]" }
-          if !subnet.cidr.contains(ip) {
-            error(
-              .outsideBlock,
-              "\(ip) lies outside subnet '\(subnet.name)' (\(subnet.cidr)): choose an address inside it",
-              at: ipPath())
-          }
-          if let (ownerIndex, ownerVNIC) = owners[vcn.name, default: [:]][ip] {
-            let owner = "\(tenancy.resources[ownerIndex].name)/\(ownerVNIC)"
-            error(
-              .duplicateAddress,
-              "\(ip) is already used by \(owner) in VCN '\(vcn.name)': give each VNIC its own IP",
-              at: ipPath())
-          } else {
-            owners[vcn.name, default: [:]][ip] = (index, number)
-          }
-        }
-        for (group, name) in vnic.networkSecurityGroups.enumerated()
-        where names?.networkSecurityGroups.contains(name) != true {
-          unresolved(
-            "network security group", name,
-            among: candidates { vcn.networkSecurityGroups.map(\.name) },
-            at: "\(vnicPath()).networkSecurityGroups[\(group)]")
-        }
+      }
+      for (group, name) in vnic.networkSecurityGroups.enumerated()
+      where names?.networkSecurityGroups.contains(name) != true {
+        unresolved(
+          "network security group", name,
+          among: candidates { vcn.networkSecurityGroups.map(\.name) },
+          at: "\(vnicPath()).networkSecurityGroups[\(group)]")
       }
     }
   }
@@ -463,15 +515,21 @@ private struct ConsistencyCheck {
 
   /// A test's ends name resources (NAME, or NAME/N for its VNIC N) or addresses.
   mutating func tests() {
+    var names: [String: Int] = [:]
+    for resource in tenancy.resources { names[resource.name] = resource.vnics.count }
+    tests(vnicCount: { names[$0] }, distinctNames: names.count)
+  }
+
+  /// The tests, given the number of VNICs of the (last) resource of each name, and how many
+  /// distinct resource names there are.
+  mutating func tests(vnicCount: (String) -> Int?, distinctNames: Int) {
     for (index, test) in tenancy.tests.enumerated() {
       if let name = test.name { checkName(name, at: "tests[\(index)].name") }
     }
-    var names: [String: Int] = [:]
-    for resource in tenancy.resources { names[resource.name] = resource.vnics.count }
     for (index, test) in tenancy.tests.enumerated() {
       for (key, end) in [("from", test.from), ("to", test.to)] where IPAddress(end) == nil {
         let parts = end.split(separator: "/", maxSplits: 1).map(String.init)
-        if let vnics = names[parts[0]] {
+        if let vnics = vnicCount(parts[0]) {
           if parts.count == 2, Int(parts[1]).map({ !(0..<vnics).contains($0) }) ?? true {
             error(
               .unresolvedReference,
@@ -480,9 +538,15 @@ private struct ConsistencyCheck {
               at: "tests[\(index)].\(key)")
           }
         } else {
-          unresolved(
-            "resource", parts[0], among: candidates { Array(names.keys) },
-            at: "tests[\(index)].\(key)")
+          // Too many names to search: found so without gathering them (as `suggestion` would).
+          if distinctNames > suggestionsLeft, parts[0].utf8.count <= NameRules.maxLength * 4 {
+            suggestionsLeft = 0
+          }
+          let known = candidates {
+            var seen: Set<String> = []
+            return tenancy.resources.map(\.name).filter { seen.insert($0).inserted }
+          }
+          unresolved("resource", parts[0], among: known, at: "tests[\(index)].\(key)")
         }
       }
     }
@@ -654,15 +718,18 @@ private struct ConsistencyCheck {
     var seen: Set<String> = []
     for (index, name) in names.enumerated() {
       checkName(name, at: "\(path)[\(index)].name")
-      if !seen.insert(name).inserted {
-        error(
-          .duplicateName, "another \(what) is already named '\(name)': give each its own name",
-          at: "\(path)[\(index)].name")
-      }
+      if !seen.insert(name).inserted { duplicate(name, what: what, at: "\(path)[\(index)].name") }
     }
   }
 
-  private mutating func checkName(_ name: String, at path: @autoclosure () -> String) {
+  /// A name given to an earlier element of the same kind, reported at the later one.
+  mutating func duplicate(_ name: String, what: String, at path: String) {
+    error(
+      .duplicateName, "another \(what) is already named '\(name)': give each its own name",
+      at: path)
+  }
+
+  mutating func checkName(_ name: String, at path: @autoclosure () -> String) {
     if case .failure(let problem) = NameRules.resourceName(name) {
       error(.invalidName, problem.message, at: path())
     }

@@ -64,6 +64,20 @@ public struct PolicyCatalogCheck: Sendable {
     carriedByEndpoints = endpoints
   }
 
+  /// The catalog alone, for ``catalogProblems(for:)`` (which needs nothing the network
+  /// carries), so that a change to one policy is checked without indexing every resource.
+  init(catalogOf tenancy: Tenancy) {
+    self.tenancy = tenancy
+    carriedByVCNs = []
+    carriedByEndpoints = []
+  }
+
+  /// What the catalog says about the statements' attribute references: every error of
+  /// ``diagnostics(for:)`` (its other diagnostics are warnings).
+  func catalogProblems(for statement: Statement) -> [Diagnostic] {
+    Self.attributes(of: statement).compactMap { catalogProblem($0.0) }
+  }
+
   /// See ``Tenancy/catalogDiagnostics(for:)``.
   public func diagnostics(for statements: [Statement]) -> [Diagnostic] {
     var diagnostics: [Diagnostic] = []
