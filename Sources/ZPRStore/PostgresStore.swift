@@ -5,14 +5,29 @@ import PostgresNIO
 /// The store in PostgreSQL, through postgres-nio: several `zpr serve` replicas may share one
 /// database. Every commit first takes the revision row's lock, so commits from all replicas
 /// run one after another and revisions stay strictly increasing.
+///
+/// Watching (``revisions()``): every commit sends `NOTIFY zpr_revision, '<revision>'` in its
+/// transaction (PostgreSQL delivers it when the transaction commits), and each store listens on
+/// one dedicated connection, so every replica learns of every commit at once.
 public final class PostgresStore: Store {
   private let client: PostgresClient
   private let cache = StateCache()
   private let runner: Task<Void, Never>
   private let logger = Logger(label: "zpr.store.postgres")
+  private let listenConfiguration: PostgresConnection.Configuration
+  private let hub = RevisionHub()
+  private let safetyPoll: Duration
+  private let listener = BackgroundTask()
 
-  /// Connects to `postgres://user[:password]@host[:port]/database` and migrates the schema.
-  public init(url: String) async throws {
+  /// The channel commits notify and watchers listen on.
+  static let channel = "zpr_revision"
+
+  /// The `application_name` of the listening connection (to find it in `pg_stat_activity`).
+  public static let listenerApplicationName = "zpr-revision-listener"
+
+  /// Connects to `postgres://user[:password]@host[:port]/database` and migrates the schema;
+  /// watchers also read the revision every `safetyPoll`, in case a notification was lost.
+  public init(url: String, safetyPoll: Duration = .seconds(5)) async throws {
     guard let parsed = URL(string: url),
       parsed.scheme == "postgres" || parsed.scheme == "postgresql",
       let host = parsed.host, let user = parsed.user
@@ -27,6 +42,14 @@ public final class PostgresStore: Store {
       database: database, tls: .disable)
     let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     self.client = client
+    var listen = PostgresConnection.Configuration(
+      host: host, port: parsed.port ?? 5432, username: user, password: parsed.password,
+      database: database, tls: .disable)
+    listen.options.additionalStartupParameters = [
+      ("application_name", Self.listenerApplicationName)
+    ]
+    listenConfiguration = listen
+    self.safetyPoll = safetyPoll
     runner = Task { await client.run() }
     do {
       try await migrate()
@@ -125,12 +148,81 @@ public final class PostgresStore: Store {
   }
 
   public func revision() async throws -> Int64 {
+    try await Self.revision(client, logger)
+  }
+
+  private static func revision(_ client: PostgresClient, _ logger: Logger) async throws -> Int64 {
     for try await value in try await client.query(
       "SELECT value FROM revision WHERE id = 1", logger: logger
     ).decode(Int64.self) {
       return value
     }
     return 0
+  }
+
+  // MARK: Watching
+
+  /// The revisions of this database, from every replica: one connection per store listens on
+  /// `zpr_revision` (opened by the first call, reopened after a short pause when it drops, the
+  /// revision read again each time it is open, since a notification may have been missed
+  /// meanwhile); the store's own commits are announced directly, and a poll every `safetyPoll`
+  /// is a backstop for a connection that died without saying so.
+  public func revisions() -> AsyncStream<Int64> {
+    let stream = hub.watch()
+    let (client, hub, logger) = (client, hub, logger)
+    let (configuration, interval) = (listenConfiguration, safetyPoll)
+    listener.start {
+      await withTaskGroup(of: Void.self) { group in
+        group.addTask {
+          await Self.listen(configuration, client: client, hub: hub, logger: logger)
+        }
+        group.addTask {
+          while !Task.isCancelled {
+            try? await Task.sleep(for: interval)
+            if let revision = try? await Self.revision(client, logger) { hub.announce(revision) }
+          }
+        }
+      }
+    }
+    return stream
+  }
+
+  /// Listens until cancelled, reconnecting (after 0.1 s, then up to 2 s between tries) when the
+  /// connection drops.
+  private static func listen(
+    _ configuration: PostgresConnection.Configuration, client: PostgresClient, hub: RevisionHub,
+    logger: Logger
+  ) async {
+    var pause = Duration.milliseconds(100)
+    var connectionID = 0
+    while !Task.isCancelled {
+      connectionID += 1
+      do {
+        let connection = try await PostgresConnection.connect(
+          configuration: configuration, id: connectionID, logger: logger)
+        do {
+          try await connection.listen(on: channel) { notifications in
+            // Listening now: whatever was committed before is in the revision.
+            hub.announce(try await revision(client, logger))
+            pause = .milliseconds(100)
+            for try await notification in notifications {
+              if let revision = Int64(notification.payload) { hub.announce(revision) }
+            }
+          }
+        } catch {
+          try? await connection.close()
+          throw error
+        }
+        try? await connection.close()
+      } catch {
+        if Task.isCancelled { return }
+        logger.warning(
+          "the revision listener lost its connection; reconnecting",
+          metadata: ["error": "\(String(reflecting: error))"])
+      }
+      try? await Task.sleep(for: pause)
+      pause = min(pause * 2, .seconds(2))
+    }
   }
 
   public func record(kind: String, id: String) async throws -> ResourceRecord? {
@@ -225,15 +317,19 @@ public final class PostgresStore: Store {
   }
 
   public func commit(
-    _ mutations: [Mutation], actor: String, idempotencyKey: String?,
-    validate: @Sendable ([ResourceRecord]) throws -> Void
+    _ mutations: [Mutation], actor: String, idempotencyKey: String?, check: CommitCheck
   ) async throws -> Commit {
+    let (validate, expected): ((@Sendable ([ResourceRecord]) throws -> Void)?, Int64?) =
+      switch check {
+      case .validate(let validate): (validate, nil)
+      case .after(let revision): (nil, revision)
+      }
     let request = String(describing: mutations)
     let logger = logger
     let cache = cache
     do {
       let (commit, state) = try await client.withTransaction(logger: logger) {
-        connection -> (Commit, [String: ResourceRecord]) in
+        connection -> (Commit, [String: ResourceRecord]?) in
         // The revision row's lock orders every commit of every replica.
         var revision: Int64 = 0
         for try await value in try await connection.query(
@@ -241,6 +337,7 @@ public final class PostgresStore: Store {
         ).decode(Int64.self) {
           revision = value
         }
+        if let expected, revision != expected + 1 { throw StoreError.stale(expected) }
         if let idempotencyKey {
           for try await (stored, response) in try await connection.query(
             "SELECT request, response FROM idempotency WHERE actor = \(actor) AND key = \(idempotencyKey)",
@@ -268,14 +365,19 @@ public final class PostgresStore: Store {
           changes.append((before, after))
           audits.append(try AuditEntry(mutation, before: before, after: after))
         }
-        var state = cache.state(at: revision, changes: changes)
-        if state == nil {
-          state = [String: ResourceRecord](
-            records: try await Self.records(
-              try await connection.query(
-                PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM resources"), logger: logger)))
+        var state: [String: ResourceRecord]?
+        if let validate {
+          var records = cache.state(at: revision, changes: changes)
+          if records == nil {
+            records = [String: ResourceRecord](
+              records: try await Self.records(
+                try await connection.query(
+                  PostgresQuery(unsafeSQL: "SELECT \(Self.columns) FROM resources"),
+                  logger: logger)))
+          }
+          try validate(Array(records!.values))
+          state = records
         }
-        try validate(Array(state!.values))
         let time = now.timeIntervalSinceReferenceDate
         for (sequence, entry) in audits.enumerated() {
           try await connection.query(
@@ -286,6 +388,9 @@ public final class PostgresStore: Store {
             """, logger: logger)
         }
         let commit = Commit(revision: revision, records: written, replayed: false)
+        // Delivered to every listening replica when (and only if) the transaction commits.
+        try await connection.query(
+          "SELECT pg_notify(\(Self.channel), \(String(revision)))", logger: logger)
         if let idempotencyKey {
           let response = try StoreJSON.text(commit)
           try await connection.query(
@@ -294,9 +399,10 @@ public final class PostgresStore: Store {
             VALUES (\(actor), \(idempotencyKey), \(request), \(response), \(time))
             """, logger: logger)
         }
-        return (commit, state!)
+        return (commit, state)
       }
-      cache.keep(state, at: commit.revision)
+      if let state { cache.keep(state, at: commit.revision) }
+      hub.announce(commit.revision)
       return commit
     } catch {
       // The transaction wraps what the closure threw.

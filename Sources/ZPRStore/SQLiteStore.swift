@@ -3,12 +3,23 @@ import GRDB
 
 /// The store in an embedded SQLite file (WAL mode), through GRDB. One process writes at a
 /// time; readers never wait for it.
+///
+/// Watching (``revisions()``): a commit through any store object of this process on the same
+/// file tells that file's watchers at once. Another process writing the same file is not a
+/// supported setup for watching: its commits are seen only by a slow safety poll (every
+/// `safetyPoll`, one second by default), so its watchers learn of them late but never miss them.
 public final class SQLiteStore: Store {
   private let pool: DatabasePool
   private let cache = StateCache()
+  private let hub: RevisionHub
+  private let safetyPoll: Duration
+  private let poller = BackgroundTask()
 
-  /// Opens (creating and migrating) the database at a path.
-  public init(path: String) throws {
+  /// Opens (creating and migrating) the database at a path; watchers also read the revision
+  /// every `safetyPoll`, in case another process writes the file.
+  public init(path: String, safetyPoll: Duration = .seconds(1)) throws {
+    hub = SQLiteHubs.hub(for: path)
+    self.safetyPoll = safetyPoll
     do {
       var configuration = Configuration()
       configuration.busyMode = .timeout(5)
@@ -56,9 +67,27 @@ public final class SQLiteStore: Store {
   }
 
   public func revision() async throws -> Int64 {
-    try await read { db in
+    try Self.revision(pool)
+  }
+
+  private static func revision(_ pool: DatabasePool) throws -> Int64 {
+    try readNow(pool) { db in
       try Int64.fetchOne(db.cachedStatement(sql: "SELECT value FROM revision WHERE id = 1")) ?? 0
     }
+  }
+
+  /// The revisions of this file: each commit through a store of this process on it announces
+  /// its revision directly; a safety poll every `safetyPoll` catches other processes' commits.
+  public func revisions() -> AsyncStream<Int64> {
+    let stream = hub.watch()
+    let (pool, hub, interval) = (pool, hub, safetyPoll)
+    poller.start {
+      while !Task.isCancelled {
+        if let revision = try? Self.revision(pool) { hub.announce(revision) }
+        try? await Task.sleep(for: interval)
+      }
+    }
+    return stream
   }
 
   public func record(kind: String, id: String) async throws -> ResourceRecord? {
@@ -148,9 +177,13 @@ public final class SQLiteStore: Store {
   }
 
   public func commit(
-    _ mutations: [Mutation], actor: String, idempotencyKey: String?,
-    validate: @Sendable ([ResourceRecord]) throws -> Void
+    _ mutations: [Mutation], actor: String, idempotencyKey: String?, check: CommitCheck
   ) async throws -> Commit {
+    let (validate, expected): ((@Sendable ([ResourceRecord]) throws -> Void)?, Int64?) =
+      switch check {
+      case .validate(let validate): (validate, nil)
+      case .after(let revision): (nil, revision)
+      }
     let request = String(describing: mutations)
     let cache = cache
     do {
@@ -174,6 +207,7 @@ public final class SQLiteStore: Store {
         else {
           throw StoreError(.unavailable, "the revision counter is missing: migrate the database")
         }
+        if let expected, revision != expected + 1 { throw StoreError.stale(expected) }
         var written: [ResourceRecord?] = []
         var audits: [AuditEntry] = []
         var changes: [(before: ResourceRecord?, after: ResourceRecord?)] = []
@@ -183,11 +217,15 @@ public final class SQLiteStore: Store {
           changes.append((before, after))
           audits.append(try AuditEntry(mutation, before: before, after: after))
         }
-        let state =
-          try cache.state(at: revision, changes: changes)
-          ?? [String: ResourceRecord](
-            records: try Row.fetchAll(db, sql: "SELECT * FROM resources").map(Self.record))
-        try validate(Array(state.values))
+        var state: [String: ResourceRecord]?
+        if let validate {
+          let records =
+            try cache.state(at: revision, changes: changes)
+            ?? [String: ResourceRecord](
+              records: try Row.fetchAll(db, sql: "SELECT * FROM resources").map(Self.record))
+          try validate(Array(records.values))
+          state = records
+        }
         for (sequence, entry) in audits.enumerated() {
           try db.execute(
             sql: """
@@ -212,6 +250,7 @@ public final class SQLiteStore: Store {
         return (commit, state)
       }
       if let state { cache.keep(state, at: commit.revision) }
+      if !commit.replayed { hub.announce(commit.revision) }
       return commit
     } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE {
       throw StoreError.duplicateName

@@ -105,11 +105,18 @@ enum StoreJSON {
 }
 
 enum StoreClock {
-  /// The time of a commit, to the millisecond, so that it reads back exactly.
+  private static let last = Mutex(0.0)
+
+  /// The time of a commit, to the microsecond (so that it reads back exactly), and later than
+  /// every earlier commit of this process: records created one after the other are ordered by
+  /// their creation times, which the server's whole-tenancy check lists them in.
   static func now() -> Date {
-    Date(
-      timeIntervalSinceReferenceDate: (Date().timeIntervalSinceReferenceDate * 1000).rounded()
-        / 1000)
+    let time = last.withLock { last in
+      let now = (Date().timeIntervalSinceReferenceDate * 1_000_000).rounded() / 1_000_000
+      last = max(now, last + 0.000_001)
+      return last
+    }
+    return Date(timeIntervalSinceReferenceDate: time)
   }
 }
 
@@ -120,7 +127,16 @@ extension StoreError {
       "the idempotency key '\(key)' was used for another change: use a new key for a new change")
   }
 
-  static var duplicateName: StoreError {
+  /// A change checked against revision `revision` when another commit came first.
+  static func stale(_ revision: Int64) -> StoreError {
+    StoreError(
+      .staleRevision,
+      "the change was checked against revision \(revision), and another change was committed "
+        + "since: check it again against the current revision and retry")
+  }
+
+  /// A name another record of the kind (and parent) has.
+  public static var duplicateName: StoreError {
     StoreError(
       .duplicateName,
       "another resource of that kind already has that name here: choose another name")

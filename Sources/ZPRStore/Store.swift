@@ -112,6 +112,7 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     case invalid = "ZPR-STORE-004"
     case idempotencyConflict = "ZPR-STORE-005"
     case unavailable = "ZPR-STORE-006"
+    case staleRevision = "ZPR-STORE-007"
   }
 
   public var code: Code
@@ -128,7 +129,7 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
 
 /// Where zpr keeps the tenancy: resources, the revision counter, the audit log, idempotency
 /// keys. Every commit is one transaction: all of its mutations and its audit records, or
-/// nothing. Implementations: SQLite (``SQLiteStore``); PostgreSQL follows.
+/// nothing. Implementations: SQLite (``SQLiteStore``) and PostgreSQL (``PostgresStore``).
 public protocol Store: Sendable {
   /// The revision of the last accepted change (0 before any).
   func revision() async throws -> Int64
@@ -142,15 +143,13 @@ public protocol Store: Sendable {
   /// Every record (to build the tenancy from).
   func allRecords() async throws -> [ResourceRecord]
 
-  /// Applies mutations as one change by `actor`: checks versions and names, writes, gets the
-  /// next revision, appends the audit records. `validate` sees every record as the change
-  /// leaves them, inside the transaction (no other commit can come between), and may throw to
-  /// refuse the change (nothing is then written). With an idempotency key the same
+  /// Applies mutations as one change by `actor`: checks versions and names, and the change as
+  /// `check` says, writes, gets the next revision, appends the audit records; a refused change
+  /// writes nothing. With an idempotency key the same
   /// actor already used for the same mutations, the earlier commit is returned and nothing is
   /// written; for other mutations, the key is refused.
   func commit(
-    _ mutations: [Mutation], actor: String, idempotencyKey: String?,
-    validate: @Sendable ([ResourceRecord]) throws -> Void
+    _ mutations: [Mutation], actor: String, idempotencyKey: String?, check: CommitCheck
   ) async throws -> Commit
 
   /// Audit records after a revision, oldest first.
@@ -167,9 +166,67 @@ public protocol Store: Sendable {
 
   /// Forgets an agent's report (a host taken out of service); false when there was none.
   func deleteAgentReport(host: String) async throws -> Bool
+
+  /// The revisions as they are committed, through this store or any other replica on the same
+  /// database, for as long as the stream is iterated.
+  ///
+  /// The contract: every committed revision is eventually announced on every replica, but
+  /// announcements may be coalesced (after 5, 6 and 7 are committed, announcing 7 alone is
+  /// enough) and may repeat or start with the current revision, so a watcher keeps the largest
+  /// value it has seen. The stream may start announcing a moment after it is made: read
+  /// ``revision()`` after making it, not before, to miss nothing. Ending the iteration (or
+  /// cancelling its task) ends the stream.
+  ///
+  /// The default asks ``revision()`` once a second; the SQLite and PostgreSQL stores are told
+  /// of each commit instead (see theirs).
+  func revisions() -> AsyncStream<Int64>
 }
 
 extension Store {
+  /// Revisions by asking ``revision()`` once a second (for stores that cannot be told).
+  public func revisions() -> AsyncStream<Int64> {
+    AsyncStream(Int64.self, bufferingPolicy: .bufferingNewest(1)) { continuation in
+      let poll = Task {
+        while !Task.isCancelled {
+          if let revision = try? await revision() { continuation.yield(revision) }
+          try? await Task.sleep(for: .seconds(1))
+        }
+      }
+      continuation.onTermination = { _ in poll.cancel() }
+    }
+  }
+}
+
+/// How a commit is checked before it is written.
+public enum CommitCheck: Sendable {
+  /// `validate` sees every record as the change leaves them, inside the transaction (no other
+  /// commit can come between), and may throw to refuse the change.
+  case validate(@Sendable ([ResourceRecord]) throws -> Void)
+  /// The change was checked by the caller against the state of this revision (as a server
+  /// that keeps the tenancy in memory does): it is made only if the store is still there, and
+  /// otherwise refused with ``StoreError/Code/staleRevision``, so a change checked against an
+  /// old state is never committed.
+  case after(Int64)
+}
+
+extension Store {
+  /// A commit checked by `validate` (``CommitCheck/validate(_:)``).
+  public func commit(
+    _ mutations: [Mutation], actor: String, idempotencyKey: String?,
+    validate: @escaping @Sendable ([ResourceRecord]) throws -> Void
+  ) async throws -> Commit {
+    try await commit(
+      mutations, actor: actor, idempotencyKey: idempotencyKey, check: .validate(validate))
+  }
+
+  /// A commit made only at a revision (``CommitCheck/after(_:)``).
+  public func commit(
+    _ mutations: [Mutation], actor: String, idempotencyKey: String?, after revision: Int64
+  ) async throws -> Commit {
+    try await commit(
+      mutations, actor: actor, idempotencyKey: idempotencyKey, check: .after(revision))
+  }
+
   /// Every agent's last report, by host name.
   public func agentReports() async throws -> [(host: String, report: String)] {
     try await agentReports(after: nil, limit: Int(Int32.max))
