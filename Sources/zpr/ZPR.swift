@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ZPRClient
 
 /// The `zpr` command: thin commands over the zpr libraries.
 @main
@@ -50,8 +51,9 @@ struct ZPR: AsyncParsableCommand {
         try command.run()
       }
     } catch let error as CLIError {
-      FileHandle.standardError.write(Data("zpr: error: \(error.message) [\(error.code)]\n".utf8))
-      Foundation.exit(error.exitCode)
+      fail(error)
+    } catch let error as APIError {
+      fail(CLIError(error))
     } catch {
       if exitCode(for: error) == .validationFailure {
         FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
@@ -59,6 +61,12 @@ struct ZPR: AsyncParsableCommand {
       }
       exit(withError: error)
     }
+  }
+
+  /// Reports the error on standard error and exits with its exit code.
+  private static func fail(_ error: CLIError) -> Never {
+    FileHandle.standardError.write(Data("zpr: error: \(error.message) [\(error.code)]\n".utf8))
+    Foundation.exit(error.exitCode)
   }
 }
 

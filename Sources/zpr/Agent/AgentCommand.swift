@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ZPRClient
 import ZPREnforcer
 import ZPREngine
 import ZPRModel
@@ -98,7 +99,7 @@ struct AgentRunCommand: AsyncParsableCommand {
       if let path = self.tenancy {
         tenancy = try loadTenancy(path)
       } else {
-        tenancy = try await Self.fetch(server: server).tenancy
+        tenancy = try await Self.fetch(server: server, host: host).tenancy
       }
       writeOut(NFTRenderer.render(try Self.ruleset(tenancy, host: host)))
       return
@@ -118,7 +119,7 @@ struct AgentRunCommand: AsyncParsableCommand {
       if let path = self.tenancy {
         tenancy = try loadTenancy(path)
       } else {
-        tenancy = try await Self.fetch(server: server).tenancy
+        tenancy = try await Self.fetch(server: server, host: host).tenancy
       }
       let wanted = try Self.ruleset(tenancy, host: host).addresses
       let present: Set<IPAddress>
@@ -179,88 +180,45 @@ struct AgentRunCommand: AsyncParsableCommand {
   }
 
   /// The server's tenancy (its export) and the revision it is at.
-  static func fetch(server: String?) async throws -> (tenancy: Tenancy, revision: Int64) {
-    let client = try APIClient.resolve(server: server)
-    let revision = try await client.object("GET", "/v1/revision")["revision"] as? Int ?? 0
-    let (_, data, _) = try await client.send("GET", "/v1/export")
-    let source = SourceFile(
-      path: "the server's export", text: String(decoding: data, as: UTF8.self))
-    let loaded = TenancyFile.load(source)
-    guard !loaded.hasErrors else {
-      throw CLIError(
-        code: "ZPR-CLI-021",
-        message: "the server's tenancy does not load here (is this zpr older than the server?): "
-          + (loaded.diagnostics.first { $0.severity == .error }?.message ?? ""))
-    }
-    return (loaded.tenancy, Int64(revision))
+  static func fetch(server: String?, host: String) async throws
+    -> (tenancy: Tenancy, revision: Int64)
+  {
+    try await ServerControlPlane(client: try APIClient.cli(server: server), host: host).tenancy()
   }
 
   /// Follows the server: each new revision (the watch, a long poll) is fetched and enforced,
   /// and the agent reports what it enforces. While the server cannot be reached, the last
   /// ruleset stays in force (fail static).
   private func follow(server: String, _ reconciler: Reconciler) async throws {
-    let client = try APIClient.resolve(server: server)
-    let backend = NFTBackend(namespace: namespace)
-    var enforced: Int64?
-    var seen: Int64 = -1
-    while true {
-      do {
-        let watch = try await client.object(
-          "GET", "/v1/revision/watch?after=\(max(seen, 0))&timeout=\(Int(max(interval, 1) * 5))")
-        let latest = Int64(watch["revision"] as? Int ?? 0)
-        var outcome = Reconciler.Outcome.unchanged
-        if latest != enforced {
-          let (tenancy, revision) = try await Self.fetch(server: server)
-          let ruleset = try Self.ruleset(tenancy, host: host, revision: revision)
-          do {
-            outcome = try await reconciler.enforce(ruleset)
-          } catch { throw Self.cli(error) }
-          enforced = revision
-          seen = revision
-          writeError(
-            "zpr agent: revision \(revision): \(outcome.rawValue) the ruleset of \(ruleset.host) "
-              + "(\(ruleset.statements.count) statements, \(ruleset.elementCount) elements, "
-              + "\(await reconciler.cut) connections cut)\n")
-        } else if let current = await reconciler.current {
-          // Nothing new: check that the kernel still holds it.
-          do {
-            outcome = try await reconciler.enforce(current)
-          } catch { throw Self.cli(error) }
-          if outcome == .repaired { writeError("zpr agent: repaired the table (it had drifted)\n") }
-        }
-        try await report(client, reconciler, backend, revision: enforced ?? 0, status: "enforcing")
-      } catch let error as CLIError {
-        writeError("zpr agent: \(error.message); keeping the ruleset in force\n")
-        try? await report(
-          client, reconciler, backend, revision: enforced ?? 0,
-          status: enforced == nil ? "failClosed" : "error")
-        try await Task.sleep(for: .seconds(interval))
-      }
-    }
+    let controlPlane = ServerControlPlane(
+      client: try APIClient.cli(server: server), host: host,
+      watchTimeout: Int(max(interval, 1) * 5))
+    let loop = AgentLoop(
+      host: host, reconciler: reconciler, controlPlane: controlPlane,
+      interval: .seconds(interval), log: Self.log)
+    await loop.run()
   }
 
-  /// Tells the server what this agent enforces, with the flows its host denied lately.
-  private func report(
-    _ client: APIClient, _ reconciler: Reconciler, _ backend: NFTBackend, revision: Int64,
-    status: String
-  ) async throws {
-    let current = await reconciler.current
-    let denied = (try? await backend.observations().denied) ?? []
-    try await client.send(
-      "PUT", "/v1/agents/\(host)",
-      json: [
-        "revision": Int(revision), "status": status,
-        "statements": current?.statements.count ?? 0, "elements": current?.elementCount ?? 0,
-        "cut": await reconciler.cut,
-        "denied": denied.map {
-          [
-            "direction": $0.direction, "peer": $0.peer, "host": $0.host,
-            "protocol": $0.transport, "port": $0.port,
-            "reason": $0.audit
-              ? "audit: no statement would match (accepted)" : "no statement matched",
-          ] as [String: Any]
-        },
-      ])
+  /// The loop's events on standard error.
+  private static func log(_ event: AgentEvent) {
+    switch event {
+    case .enforced(let revision, let outcome, let ruleset, let cut):
+      writeError(
+        "zpr agent: revision \(revision): \(outcome.rawValue) the ruleset of \(ruleset.host) "
+          + "(\(ruleset.statements.count) statements, \(ruleset.elementCount) elements, "
+          + "\(cut) connections cut)\n")
+    case .repaired:
+      writeError("zpr agent: repaired the table (it had drifted)\n")
+    case .failed(let error):
+      let message =
+        switch error {
+        case let error as CLIError: error.message
+        case let error as APIError: error.message
+        case let error as EnforcerError: error.message
+        default: "\(error)"
+        }
+      writeError("zpr agent: \(message); keeping the ruleset in force\n")
+    }
   }
 
   static func cli(_ error: EnforcerError) -> CLIError { AgentCommand.cli(error) }
