@@ -22,6 +22,7 @@ let package = Package(
     .library(name: "ZPRIAM", targets: ["ZPRIAM"]),
     .library(name: "ZPRServer", targets: ["ZPRServer"]),
     .library(name: "ZPREnforcer", targets: ["ZPREnforcer"]),
+    .library(name: "ZPRClient", targets: ["ZPRClient"]),
     .library(name: "ZPRLab", targets: ["ZPRLab"]),
     .library(name: "ZPRTesting", targets: ["ZPRTesting"]),
   ],
@@ -75,6 +76,8 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"),
       ]),
     .target(name: "ZPREnforcer", dependencies: ["ZPRPolicy", "ZPRModel", "ZPREngine"]),
+    // The REST API's client: Foundation's URLSession, nothing of the server.
+    .target(name: "ZPRClient"),
     .target(name: "ZPRLab", dependencies: ["ZPRPolicy", "ZPRModel", "ZPREngine", "ZPREnforcer"]),
     .target(name: "ZPRTesting", dependencies: ["ZPRPolicy", "ZPRModel"]),
     .executableTarget(
@@ -87,6 +90,7 @@ let package = Package(
         "ZPRStore",
         "ZPRServer",
         "ZPREnforcer",
+        "ZPRClient",
         "ZPRLab",
         "ZPRTesting",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -122,7 +126,7 @@ let package = Package(
     .testTarget(
       name: "ZPRServerTests",
       dependencies: [
-        "ZPRServer", "ZPRStore",
+        "ZPRServer", "ZPRStore", "ZPRModel", "ZPREngine", "ZPRPolicy", "ZPRTesting",
         .product(name: "Hummingbird", package: "hummingbird"),
         .product(name: "HummingbirdTesting", package: "hummingbird"),
         .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -136,7 +140,7 @@ let package = Package(
       ],
       // Read through #filePath: the rendered rulesets the tests compare with.
       exclude: ["Golden"]),
-    .testTarget(name: "zprTests", dependencies: ["zpr", "ZPRPolicy", "ZPRLab"]),
+    .testTarget(name: "zprTests", dependencies: ["zpr", "ZPRPolicy", "ZPRLab", "ZPRClient"]),
   ]
 )
 

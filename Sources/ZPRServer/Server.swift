@@ -176,9 +176,11 @@ final class Callers: Sendable {
 
 /// The zpr control plane's HTTP API over a store.
 public enum ZPRServer {
-  /// The router with every route, for `zpr serve` and for tests.
+  /// The router with every route, for `zpr serve` and for tests. `incrementalWrites: false`
+  /// checks every write against the whole tenancy (tests hold the two ways to each other).
   public static func router(
-    store: any Store, metrics: ServerMetrics = ServerMetrics(), limits: ServerLimits = .standard
+    store: any Store, metrics: ServerMetrics = ServerMetrics(), limits: ServerLimits = .standard,
+    incrementalWrites: Bool = true
   ) -> Router<ZPRRequestContext> {
     let router = Router(context: ZPRRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
@@ -188,7 +190,7 @@ public enum ZPRServer {
     router.get("/healthz") { _, _ in
       try json(["status": "ok", "revision": try await store.revision()])
     }
-    let snapshots = Snapshots(store: store)
+    let snapshots = Snapshots(store: store, incrementalWrites: incrementalWrites)
     let authorizer = Authorizer(snapshots: snapshots)
     let feed = RevisionFeed(store: store)
     @Sendable func require(_ context: ZPRRequestContext, _ permission: String, _ operation: String)
@@ -293,7 +295,8 @@ public enum ZPRServer {
   }
 
   static func parse(_ text: String) -> Any? {
-    try? JSONSerialization.jsonObject(with: Data(text.utf8))
+    // Swift's own values (a Bool is never a number), as request bodies are read.
+    (try? JSONValue.parse(text)).map(RequestBody.plain)
   }
 
   /// RFC 3339 in UTC with milliseconds: `2026-11-23T16:47:51.087Z`.
@@ -308,16 +311,22 @@ public enum ZPRServer {
     do {
       return try await body()
     } catch let error as StoreError {
-      let status: HTTPResponse.Status =
-        switch error.code {
-        case .notFound: .notFound
-        case .versionMismatch: .preconditionFailed
-        case .duplicateName: .conflict
-        case .idempotencyConflict: .unprocessableContent
-        case .invalid: .badRequest
-        case .unavailable: .serviceUnavailable
-        }
-      throw APIError(status, error.code.rawValue, error.message)
+      throw apiError(error)
     }
+  }
+
+  /// A store's refusal as the API answers it.
+  static func apiError(_ error: StoreError) -> APIError {
+    let status: HTTPResponse.Status =
+      switch error.code {
+      case .notFound: .notFound
+      case .versionMismatch: .preconditionFailed
+      case .duplicateName: .conflict
+      case .idempotencyConflict: .unprocessableContent
+      case .invalid: .badRequest
+      case .unavailable: .serviceUnavailable
+      case .staleRevision: .conflict
+      }
+    return APIError(status, error.code.rawValue, error.message)
   }
 }

@@ -102,7 +102,7 @@ struct TenancyRoutes {
           Self.resourceCountHeader: String(resources),
         ],
         body: .init(
-          byteBuffer: ByteBuffer(string: TenancyFile.yaml(for: snapshot.tenancy))))
+          byteBuffer: ByteBuffer(string: TenancyFile.yaml(for: snapshot.tenancy.inNameOrder))))
     }
   }
 
@@ -310,15 +310,24 @@ struct TenancyRoutes {
       try await authorize(plan, context, now: now, then: then)
       try AccessGuard.check(context.caller, now: now, then: then)
     }
-    var result: [String: Any] = [
-      "dryRun": dryRun, "plan": plan.summary,
-      "reachability": Self.plain(
-        PolicyDiff(old: snapshot.tenancy, new: desired).json(old: snapshot.tenancy, new: desired)),
-    ]
+    var result: [String: Any] = ["dryRun": dryRun, "plan": plan.summary]
+    // What the change does to reachability compares the two tenancies whole: up to a size.
+    let size = max(snapshot.tenancy.resources.count, desired.resources.count)
+    if size <= WriteReport.limit {
+      result["reachability"] = Self.plain(
+        PolicyDiff(old: snapshot.tenancy, new: desired).json(old: snapshot.tenancy, new: desired))
+    } else {
+      result["reachability"] = NSNull()
+      result["reachabilitySkipped"] = WriteReport.tooLarge
+    }
     if !dryRun, !plan.mutations.isEmpty {
+      // The file was checked as it was read; what the tenancy keeps of the server's (groups
+      // and IAM policies the file leaves out) is checked with it here, with the tests, and the
+      // change commits only if nothing was committed since the plan was made.
+      try CheckedCommit.validate(desired)
       let commit = try await writer(context).commit(
         plan.mutations, actor: context.actor,
-        idempotencyKey: try ResourceRoutes.idempotencyKey(request))
+        idempotencyKey: try ResourceRoutes.idempotencyKey(request), after: snapshot.revision)
       result["revision"] = commit.revision
     } else {
       result["revision"] = snapshot.revision
@@ -423,5 +432,33 @@ struct TenancyRoutes {
   /// A JSON value as Foundation objects, to nest in a response built from them.
   static func plain(_ json: JSONValue) -> Any {
     ZPRServer.parse(json.serialized(pretty: false)) ?? NSNull()
+  }
+}
+
+extension Tenancy {
+  /// The tenancy with every section in name order, as an export lists it (the server keeps
+  /// elements in the order they were created).
+  var inNameOrder: Tenancy {
+    func sorted<T>(_ items: [T], _ name: (T) -> String) -> [T] {
+      items.sorted { name($0).lowercased() < name($1).lowercased() }
+    }
+    var tenancy = self
+    tenancy.compartments = sorted(compartments, \.name)
+    tenancy.vcns = sorted(vcns, \.name).map { vcn in
+      var vcn = vcn
+      vcn.subnets = sorted(vcn.subnets, \.name)
+      vcn.routeTables = sorted(vcn.routeTables, \.name)
+      vcn.securityLists = sorted(vcn.securityLists, \.name)
+      vcn.networkSecurityGroups = sorted(vcn.networkSecurityGroups, \.name)
+      vcn.localPeeringGateways = sorted(vcn.localPeeringGateways, \.name)
+      return vcn
+    }
+    tenancy.drgs = sorted(drgs, \.name)
+    tenancy.resources = sorted(resources, \.name)
+    tenancy.policies = sorted(policies, \.name)
+    tenancy.tests = sorted(tests) { $0.name ?? "" }
+    tenancy.groups = sorted(groups, \.name)
+    tenancy.iamPolicies = sorted(iamPolicies, \.name)
+    return tenancy
   }
 }

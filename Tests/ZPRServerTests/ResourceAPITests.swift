@@ -274,7 +274,8 @@ struct ResourceAPITests {
       let (_, vcns, _) = try await Self.send(client, .get, "/v1/vcns")
       let prod = try #require((vcns["items"] as? [[String: Any]])?.first?["id"] as? String)
       (status, body, _) = try await Self.send(client, .delete, "/v1/vcns/\(prod)")
-      #expect(status == .unprocessableContent)
+      #expect(status == .conflict)
+      #expect(body["code"] as? String == "ZPR-API-043")
       #expect(try await Self.state(store) == before)
     }
   }

@@ -511,7 +511,7 @@ struct SecurityTests {
           }
           for try await ok in group { #expect(ok) }
         }
-        // One read per watcher to start, and one poll every 50 ms for all of them: a poll per
+        // One read per watcher to start, and one subscription for all of them: a poll per
         // watcher would be 200 x 20.
         let calls = counting.revisionCalls - before
         #expect(calls < 600, "\(calls) revision reads")
@@ -662,6 +662,9 @@ final class CountingStore: Store, @unchecked Sendable {
   }
 
   var revisionCalls: Int { lock.withLock { calls } }
+  /// How often every record was read (a whole-tenancy check or snapshot).
+  var allRecordsCalls: Int { lock.withLock { wholeReads } }
+  private var wholeReads = 0
 
   func revision() async throws -> Int64 {
     lock.withLock { calls += 1 }
@@ -676,14 +679,15 @@ final class CountingStore: Store, @unchecked Sendable {
     try await base.records(kind: kind, query)
   }
 
-  func allRecords() async throws -> [ResourceRecord] { try await base.allRecords() }
+  func allRecords() async throws -> [ResourceRecord] {
+    lock.withLock { wholeReads += 1 }
+    return try await base.allRecords()
+  }
 
   func commit(
-    _ mutations: [Mutation], actor: String, idempotencyKey: String?,
-    validate: @Sendable ([ResourceRecord]) throws -> Void
+    _ mutations: [Mutation], actor: String, idempotencyKey: String?, check: CommitCheck
   ) async throws -> Commit {
-    try await base.commit(
-      mutations, actor: actor, idempotencyKey: idempotencyKey, validate: validate)
+    try await base.commit(mutations, actor: actor, idempotencyKey: idempotencyKey, check: check)
   }
 
   func audit(after revision: Int64, limit: Int) async throws -> [AuditRecord] {

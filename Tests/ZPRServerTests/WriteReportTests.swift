@@ -124,6 +124,23 @@ struct WriteReportTests {
     }
   }
 
+  @Test("a VCN that still holds parts is not deleted; the answer names them")
+  func vcnWithParts() async throws {
+    try await API.withServer(seed: Self.seed) { client, store in
+      let (_, list, _) = try await Resources.send(client, .get, "/v1/vcns?name=prod")
+      let id = try #require((list["items"] as? [[String: Any]])?.first?["id"] as? String)
+      let before = try await Resources.state(store)
+      let (status, body, _) = try await Resources.send(client, .delete, "/v1/vcns/\(id)")
+      #expect(status == .conflict)
+      #expect(body["code"] as? String == "ZPR-API-043")
+      let message = try #require(body["message"] as? String)
+      #expect(message.hasPrefix("VCN 'prod' still holds 1 route table (main), "), "\(message)")
+      #expect(message.contains(", 3 subnets (app, db, web)"), "\(message)")
+      #expect(message.hasSuffix(": delete them first"), "\(message)")
+      #expect(try await Resources.state(store) == before)
+    }
+  }
+
   @Test("every kind of the schema has its collection")
   func everyKindIsServed() async throws {
     try await API.withServer(seed: Self.seed) { client, _ in

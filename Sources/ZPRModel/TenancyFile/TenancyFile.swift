@@ -35,8 +35,17 @@ public enum TenancyFile {
   public static func load(
     _ source: SourceFile, limits: ZPRLimits = .standard, otherStatements: [Statement] = []
   ) -> Loaded {
+    load(source, limits: limits, otherStatements: otherStatements, shapeOnly: false)
+  }
+
+  /// Reads a file; with `shapeOnly`, only its shape (keys, types, values, statements' syntax):
+  /// nothing that relates one element to another (consistency, the catalog) is checked.
+  static func load(
+    _ source: SourceFile, limits: ZPRLimits, otherStatements: [Statement], shapeOnly: Bool
+  ) -> Loaded {
     var loader = TenancyLoader(source: source, limits: limits)
     loader.otherStatements = otherStatements
+    loader.shapeOnly = shapeOnly
     loader.load()
     let end = SourceRange(source.bytes.count, source.bytes.count)
     return Loaded(
@@ -64,6 +73,8 @@ private struct TenancyLoader {
   var reportedLimits: Set<String> = []
   /// The top-level keys present.
   var sections: Set<String> = []
+  /// Read the shape alone: no consistency and no catalog checks.
+  var shapeOnly = false
   let limits: ZPRLimits
 
   init(source: SourceFile, limits: ZPRLimits) {
@@ -127,6 +138,7 @@ private struct TenancyLoader {
     tests(top["tests"])
     groups(top["groups"])
     iamPolicies(top["iamPolicies"])
+    guard !shapeOnly else { return }
     reportConsistency()
     reportUnnamedEndpoints()
   }
@@ -647,7 +659,8 @@ private struct TenancyLoader {
         let statementPath = "\(path).statements[\(number)]"
         guard let text = reader.required(statementNode, path: statementPath) else { continue }
         let (statement, parsed) = PolicyParser(limits: limits).parseStatement(text)
-        let diagnostics = parsed + (statement.map { catalogCheck.diagnostics(for: [$0]) } ?? [])
+        let diagnostics =
+          parsed + (shapeOnly ? [] : statement.map { catalogCheck.diagnostics(for: [$0]) } ?? [])
         place(diagnostics, of: text, at: statementNode, path: statementPath)
         if let statement { statements.append(statement) }
       }

@@ -94,6 +94,9 @@ struct ApplyPlan {
     guard stored.lifecycleState == wanted.lifecycleState, stored.name == wanted.name else {
       return true
     }
+    // The same text is the same element (both are written by one serializer with sorted
+    // keys): the common case of an apply that changes little, decided without parsing.
+    if stored.body == wanted.body { return false }
     // Compare the meaning, not the spelling, of the bodies.
     func body(_ text: String) -> [String: Any] {
       normalized(stored.kind, ZPRServer.parse(text) as? [String: Any] ?? [:])

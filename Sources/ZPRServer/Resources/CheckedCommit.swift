@@ -34,6 +34,18 @@ struct CheckedCommit {
   func commitReporting(_ mutations: [Mutation], actor: String, idempotencyKey: String?)
     async throws -> (commit: Commit, report: WriteReport)
   {
+    // One element's change is checked against the live tenancy (what it touches); the others,
+    // and changes to who may change what, against the whole tenancy they leave.
+    if let snapshots, snapshots.incrementalWrites, mutations.count == 1, guarding == nil {
+      do {
+        if let answer = try await live(mutations[0], snapshots, actor, idempotencyKey) {
+          return answer
+        }
+      } catch let error as APIError {
+        guard let caller else { throw error }
+        throw try await Redaction.redact(error, for: caller, snapshots: snapshots)
+      }
+    }
     let guarding = guarding
     let before = try await snapshots?.snapshot()
     let visible: Bool
@@ -86,6 +98,44 @@ struct CheckedCommit {
     return (commit, done)
   }
 
+  /// One mutation through the live tenancy, with its report when the tenancy is small enough
+  /// to compare whole (``WriteReport/limit`` resources); nil when that path does not carry it.
+  private func live(
+    _ mutation: Mutation, _ snapshots: Snapshots, _ actor: String, _ idempotencyKey: String?
+  ) async throws -> (commit: Commit, report: WriteReport)? {
+    let small = await snapshots.live.holds(atMost: WriteReport.limit)
+    let before = small ? try await snapshots.snapshot() : nil
+    var visible = false
+    if small, let caller { visible = try await snapshots.seesEverything(caller) }
+    guard
+      let outcome = try await snapshots.live.commit(
+        mutation, actor: actor, idempotencyKey: idempotencyKey, dryRun: dryRun,
+        reportLimit: small ? WriteReport.limit : -1, snapshots: snapshots)
+    else { return nil }
+    var report = WriteReport(visible: visible, dryRun: dryRun, before: before)
+    if !small { report.skipped = WriteReport.tooLarge }
+    if let records = outcome.records {
+      let (tenancy, problems) = TenancyDocument(records: records).load()
+      let warnings = problems.filter { $0.severity == .warning }
+      report.after = (tenancy, warnings)
+      if !dryRun {
+        await snapshots.install(
+          Snapshots.Snapshot(
+            revision: outcome.commit.revision, records: records, tenancy: tenancy,
+            warnings: warnings))
+      }
+    }
+    if !dryRun {
+      Self.logger.info(
+        outcome.commit.replayed ? "replayed an earlier commit" : "committed",
+        metadata: [
+          "revision": "\(outcome.commit.revision)", "actor": "\(actor)", "changes": "1",
+          "kinds": "\(mutation.kind)",
+        ])
+    }
+    return (outcome.commit, report)
+  }
+
   /// Stops a dry run's transaction once the change is checked, with the records it would leave.
   private struct DryRun: Error {
     var records: [ResourceRecord]
@@ -126,26 +176,70 @@ struct CheckedCommit {
     if !document.enabled,
       let policy = records.first(where: { $0.kind == ResourceSchema.policy.kind })
     {
-      errors.append(
-        .init(
-          severity: .error, code: "ZPR-API-014",
-          message:
-            "ZPR is not enabled, so there can be no ZPR policies: enable it first "
-            + "(POST /v1/zprConfiguration/actions/enable, or `zpr apply`)", record: policy))
+      errors.append(.notEnabled(policy))
     }
-    guard errors.isEmpty else {
-      // Values of the wrong shape are a bad request; a well-formed change that leaves the
-      // tenancy inconsistent cannot be processed.
-      let shapeOnly = errors.allSatisfy { $0.code.hasPrefix("ZPT1") }
-      throw APIError(
-        shapeOnly ? .badRequest : .unprocessableContent, "ZPR-API-012",
-        "the change would leave the tenancy with \(errors.count == 1 ? "an error" : "\(errors.count) errors"): "
-          + "\(errors[0].message) (see details; nothing was changed)",
-        details: errors.map(\.detail))
-    }
+    guard errors.isEmpty else { throw LiveTenancy.refusal(errors) }
     let warnings = problems.filter { $0.severity == .warning }
     guard !tenancy.tests.isEmpty else { return (tenancy, warnings) }
-    let failures = PathAnalyzer(tenancy).runTests().filter { !$0.passed }
+    try requirePassing(PathAnalyzer(tenancy).runTests())
+    return (tenancy, warnings)
+  }
+
+  /// Refuses a whole tenancy (as `apply` makes it) with errors, too many IAM policies, or
+  /// failing policy tests: the checks ``validate(_:)-(ResourceRecord)`` makes of records, on
+  /// the tenancy itself.
+  static func validate(_ tenancy: Tenancy) throws {
+    let limit = IAMLimits.standard.policiesPerTenancy
+    guard tenancy.iamPolicies.count <= limit else {
+      throw APIError(
+        .unprocessableContent, "ZPR-API-029",
+        "the tenancy would hold \(tenancy.iamPolicies.count) IAM policies; it holds at most "
+          + "\(limit): merge some (each holds up to \(IAMLimits.standard.statementsPerPolicy) "
+          + "statements)")
+    }
+    let errors = tenancy.errors()
+    let problems =
+      errors.issues.map {
+        TenancyDocument.Problem(
+          severity: .error, code: $0.code.rawValue, message: "\($0.path): \($0.message)")
+      }
+      + errors.statements.map {
+        TenancyDocument.Problem(
+          severity: .error, code: $0.code.rawValue, message: $0.message,
+          suggestion: $0.suggestion)
+      }
+    guard problems.isEmpty else { throw LiveTenancy.refusal(problems) }
+    guard !tenancy.tests.isEmpty else { return }
+    try requirePassing(PathAnalyzer(tenancy).runTests())
+  }
+
+  /// Commits mutations checked against revision `revision` (by ``validate(_:)-(Tenancy)``),
+  /// only if the store is still there; otherwise refuses them (ZPR-STORE-007: plan again).
+  func commit(
+    _ mutations: [Mutation], actor: String, idempotencyKey: String?, after revision: Int64
+  ) async throws -> Commit {
+    let commit: Commit
+    do {
+      commit = try await ZPRServer.mapped {
+        try await store.commit(
+          mutations, actor: actor, idempotencyKey: idempotencyKey, after: revision)
+      }
+    } catch let error as APIError {
+      guard let caller, let snapshots else { throw error }
+      throw try await Redaction.redact(error, for: caller, snapshots: snapshots)
+    }
+    Self.logger.info(
+      commit.replayed ? "replayed an earlier commit" : "committed",
+      metadata: [
+        "revision": "\(commit.revision)", "actor": "\(actor)", "changes": "\(mutations.count)",
+        "kinds": "\(Set(mutations.map(\.kind)).sorted().joined(separator: ","))",
+      ])
+    return commit
+  }
+
+  /// Refuses a change after which policy tests fail, naming them.
+  static func requirePassing(_ results: [PolicyTestResult]) throws {
+    let failures = results.filter { !$0.passed }
     guard failures.isEmpty else {
       func label(_ result: PolicyTestResult) -> String {
         result.test.name ?? "\(result.test.from) -> \(result.test.to)"
@@ -157,7 +251,6 @@ struct CheckedCommit {
           + "test if the new behaviour is wanted (nothing was changed)",
         details: failures.map { ["test": label($0), "failure": $0.failure ?? ""] })
     }
-    return (tenancy, warnings)
   }
 }
 
@@ -166,6 +259,10 @@ struct CheckedCommit {
 actor Snapshots {
   let store: any Store
   private var current: Snapshot?
+  /// The tenancy single writes are checked against.
+  nonisolated let live: LiveTenancy
+  /// Whether single writes are checked against it (else against the whole tenancy).
+  nonisolated let incrementalWrites: Bool
 
   struct Snapshot: Sendable {
     var revision: Int64
@@ -178,8 +275,10 @@ actor Snapshots {
     var compileTime: Duration = .zero
   }
 
-  init(store: any Store) {
+  init(store: any Store, incrementalWrites: Bool = true) {
     self.store = store
+    live = LiveTenancy(store: store)
+    self.incrementalWrites = incrementalWrites
   }
 
   /// Keeps the state a commit left as the latest snapshot, unless a newer one is kept.

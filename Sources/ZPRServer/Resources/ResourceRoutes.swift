@@ -338,7 +338,8 @@ struct ResourceRoutes {
     async throws -> Response
   {
     let expected = try Self.ifMatch(request)
-    _ = try await visible(id, context, needing: "DELETE", operation: "Delete")
+    let record = try await visible(id, context, needing: "DELETE", operation: "Delete")
+    if !kind.hasLifecycle { try await refuseParts(of: record, context.caller) }
     var mutations: [Mutation] = [.delete(kind: kind.kind, id: id, expectedVersion: expected)]
     if kind.hasLifecycle {
       let cascade = request.uri.queryParameters["cascade"].map(String.init) == "true"
@@ -355,6 +356,37 @@ struct ResourceRoutes {
       mutations, actor: context.actor, idempotencyKey: try Self.idempotencyKey(request))
     let deleted = "{\"id\":\(JSONText.string(id)),\"deleted\":\(report.dryRun ? "false" : "true")}"
     return JSONText.response(report.appended(to: deleted))
+  }
+
+  /// Refuses to delete what still holds parts (a VCN its subnets, route tables, ...), naming
+  /// them (those the caller may see) so that they can be deleted first.
+  private func refuseParts(of record: ResourceRecord, _ caller: Caller) async throws {
+    let access = try await snapshots.access()
+    var held: [String] = []
+    var total = 0
+    var hidden = 0
+    for part in ResourceSchema.all where part.parent?.kind == kind.kind {
+      let children = try await ZPRServer.mapped {
+        try await store.records(kind: part.kind, ListQuery(parent: record.name, limit: 1000))
+      }
+      guard !children.isEmpty else { continue }
+      total += children.count
+      let seen = children.filter { Authorizer.inspects(caller, $0, in: access) }.map(\.name)
+        .sorted()
+      hidden += children.count - seen.count
+      if !seen.isEmpty {
+        let noun = seen.count == 1 ? part.label : part.plural
+        held.append(
+          "\(seen.count) \(noun) (\(seen.prefix(5).joined(separator: ", "))"
+            + (seen.count > 5 ? ", ..." : "") + ")")
+      }
+    }
+    guard total > 0 else { return }
+    if hidden > 0 { held.append("\(hidden) you may not see") }
+    throw APIError(
+      .conflict, "ZPR-API-043",
+      "\(kind.label) '\(record.name)' still holds \(held.joined(separator: ", ")): delete "
+        + "\(total == 1 ? "it" : "them") first")
   }
 
   /// Retire or reactivate a namespace or attribute, by the catalog's rules.

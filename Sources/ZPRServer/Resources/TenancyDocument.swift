@@ -21,9 +21,15 @@ struct TenancyDocument {
   init(records: [ResourceRecord]) {
     var byKind: [String: [ResourceRecord]] = [:]
     for record in records { byKind[record.kind, default: []].append(record) }
-    // Name order: a tenancy's meaning does not depend on the order it was written in.
+    // Creation order (by name within one commit): a tenancy's meaning does not depend on the
+    // order, but its messages do (which of two clashing elements is named), and the live
+    // tenancy single writes are checked against adds each new element last.
     for kind in byKind.keys {
-      byKind[kind]!.sort { ($0.name.lowercased(), $0.id) < ($1.name.lowercased(), $1.id) }
+      byKind[kind]!.sort {
+        ($0.timeCreated, $0.name.lowercased(), $0.id) < (
+          $1.timeCreated, $1.name.lowercased(), $1.id
+        )
+      }
     }
     if let configuration = byKind[ResourceSchema.configurationKind]?.first {
       enabled = true
@@ -79,12 +85,43 @@ struct TenancyDocument {
     return JSONText.object(members, then: record.body)
   }
 
+  /// A value (of JSON's types, as `JSONSerialization` reads them or the tenancy file's writer
+  /// makes them) as compact JSON with sorted keys: every stored body is written so, so that the
+  /// same element is the same text.
   static func json(_ value: Any) -> String {
-    guard
+    var text = ""
+    write(value, to: &text)
+    return text
+  }
+
+  private static func write(_ value: Any, to text: inout String) {
+    switch value {
+    case let string as String: text += JSONText.string(string)
+    case let object as [String: Any]:
+      text += "{"
+      for (index, key) in object.keys.sorted().enumerated() {
+        if index > 0 { text += "," }
+        text += JSONText.string(key) + ":"
+        write(object[key]!, to: &text)
+      }
+      text += "}"
+    case let array as [Any]:
+      text += "["
+      for (index, element) in array.enumerated() {
+        if index > 0 { text += "," }
+        write(element, to: &text)
+      }
+      text += "]"
+    case is NSNull: text += "null"
+    case let bool as Bool: text += bool ? "true" : "false"
+    case let number as Int: text += String(number)
+    case let number as Double where number.isFinite: text += String(number)
+    default:
+      // Anything else (a Foundation number, from a parser of another kind): as it writes it.
       let data = try? JSONSerialization.data(
         withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
-    else { return "null" }
-    return String(decoding: data, as: UTF8.self)
+      text += data.map { String(decoding: $0, as: UTF8.self) } ?? "null"
+    }
   }
 
   /// The tenancy and every problem in it, each named by the record it is about.
@@ -115,6 +152,15 @@ struct TenancyDocument {
 
   /// A problem of the stored tenancy, about one record.
   struct Problem: Sendable {
+    /// A ZPR policy while ZPR is not enabled.
+    static func notEnabled(_ policy: ResourceRecord) -> Problem {
+      Problem(
+        severity: .error, code: "ZPR-API-014",
+        message:
+          "ZPR is not enabled, so there can be no ZPR policies: enable it first "
+          + "(POST /v1/zprConfiguration/actions/enable, or `zpr apply`)", record: policy)
+    }
+
     var severity: Severity
     var code: String
     var message: String

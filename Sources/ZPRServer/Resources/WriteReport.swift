@@ -17,6 +17,16 @@ struct WriteReport: Sendable {
   /// Every record as the change leaves them.
   var records: [ResourceRecord] = []
 
+  /// Why the access changes were not computed (a tenancy too large to compare whole).
+  var skipped: String?
+
+  /// The most resources a tenancy may hold for a single write's answer to compare it whole.
+  static let limit = 5_000
+
+  static let tooLarge =
+    "the tenancy holds more than \(limit) resources, too many to compare whole on every write: "
+    + "ask POST /v1/whatIf (`zpr diff --server`) for what a change does to access"
+
   /// At most this many access changes are listed (the rest are counted).
   static let shownChanges = 100
 
@@ -27,6 +37,7 @@ struct WriteReport: Sendable {
     if dryRun { members.append(("dryRun", "true")) }
     guard visible, let before, let after else {
       members.append(("accessChanges", "null"))
+      if let skipped { members.append(("accessChangesSkipped", JSONText.string(skipped))) }
       return members
     }
     let diff = PolicyDiff(old: before.tenancy, new: after.tenancy)

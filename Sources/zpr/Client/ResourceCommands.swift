@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ZPRClient
 import ZPRModel
 import ZPRPolicy
 import ZPRServer

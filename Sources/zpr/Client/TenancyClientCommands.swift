@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ZPRClient
 import ZPRPolicy
 
 /// `zpr apply -f TENANCY.yaml [--dry-run]`: make the server's tenancy the file's, in one change.
@@ -20,7 +21,9 @@ struct ApplyCommand: AsyncParsableCommand {
 
   func run() async throws {
     let text = try readPolicySource(file).text
-    let object = try await options.client().object(
+    var client = try options.client()
+    client.timeout = 3600
+    let object = try await client.object(
       "POST", "/v1/apply" + (dryRun ? "?dryRun=true" : ""),
       json: ["tenancy": text, "path": file])
     if options.format == .json {
@@ -39,7 +42,11 @@ struct ApplyCommand: AsyncParsableCommand {
     let reachability = object["reachability"] as? [String: Any] ?? [:]
     let pairs = reachability["pairs"] as? [[String: Any]] ?? []
     lines.append("")
-    lines.append("reachability: \(pairs.count) pair(s) of endpoint groups change")
+    if let skipped = object["reachabilitySkipped"] as? String {
+      lines.append("reachability: not compared (\(skipped))")
+    } else {
+      lines.append("reachability: \(pairs.count) pair(s) of endpoint groups change")
+    }
     func access(_ entry: [String: Any]) -> String {
       let ports = entry["ports"] as? String
       let what = "\(entry["protocol"] ?? "")" + (ports.map { "/\($0)" } ?? "")
@@ -79,7 +86,9 @@ struct ExportCommand: AsyncParsableCommand {
   var output: String?
 
   func run() async throws {
-    let response = try await options.client().exchange("GET", "/v1/export")
+    var client = try options.client()
+    client.timeout = 600
+    let response = try await client.exchange("GET", "/v1/export")
     if let output {
       do {
         try response.body.write(to: URL(fileURLWithPath: output))
