@@ -8,38 +8,53 @@ extension TenancyFile {
   /// resources are written by kind (instances, databases, load balancers, private endpoints).
   public static func yaml(for tenancy: Tenancy) -> String {
     // Serializing a tree of scalars, mappings and sequences cannot fail.
-    (try? Yams.serialize(node: node(for: tenancy), width: -1)) ?? ""
+    (try? Yams.serialize(node: node(for: tenancy).yaml, width: -1)) ?? ""
   }
 
   /// The tenancy as the JSON object of the same file, in values `JSONSerialization` takes:
   /// strings, except the whole numbers (`port`, `icmpType`, `icmpCode`) and booleans
   /// (`retired`, `stateless`) the file holds.
   public static func jsonObject(for tenancy: Tenancy) -> [String: Any] {
-    plain(node(for: tenancy), key: nil) as? [String: Any] ?? [:]
+    node(for: tenancy).plain(key: nil) as? [String: Any] ?? [:]
   }
 
-  private static func plain(_ node: Node, key: String?) -> Any {
-    switch node {
-    case .mapping(let mapping):
-      var object: [String: Any] = [:]
-      for (key, value) in mapping {
-        let name = key.string ?? ""
-        object[name] = plain(value, key: name)
+  /// The file's tree, built once for YAML (through Yams) or JSON (without it).
+  fileprivate enum Tree {
+    case text(String)
+    case list([Tree])
+    case map([(String, Tree)])
+
+    /// The tree as Yams nodes. Text that YAML would read as null (`null`, `~`, nothing) is
+    /// quoted, since the reader treats null as absent; everything else the emitter quotes as
+    /// it needs to.
+    var yaml: Node {
+      switch self {
+      case .text(let value):
+        Node(value, Tag(.str), YAMLNode.nulls.contains(value) ? .singleQuoted : .any)
+      case .list(let items): Node(items.map(\.yaml))
+      case .map(let fields): Node(fields.map { (Node($0.0), $0.1.yaml) })
       }
-      return object
-    case .sequence(let sequence): return sequence.map { plain($0, key: key) }
-    case .scalar(let scalar):
-      switch key {
-      case "port", "icmpType", "icmpCode": return Int(scalar.string) ?? scalar.string
-      case "retired", "stateless": return scalar.string == "true"
-      default: return scalar.string
+    }
+
+    func plain(key: String?) -> Any {
+      switch self {
+      case .map(let fields):
+        var object: [String: Any] = [:]
+        for (name, value) in fields { object[name] = value.plain(key: name) }
+        return object
+      case .list(let items): return items.map { $0.plain(key: key) }
+      case .text(let value):
+        switch key {
+        case "port", "icmpType", "icmpCode": return Int(value) ?? value
+        case "retired", "stateless": return value == "true"
+        default: return value
+        }
       }
-    case .alias: return ""
     }
   }
 
-  private static func node(for tenancy: Tenancy) -> Node {
-    var top: [(Node, Node)] = [
+  private static func node(for tenancy: Tenancy) -> Tree {
+    var top: [(String, Tree)] = [
       (key("defaultNamespace"), text(tenancy.defaultNamespace))
     ]
     if !tenancy.serviceNetwork.isEmpty {
@@ -110,11 +125,11 @@ extension TenancyFile {
             })
         ))
     }
-    return Node(top)
+    return .map(top)
   }
 
-  private static func test(_ test: PolicyTest) -> Node {
-    var fields: [(String, Node)] = []
+  private static func test(_ test: PolicyTest) -> Tree {
+    var fields: [(String, Tree)] = []
     if let name = test.name { fields.append(("name", text(name))) }
     fields += [
       ("from", text(test.from)), ("to", text(test.to)), ("protocol", text(test.transport.rawValue)),
@@ -126,8 +141,8 @@ extension TenancyFile {
     return map(fields)
   }
 
-  private static func namespace(_ namespace: SecurityAttributeNamespace) -> Node {
-    var fields: [(String, Node)] = [
+  private static func namespace(_ namespace: SecurityAttributeNamespace) -> Tree {
+    var fields: [(String, Tree)] = [
       ("name", text(namespace.name)), ("description", text(namespace.description)),
     ]
     if namespace.state == .inactive { fields.append(("retired", text("true"))) }
@@ -136,7 +151,7 @@ extension TenancyFile {
         "attributes",
         list(
           namespace.attributes.filter(\.state.isLive).map { attribute in
-            var fields: [(String, Node)] = [
+            var fields: [(String, Tree)] = [
               ("name", text(attribute.name)), ("description", text(attribute.description)),
             ]
             if case .oneOf(let values) = attribute.validator {
@@ -149,8 +164,8 @@ extension TenancyFile {
     return map(fields)
   }
 
-  private static func vcn(_ vcn: VCN) -> Node {
-    var fields: [(String, Node)] = [("name", text(vcn.name))]
+  private static func vcn(_ vcn: VCN) -> Tree {
+    var fields: [(String, Tree)] = [("name", text(vcn.name))]
     if let compartment = vcn.compartment { fields.append(("compartment", text(compartment))) }
     fields.append(("cidrs", list(vcn.cidrs.map { text($0.description) })))
     fields.append(("securityAttributes", attributes(vcn.securityAttributes)))
@@ -206,7 +221,7 @@ extension TenancyFile {
   }
 
   private static func ruleSet(_ name: String, _ ingress: [SecurityRule], _ egress: [SecurityRule])
-    -> Node
+    -> Tree
   {
     map([
       ("name", text(name)),
@@ -215,16 +230,16 @@ extension TenancyFile {
     ])
   }
 
-  private static func rule(_ rule: SecurityRule, peerKey: String) -> Node {
+  private static func rule(_ rule: SecurityRule, peerKey: String) -> Tree {
     let peer =
       switch rule.peer {
       case .cidr(let block): block.description
       case .networkSecurityGroup(let name): "nsg/\(name)"
       }
-    var fields: [(String, Node)] = [
+    var fields: [(String, Tree)] = [
       ("protocol", text(rule.transport.rawValue)), (peerKey, text(peer)),
     ]
-    func ports(_ range: ClosedRange<Int>) -> Node {
+    func ports(_ range: ClosedRange<Int>) -> Tree {
       text(
         range.lowerBound == range.upperBound
           ? "\(range.lowerBound)" : "\(range.lowerBound)-\(range.upperBound)")
@@ -237,8 +252,8 @@ extension TenancyFile {
     return map(fields)
   }
 
-  private static func resource(_ resource: Resource) -> Node {
-    var fields: [(String, Node)] = [("name", text(resource.name))]
+  private static func resource(_ resource: Resource) -> Tree {
+    var fields: [(String, Tree)] = [("name", text(resource.name))]
     if let compartment = resource.compartment { fields.append(("compartment", text(compartment))) }
     fields.append(("securityAttributes", attributes(resource.securityAttributes)))
     fields.append(
@@ -257,14 +272,14 @@ extension TenancyFile {
     return map(fields)
   }
 
-  private static func attributes(_ attributes: [AppliedAttribute]) -> Node {
-    Node(
+  private static func attributes(_ attributes: [AppliedAttribute]) -> Tree {
+    .map(
       attributes.map { attribute in
         let value =
           attribute.mode == .enforce
           ? text(attribute.value)
           : map([("value", text(attribute.value)), ("mode", text(attribute.mode.rawValue))])
-        return (text(attribute.qualifiedName), value)
+        return (attribute.qualifiedName, value)
       })
   }
 
@@ -279,17 +294,11 @@ extension TenancyFile {
     }
   }
 
-  /// A string scalar. Text that YAML would read as null (`null`, `~`, nothing) is quoted, since
-  /// the reader treats null as absent; everything else the emitter quotes as it needs to.
-  private static func text(_ value: String) -> Node {
-    Node(value, Tag(.str), YAMLNode.nulls.contains(value) ? .singleQuoted : .any)
-  }
+  private static func text(_ value: String) -> Tree { .text(value) }
 
-  private static func key(_ name: String) -> Node { Node(name) }
+  private static func key(_ name: String) -> String { name }
 
-  private static func list(_ nodes: [Node]) -> Node { Node(nodes) }
+  private static func list(_ nodes: [Tree]) -> Tree { .list(nodes) }
 
-  private static func map(_ fields: [(String, Node)]) -> Node {
-    Node(fields.map { (key($0.0), $0.1) })
-  }
+  private static func map(_ fields: [(String, Tree)]) -> Tree { .map(fields) }
 }
