@@ -128,13 +128,16 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
           text.contains("'\($0)'") ? nil : "\(detail["kind"] ?? "") '\($0)': "
         } ?? ""
       let line = detail["line"].map { "line \($0): " } ?? ""
+      // A statement's place in its policy, as the element's path writes it.
+      let statement = detail["statement"].map { "statements[\($0)]: " } ?? ""
       message +=
-        "\n  - \(line)\(name)\(text)"
+        "\n  - \(line)\(name)\(statement)\(text)"
         + (detail["suggestion"].map { " (\($0))" } ?? "")
       details.append(
         Detail(
           message: text, kind: detail["kind"].map { "\($0)" },
-          name: detail["name"] as? String, line: detail["line"] as? Int,
+          name: detail["name"] as? String,
+          line: detail["line"] as? Int ?? (detail["line"] as? String).flatMap { Int($0) },
           suggestion: detail["suggestion"].map { "\($0)" }))
     }
     return APIError(code: code, message: message, status: status, details: details)

@@ -147,7 +147,7 @@ struct IncrementalWriteTests {
     var answer = ["code=\(body["code"] ?? "")", "message=\(body["message"] ?? "")"]
     for detail in body["details"] as? [[String: Any]] ?? [] {
       answer.append(
-        ["code", "message", "suggestion", "kind", "name", "test", "failure"]
+        ["code", "message", "suggestion", "kind", "name", "statement", "test", "failure"]
           .map { "\($0)=\(detail[$0] ?? "")" }.joined(separator: " "))
     }
     if body["code"] == nil {
@@ -223,7 +223,10 @@ struct IncrementalWriteTests {
         }
         body["vnics"] = vnics
       }
-      return Step(method: .post, path: "/v1/instances", body: body)
+      // Of one kind or another: a file lists resources by kind, and so does the check.
+      let kind = ["instances", "databases", "loadBalancers", "privateEndpoints"][
+        Int(random.next() % 4)]
+      return Step(method: .post, path: "/v1/\(kind)", body: body)
     case 2:
       // Other attributes for an instance: another's, none, or one the catalog lacks.
       guard let instance = pick(instances) else { break }

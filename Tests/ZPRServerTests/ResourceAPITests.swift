@@ -237,12 +237,16 @@ struct ResourceAPITests {
         [
           "name": "typo", "description": "x",
           "statements": [
-            "in network.vcn:prod VCN allow app.tier:wbe endpoints to connect to app.tier:db endpoints"
+            "in network.vcn:prod VCN allow app.tier:web endpoints to connect to app.tier:app endpoints with protocol='tcp/8080'",
+            "in network.vcn:prod VCN allow app.tier:wbe endpoints to connect to app.tier:db endpoints",
           ],
         ])
       details = body["details"] as? [[String: String]] ?? []
       #expect(details.first?["code"] == "ZPL083")
       #expect(details.first?["suggestion"] == "did you mean 'web'?")
+      // The statement at fault is named by its place.
+      #expect(details.first?["statement"] == "1")
+      #expect(details.first?["name"] == "typo")
       // A policy that breaks a policy test.
       (status, body, _) = try await Self.send(
         client, .post, "/v1/zprPolicies",

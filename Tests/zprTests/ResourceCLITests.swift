@@ -1,5 +1,9 @@
+import ArgumentParser
 import Foundation
 import Testing
+import ZPRModel
+
+@testable import zpr
 
 /// The resource commands as people use them, against a real `zpr serve`: fields as flags from
 /// the kind's schema, partial updates, dry runs, what a change does to access, and help that
@@ -83,6 +87,19 @@ struct ResourceCLITests {
     result = try zpr("instance", "delete", "web-2")
     #expect(result.exitCode == 0, "\(result.standardError)")
     #expect(try zpr("instance", "get", "web-2").exitCode == 1)
+  }
+
+  /// Every kind of the schema has its command, and no command stands for a kind the schema
+  /// lacks (ZPR policies share `zpr policy` with the local check).
+  @Test func everyKindOfTheSchemaHasItsCommand() {
+    let kinds =
+      resourceCommands.compactMap { ($0 as? any ClientResource.Type)?.schema.kind }
+      + [ZPRPolicyResource.schema.kind]
+    #expect(kinds.sorted() == ResourceSchema.all.map(\.kind).sorted())
+    for command in resourceCommands {
+      let schema = (command as? any ClientResource.Type)?.schema
+      #expect(command.configuration.commandName == schema?.command)
+    }
   }
 
   @Test func helpShowsEachKindItsOwnFields() throws {

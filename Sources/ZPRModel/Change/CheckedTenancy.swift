@@ -58,6 +58,9 @@ public struct CheckedTenancy: Sendable {
     } catch {
       throw .inapplicable(error)
     }
+    // A new resource has its place in the order before the check, which finds the others by
+    // their places in the changed tenancy.
+    if case .resource(let position, nil, let new?) = edit { index.place(new.name, at: position) }
     refreshTables(for: change)
     let errors = check(scope(for: change, edit: edit, saved: saved), edit: edit)
     guard errors.isEmpty else {
@@ -97,7 +100,10 @@ public struct CheckedTenancy: Sendable {
   private mutating func undo(_ edit: ResourceEdit, _ saved: Saved) {
     if case .resource(let position, let old, let new) = edit {
       switch (old, new) {
-      case (nil, _): tenancy.resources.removeLast()
+      case (nil, let new?):
+        tenancy.resources.remove(at: position)
+        index.unplace(new.name, at: position)
+      case (nil, nil): break
       case (let old?, nil): tenancy.resources.insert(old, at: position)
       case (let old?, _?): tenancy.resources[position] = old
       }

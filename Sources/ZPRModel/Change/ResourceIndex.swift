@@ -26,11 +26,13 @@ struct AttributeKey: Hashable, Sendable {
 /// change to one resource updates the entries of that resource alone.
 struct ResourceIndex: Sendable {
   /// Each resource's ordinal: a number that orders resources as the tenancy lists them and
-  /// never changes, so that removing one does not renumber the others.
+  /// does not change, so that removing one does not renumber the others. Ordinals are spaced,
+  /// so that one put between two others (a new resource of an earlier kind) takes the number
+  /// between theirs; only when none is left are they numbered again.
   private var ordinalOf: [String: Int] = [:]
   /// The ordinals, in the tenancy's order (ascending): a position by binary search.
   private var ordinals: [Int] = []
-  private var nextOrdinal = 0
+  private static let spacing = 1 << 20
   /// The owner of each IP, by VCN.
   private(set) var ipOwners: [String: [IPAddress: String]] = [:]
   /// The resources with a VNIC in each VCN, subnet, NSG; in each compartment; carrying each
@@ -45,7 +47,11 @@ struct ResourceIndex: Sendable {
 
   /// Indexes a tenancy (linear).
   init(_ tenancy: Tenancy) {
-    for resource in tenancy.resources { insert(resource, at: ordinals.count) }
+    for (position, resource) in tenancy.resources.enumerated() {
+      ordinals.append(position * Self.spacing)
+      ordinalOf[resource.name] = position * Self.spacing
+      update(resource, adding: true)
+    }
     for test in tenancy.tests { count(test, by: 1) }
   }
 
@@ -65,18 +71,46 @@ struct ResourceIndex: Sendable {
     names.compactMap(position).sorted()
   }
 
-  /// Records a resource put at a position: added at the end, or replacing one (`old`).
+  /// Records a resource put at a position: a new one (placed already, with ``place(_:at:)``,
+  /// or else placed now), or one replacing another (`old`).
   mutating func insert(_ resource: Resource, at position: Int, replacing old: Resource? = nil) {
     if let old {
       let ordinal = ordinalOf.removeValue(forKey: old.name)!
       ordinalOf[resource.name] = ordinal
       update(old, adding: false)
-    } else {
-      ordinals.append(nextOrdinal)
-      ordinalOf[resource.name] = nextOrdinal
-      nextOrdinal += 1
+    } else if ordinalOf[resource.name] == nil {
+      place(resource.name, at: position)
     }
     update(resource, adding: true)
+  }
+
+  /// Gives a new resource its place in the order, between the ones around it.
+  mutating func place(_ name: String, at position: Int) {
+    func bounds() -> (Int, Int) {
+      let before = position > 0 ? ordinals[position - 1] : -Self.spacing
+      let after = position < ordinals.count ? ordinals[position] : before + 2 * Self.spacing
+      return (before, after)
+    }
+    var (before, after) = bounds()
+    if after - before < 2 {
+      // No number is left between them (a million insertions at one place): number them all
+      // again, spaced.
+      let names = Dictionary(uniqueKeysWithValues: ordinalOf.map { ($1, $0) })
+      for (place, ordinal) in ordinals.enumerated() {
+        ordinals[place] = place * Self.spacing
+        ordinalOf[names[ordinal]!] = place * Self.spacing
+      }
+      (before, after) = bounds()
+    }
+    let ordinal = before + (after - before) / 2
+    ordinals.insert(ordinal, at: position)
+    ordinalOf[name] = ordinal
+  }
+
+  /// Takes back the place given to a new resource that was refused.
+  mutating func unplace(_ name: String, at position: Int) {
+    ordinals.remove(at: position)
+    ordinalOf[name] = nil
   }
 
   /// Forgets the resource at a position.

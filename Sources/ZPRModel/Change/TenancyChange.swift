@@ -118,8 +118,11 @@ extension Tenancy {
     case .upsertResource(let resource, let replacing):
       if let replacing, position(replacing) == nil { throw Self.notFound("resource", replacing) }
       guard let at = position(replacing ?? resource.name) else {
-        resources.append(resource)
-        return .resource(position: resources.count - 1, old: nil, new: resource)
+        // A new resource goes last among those of its kind: a file lists resources by kind
+        // (instances, databases, load balancers, private endpoints), each in the order added.
+        let at = insertionPoint(for: resource.kind)
+        resources.insert(resource, at: at)
+        return .resource(position: at, old: nil, new: resource)
       }
       let old = resources[at]
       resources[at] = resource
@@ -131,6 +134,22 @@ extension Tenancy {
       try applyOther(change)
       return .none
     }
+  }
+
+  /// Where a new resource of a kind goes: after every resource of its kind and the kinds
+  /// before it (resources are grouped by kind, so a binary search finds it).
+  func insertionPoint(for kind: ResourceKind) -> Int {
+    let rank = ResourceKind.allCases.firstIndex(of: kind)!
+    var (low, high) = (0, resources.count)
+    while low < high {
+      let middle = (low + high) / 2
+      if ResourceKind.allCases.firstIndex(of: resources[middle].kind)! <= rank {
+        low = middle + 1
+      } else {
+        high = middle
+      }
+    }
+    return low
   }
 
   private mutating func applyOther(_ change: TenancyChange) throws(ModelError) {

@@ -182,6 +182,9 @@ actor LiveTenancy {
         kind: kind, id: "", name: name, parent: parent, lifecycleState: lifecycleState,
         body: body, revision: state.revision + 1)
       try admit(schema, record, creating: true, in: state)
+      // Resources of every kind share one set of names: a clash with another kind's is the
+      // whole check's to answer (the change would otherwise replace that one).
+      if Self.takenByAnotherKind(name, kind, in: state) { return nil }
       return (try upsert(schema, record, replacing: nil, in: state), record)
     case .update(let kind, let id, let expected, let name, let lifecycleState, let body):
       let schema = ResourceSchema.named(kind)!
@@ -197,6 +200,7 @@ actor LiveTenancy {
         guard state.names[Self.nameKey(kind, record.parent, record.name)] == nil else {
           throw ZPRServer.apiError(StoreError.duplicateName)
         }
+        if Self.takenByAnotherKind(record.name, kind, in: state) { return nil }
       }
       try admit(schema, record, creating: false, in: state)
       return (try upsert(schema, record, replacing: renamed ? old.name : nil, in: state), record)
@@ -204,6 +208,15 @@ actor LiveTenancy {
       let schema = ResourceSchema.named(kind)!
       let old = try existing(kind, id, expected, in: state)
       return (TenancyFile.remove(schema, name: old.name, parent: old.parent), nil)
+    }
+  }
+
+  /// Whether a resource of another kind (instance, database, ...) has the name.
+  private static func takenByAnotherKind(_ name: String, _ kind: String, in state: State)
+    -> Bool
+  {
+    ResourceSchema.owners.contains {
+      $0.kind != kind && state.names[nameKey($0.kind, nil, name)] != nil
     }
   }
 
@@ -338,7 +351,7 @@ actor LiveTenancy {
       problems += statements.map {
         TenancyDocument.Problem(
           severity: $0.severity, code: $0.code.rawValue, message: $0.message,
-          suggestion: $0.suggestion, record: owners.record(at: $0.path ?? ""))
+          suggestion: $0.suggestion, record: owners.record(at: $0.path ?? ""), path: $0.path)
       }
       return Self.refusal(problems)
     }

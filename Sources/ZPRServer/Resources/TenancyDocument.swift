@@ -145,7 +145,8 @@ struct TenancyDocument {
       problems.append(
         Problem(
           severity: diagnostic.severity, code: diagnostic.code.rawValue,
-          message: diagnostic.message, suggestion: diagnostic.suggestion, record: owner))
+          message: diagnostic.message, suggestion: diagnostic.suggestion, record: owner,
+          path: diagnostic.path))
     }
     return (loaded.tenancy, problems)
   }
@@ -166,11 +167,19 @@ struct TenancyDocument {
     var message: String
     var suggestion: String? = nil
     var record: ResourceRecord?
+    /// Where in the tenancy (`policies[2].statements[3]`), when known.
+    var path: String? = nil
 
-    /// The problem as an error's detail.
+    /// The problem as an error's detail: with the statement's place in its policy when a
+    /// statement is the cause.
     var detail: [String: String] {
       var detail = ["severity": severity.rawValue, "code": code, "message": message]
       if let suggestion { detail["suggestion"] = suggestion }
+      if let path, let open = path.range(of: ".statements[", options: .backwards),
+        let close = path[open.upperBound...].firstIndex(of: "]")
+      {
+        detail["statement"] = String(path[open.upperBound..<close])
+      }
       if let record {
         detail["kind"] = record.kind
         detail["id"] = record.id
