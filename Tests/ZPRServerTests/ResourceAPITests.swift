@@ -333,6 +333,11 @@ struct ResourceAPITests {
         client, .post, "/v1/securityAttributes/\(tier)/actions/retire")
       #expect(status == .unprocessableContent)
       #expect((body["details"] as? [[String: String]])?.first?["code"] == "ZPT008")
+      // One line says what blocks and what to do first.
+      #expect(
+        body["message"] as? String
+          == "3 resources still carry app.tier (app-1, web-1, db-1): remove it from them first, "
+          + "then retire it (nothing was changed)")
       #expect(try await Self.state(store) == before)
       // Lists filter by attribute.
       let (_, web, _) = try await Self.send(client, .get, "/v1/instances?attribute=app.tier:web")

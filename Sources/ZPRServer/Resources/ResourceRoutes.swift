@@ -410,11 +410,47 @@ struct ResourceRoutes {
       default: try catalog.reactivateAttribute(record.name, in: record.parent ?? "")
       }
     }
-    let (commit, report) = try await writer(context, request).commitReporting(
-      mutations, actor: context.actor, idempotencyKey: try Self.idempotencyKey(request))
+    let (commit, report): (Commit, WriteReport)
+    do {
+      (commit, report) = try await writer(context, request).commitReporting(
+        mutations, actor: context.actor, idempotencyKey: try Self.idempotencyKey(request))
+    } catch let error as APIError where action == "retire" {
+      throw Self.carried(error, by: try await existing(id), kind: kind)
+    }
     let record = commit.records.compactMap { $0 }.first { $0.id == id }!
     return JSONText.response(
       report.appended(to: resource(record)), etag: report.dryRun ? nil : record.version)
+  }
+
+  /// A retirement refused because resources carry what it retires, said in one line first:
+  /// "3 resources still carry app.tier (web-1, app-1, db-1): remove it from them first".
+  static func carried(_ error: APIError, by record: ResourceRecord, kind: ResourceSchema)
+    -> APIError
+  {
+    let carriers = error.details.filter { $0["code"] == "ZPT008" }.compactMap { detail in
+      detail["name"].map { (detail["kind"].flatMap(ResourceSchema.named)?.label ?? "", $0) }
+    }
+    guard error.code == "ZPR-API-012", !carriers.isEmpty,
+      carriers.count == error.details.count
+    else { return error }
+    let what =
+      kind.kind == ResourceSchema.attribute.kind
+      ? "\(record.parent ?? "").\(record.name)" : "attributes of namespace \(record.name)"
+    let labels = Set(carriers.map(\.0))
+    let noun =
+      labels.count == 1
+      ? (carriers.count == 1
+        ? labels.first! : ResourceSchema.all.first { $0.label == labels.first! }?.plural ?? "resources")
+      : (carriers.count == 1 ? "resource" : "resources")
+    let names = carriers.map(\.1)
+    let shown =
+      names.prefix(5).joined(separator: ", ") + (names.count > 5 ? " and \(names.count - 5) more" : "")
+    return APIError(
+      error.status, error.code,
+      "\(carriers.count) \(noun) still \(carriers.count == 1 ? "carries" : "carry") \(what) "
+        + "(\(shown)): remove it from "
+        + "\(carriers.count == 1 ? "it" : "them") first, then retire it (nothing was changed)",
+      details: error.details)
   }
 
   /// Runs a lifecycle change on the current catalog (which refuses what its rules forbid) and
