@@ -440,11 +440,13 @@ struct ResourceRoutes {
     let noun =
       labels.count == 1
       ? (carriers.count == 1
-        ? labels.first! : ResourceSchema.all.first { $0.label == labels.first! }?.plural ?? "resources")
+        ? labels.first!
+        : ResourceSchema.all.first { $0.label == labels.first! }?.plural ?? "resources")
       : (carriers.count == 1 ? "resource" : "resources")
     let names = carriers.map(\.1)
     let shown =
-      names.prefix(5).joined(separator: ", ") + (names.count > 5 ? " and \(names.count - 5) more" : "")
+      names.prefix(5).joined(separator: ", ")
+      + (names.count > 5 ? " and \(names.count - 5) more" : "")
     return APIError(
       error.status, error.code,
       "\(carriers.count) \(noun) still \(carriers.count == 1 ? "carries" : "carry") \(what) "
