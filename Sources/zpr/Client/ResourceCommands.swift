@@ -331,9 +331,12 @@ struct ResourceCreate<Kind: ClientResource>: AsyncParsableCommand {
     switch options.format {
     case .json: writeOut(prettyJSON(object) + "\n")
     case .text:
+      // A dry run's resource has no id yet.
+      let id = shown(object["id"] as? String ?? "")
       writeOut(
         change.report(
-          object, "created \(Kind.label) '\(shown(object["name"]))' (\(shown(object["id"])))"))
+          object,
+          "created \(Kind.label) '\(shown(object["name"]))'" + (id.isEmpty ? "" : " (\(id))")))
     }
   }
 }
