@@ -101,8 +101,13 @@ struct TenancyRoutes {
           .contentType: "application/yaml", Self.revisionHeader: String(snapshot.revision),
           Self.resourceCountHeader: String(resources),
         ],
-        body: .init(
-          byteBuffer: ByteBuffer(string: TenancyFile.yaml(for: snapshot.tenancy.inNameOrder))))
+        body: ResponseBody { writer in
+          // Streamed, a section (or a run of elements) at a time.
+          try await TenancyFile.writeYAML(for: snapshot.tenancy.inNameOrder) { text in
+            try await writer.write(ByteBuffer(string: text))
+          }
+          try await writer.finish(nil)
+        })
     }
   }
 

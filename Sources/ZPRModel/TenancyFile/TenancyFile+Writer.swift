@@ -11,6 +11,28 @@ extension TenancyFile {
     (try? Yams.serialize(node: node(for: tenancy).yaml, width: -1)) ?? ""
   }
 
+  /// The same file as ``yaml(for:)``, handed over a piece at a time (each top-level section,
+  /// the long ones in runs of `run` elements), so that a large tenancy is written out without
+  /// its whole text in memory.
+  public static func writeYAML(
+    for tenancy: Tenancy, run: Int = 1_000, _ write: (String) async throws -> Void
+  ) async rethrows {
+    guard case .map(let sections) = node(for: tenancy) else { return }
+    for (key, value) in sections {
+      guard case .list(let elements) = value, elements.count > run else {
+        try await write((try? Yams.serialize(node: Tree.map([(key, value)]).yaml, width: -1)) ?? "")
+        continue
+      }
+      try await write("\(key):\n")
+      var start = 0
+      while start < elements.count {
+        let part = Tree.list(Array(elements[start..<min(start + run, elements.count)]))
+        try await write((try? Yams.serialize(node: part.yaml, width: -1)) ?? "")
+        start += run
+      }
+    }
+  }
+
   /// The tenancy as the JSON object of the same file, in values `JSONSerialization` takes:
   /// strings, except the whole numbers (`port`, `icmpType`, `icmpCode`) and booleans
   /// (`retired`, `stateless`) the file holds.
