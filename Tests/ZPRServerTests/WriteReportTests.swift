@@ -98,6 +98,36 @@ struct WriteReportTests {
     }
   }
 
+  @Test("retiring an attribute that statements still name warns, naming the statement")
+  func retiringANamedAttribute() async throws {
+    try await API.withServer(seed: Self.seed) { client, _ in
+      var (status, body, _) = try await Resources.send(
+        client, .post, "/v1/securityAttributes",
+        ["name": "color", "namespace": "app", "description": "Colour", "values": ["red"]])
+      #expect(status == .created, "\(body)")
+      let id = try #require(body["id"] as? String)
+      (status, body, _) = try await Resources.send(
+        client, .post, "/v1/zprPolicies",
+        [
+          "name": "colors", "description": "By colour",
+          "statements": [
+            "in network.vcn:prod VCN allow app.tier:web endpoints to connect to app.tier:app endpoints with protocol='tcp/8080'",
+            "in network.vcn:prod VCN allow app.color:red endpoints to connect to app.tier:db endpoints with protocol='tcp/5432'",
+          ],
+        ])
+      #expect(status == .created, "\(body)")
+      (status, body, _) = try await Resources.send(
+        client, .post, "/v1/securityAttributes/\(id)/actions/retire")
+      #expect(status == .ok, "\(body)")
+      let warnings = try #require(body["warnings"] as? [[String: Any]])
+      #expect(
+        warnings.contains {
+          ($0["message"] as? String)?.hasPrefix("ZPR policy 'colors', statement 1: ") == true
+            && ($0["message"] as? String)?.contains("app.color") == true
+        }, "\(warnings)")
+    }
+  }
+
   @Test("PATCH changes only what it names, at the version it read")
   func patch() async throws {
     try await API.withServer(seed: Self.seed) { client, store in

@@ -65,7 +65,8 @@ struct WriteReport: Sendable {
     for warning in after.warnings
     where !known.contains("\(warning.code)|\(warning.record?.id ?? "")|\(warning.message)") {
       let owner = warning.record.map { record in
-        "\(ResourceSchema.named(record.kind)?.label ?? record.kind) '\(record.name)': "
+        "\(ResourceSchema.named(record.kind)?.label ?? record.kind) '\(record.name)'"
+          + (warning.detail["statement"].map { ", statement \($0)" } ?? "") + ": "
       }
       warnings.append((warning.code, (owner ?? "") + warning.message))
     }
