@@ -55,43 +55,53 @@ struct IncrementalWriteTests {
     var description: String { "\(method) \(path) \(body.map { "\($0)" } ?? "")" }
   }
 
-  @Test(arguments: [UInt64(3), 17, 29, 41, 53])
-  func singleWritesAnswerAsTheWholeCheck(seed: UInt64) async throws {
+  /// Two live servers share one database (two replicas: each write goes to one of them in
+  /// turn, so each finds the other's commits and checks against them); a third server on a
+  /// database of its own checks every write against the whole tenancy.
+  @Test(arguments: RevisionWatchAPITests.kinds, [UInt64(3), 17, 29, 41, 53])
+  func singleWritesAnswerAsTheWholeCheck(kind: String, seed: UInt64) async throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
       "zpr-oracle-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
-    let live = try SQLiteStore(path: folder.appendingPathComponent("live.sqlite").path)
     let whole = try SQLiteStore(path: folder.appendingPathComponent("whole.sqlite").path)
-    for store in [live, whole] { _ = try await APIKeys.bootstrap(store, bootstrap: API.key) }
-    let liveApp = Application(router: ZPRServer.router(store: live))
+    _ = try await APIKeys.bootstrap(whole, bootstrap: API.key)
     let wholeApp = Application(router: ZPRServer.router(store: whole, incrementalWrites: false))
     let tenancy = Self.seed(seed)
-    try await liveApp.test(.router) { liveClient in
-      try await wholeApp.test(.router) { wholeClient in
-        for client in [liveClient, wholeClient] {
-          let applied = try await client.execute(
-            uri: "/v1/apply", method: .post, headers: API.headers(),
-            body: API.body(["tenancy": tenancy]))
-          #expect(applied.status == .ok, "\(String(buffer: applied.body))")
+    try await RevisionWatchAPITests.withReplicas(kind) { first, second in
+      _ = try await APIKeys.bootstrap(first, bootstrap: API.key)
+      let firstApp = Application(router: ZPRServer.router(store: first))
+      let secondApp = Application(router: ZPRServer.router(store: second))
+      try await firstApp.test(.router) { firstClient in
+        try await secondApp.test(.router) { secondClient in
+          try await wholeApp.test(.router) { wholeClient in
+            for client in [firstClient, wholeClient] as [any TestClientProtocol] {
+              let applied = try await client.execute(
+                uri: "/v1/apply", method: .post, headers: API.headers(),
+                body: API.body(["tenancy": tenancy]))
+              #expect(applied.status == .ok, "\(String(buffer: applied.body))")
+            }
+            var random = SplitMix64(seed: seed &* 7919)
+            var accepted = 0
+            var refused = 0
+            for number in 0..<70 {
+              let step = try await Self.step(number, &random, firstClient)
+              let (liveStatus, liveBody) =
+                number % 2 == 0
+                ? try await Self.send(step, firstClient) : try await Self.send(step, secondClient)
+              let (wholeStatus, wholeBody) = try await Self.send(step, wholeClient)
+              #expect(liveStatus == wholeStatus, "\(step): \(liveBody) vs \(wholeBody)")
+              #expect(
+                Self.answer(liveBody) == Self.answer(wholeBody),
+                "\(step):\n  live:  \(liveBody)\n  whole: \(wholeBody)")
+              if liveStatus.code < 300 { accepted += 1 } else { refused += 1 }
+              #expect(try await Self.state(first) == Self.state(whole), "after \(step)")
+            }
+            // Both kinds of answer were held to each other.
+            #expect(accepted >= 10, "accepted \(accepted)")
+            #expect(refused >= 10, "refused \(refused)")
+          }
         }
-        var random = SplitMix64(seed: seed &* 7919)
-        var accepted = 0
-        var refused = 0
-        for number in 0..<70 {
-          let step = try await Self.step(number, &random, liveClient)
-          let (liveStatus, liveBody) = try await Self.send(step, liveClient)
-          let (wholeStatus, wholeBody) = try await Self.send(step, wholeClient)
-          #expect(liveStatus == wholeStatus, "\(step): \(liveBody) vs \(wholeBody)")
-          #expect(
-            Self.answer(liveBody) == Self.answer(wholeBody),
-            "\(step):\n  live:  \(liveBody)\n  whole: \(wholeBody)")
-          if liveStatus.code < 300 { accepted += 1 } else { refused += 1 }
-          #expect(try await Self.state(live) == Self.state(whole), "after \(step)")
-        }
-        // Both kinds of answer were held to each other.
-        #expect(accepted >= 10, "accepted \(accepted)")
-        #expect(refused >= 10, "refused \(refused)")
       }
     }
   }
