@@ -354,13 +354,14 @@ public final class PostgresStore: Store {
             throw Replay(commit: commit)
           }
         }
-        let now = StoreClock.now()
+        let now = StoreClock.now(count: mutations.count)
         var written: [ResourceRecord?] = []
         var audits: [AuditEntry] = []
         var changes: [(before: ResourceRecord?, after: ResourceRecord?)] = []
-        for mutation in mutations {
+        for (sequence, mutation) in mutations.enumerated() {
           let (before, after) = try await Self.apply(
-            mutation, on: connection, revision: revision, now: now, logger: logger)
+            mutation, on: connection, revision: revision, now: StoreClock.time(now, sequence),
+            logger: logger)
           written.append(after)
           changes.append((before, after))
           audits.append(try AuditEntry(mutation, before: before, after: after))

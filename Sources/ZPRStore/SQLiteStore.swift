@@ -200,7 +200,7 @@ public final class SQLiteStore: Store {
           commit.replayed = true
           return (commit, nil)
         }
-        let now = StoreClock.now()
+        let now = StoreClock.now(count: mutations.count)
         guard
           let revision = try Int64.fetchOne(
             db, sql: "UPDATE revision SET value = value + 1 WHERE id = 1 RETURNING value")
@@ -211,8 +211,9 @@ public final class SQLiteStore: Store {
         var written: [ResourceRecord?] = []
         var audits: [AuditEntry] = []
         var changes: [(before: ResourceRecord?, after: ResourceRecord?)] = []
-        for mutation in mutations {
-          let (before, after) = try Self.apply(mutation, in: db, revision: revision, now: now)
+        for (sequence, mutation) in mutations.enumerated() {
+          let (before, after) = try Self.apply(
+            mutation, in: db, revision: revision, now: StoreClock.time(now, sequence))
           written.append(after)
           changes.append((before, after))
           audits.append(try AuditEntry(mutation, before: before, after: after))

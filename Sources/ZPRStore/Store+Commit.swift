@@ -107,16 +107,24 @@ enum StoreJSON {
 enum StoreClock {
   private static let last = Mutex(0.0)
 
-  /// The time of a commit, to the microsecond (so that it reads back exactly), and later than
-  /// every earlier commit of this process: records created one after the other are ordered by
-  /// their creation times, which the server's whole-tenancy check lists them in.
-  static func now() -> Date {
+  /// The time of a commit of `count` changes, to the microsecond (so that it reads back
+  /// exactly): later than every earlier commit of this process, with a microsecond for each
+  /// change after it (``time(_:_:)``). Records are thereby ordered by their creation times as
+  /// they were made, one commit after another and within one, whatever they are renamed to:
+  /// the server's whole-tenancy check lists them in that order.
+  static func now(count: Int = 1) -> Date {
     let time = last.withLock { last in
       let now = (Date().timeIntervalSinceReferenceDate * 1_000_000).rounded() / 1_000_000
-      last = max(now, last + 0.000_001)
-      return last
+      let start = max(now, last + 0.000_001)
+      last = start + Double(max(count, 1) - 1) * 0.000_001
+      return start
     }
     return Date(timeIntervalSinceReferenceDate: time)
+  }
+
+  /// The time of the change at `sequence` in a commit at `time`.
+  static func time(_ time: Date, _ sequence: Int) -> Date {
+    time.addingTimeInterval(Double(sequence) * 0.000_001)
   }
 }
 

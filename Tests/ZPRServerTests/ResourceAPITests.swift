@@ -336,7 +336,7 @@ struct ResourceAPITests {
       // One line says what blocks and what to do first.
       #expect(
         body["message"] as? String
-          == "3 resources still carry app.tier (app-1, web-1, db-1): remove it from them first, "
+          == "3 resources still carry app.tier (web-1, app-1, db-1): remove it from them first, "
           + "then retire it (nothing was changed)")
       #expect(try await Self.state(store) == before)
       // Lists filter by attribute.

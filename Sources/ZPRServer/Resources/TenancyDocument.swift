@@ -21,9 +21,11 @@ struct TenancyDocument {
   init(records: [ResourceRecord]) {
     var byKind: [String: [ResourceRecord]] = [:]
     for record in records { byKind[record.kind, default: []].append(record) }
-    // Creation order (by name within one commit): a tenancy's meaning does not depend on the
-    // order, but its messages do (which of two clashing elements is named), and the live
-    // tenancy single writes are checked against adds each new element last.
+    // Creation order (the store gives each change of a commit its own microsecond, so a
+    // rename keeps the place): a tenancy's meaning does not depend on the order, but its
+    // messages do (which of two clashing elements is named, which of two equally close names
+    // is suggested), and the live tenancy single writes are checked against adds each new
+    // element last.
     for kind in byKind.keys {
       byKind[kind]!.sort {
         ($0.timeCreated, $0.name.lowercased(), $0.id) < (
