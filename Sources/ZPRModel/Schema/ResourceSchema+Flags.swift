@@ -38,7 +38,7 @@ extension ResourceSchema {
         guard keys.contains(key), key != "name" else {
           throw ModelError(
             .invalidFlag,
-            "a \(label) has no field '\(key)': its fields are \(keys.dropFirst().joined(separator: ", "))"
+            "\(withArticle) has no field '\(key)': its fields are \(keys.dropFirst().joined(separator: ", "))"
           )
         }
         values[key] = (try? JSONValue.parse(text)) ?? .string(text)

@@ -101,6 +101,11 @@ public struct ResourceSchema: Hashable, Sendable, CustomStringConvertible {
 
   public var description: String { kind }
 
+  /// The label with its article: "an instance", "a VCN", "an IAM policy".
+  public var withArticle: String {
+    (label.first.map { "aeiouAEIOU".contains($0) } == true ? "an " : "a ") + label
+  }
+
   /// The keys the element's fields take (`name`, the parent's field, then the others).
   public var keys: [String] { ["name"] + (parent.map { [$0.field] } ?? []) + fields.map(\.key) }
 

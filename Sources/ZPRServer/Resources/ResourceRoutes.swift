@@ -264,11 +264,12 @@ struct ResourceRoutes {
     ).first
     guard let taken, Authorizer.inspects(caller, taken, in: access) else {
       return APIError(
-        .conflict, code, "the name '\(name)' cannot be used for a \(kind.label): choose another")
+        .conflict, code, "the name '\(name)' cannot be used for \(kind.withArticle): choose another"
+      )
     }
     return APIError(
       .conflict, code,
-      "a \(kind.label) named '\(name)' already exists"
+      "\(kind.withArticle.prefix(1).uppercased() + kind.withArticle.dropFirst()) named '\(name)' already exists"
         + (parent.map { " in \(ResourceSchema.named(kind.parent!.kind)!.label) '\($0)'" } ?? "")
         + ": choose another name, or update it")
   }
@@ -320,7 +321,7 @@ struct ResourceRoutes {
     if let field = kind.parent?.field, parent != current.parent {
       throw APIError(
         .badRequest, "ZPR-API-019",
-        "a \(kind.label) cannot move: '\(field)' is '\(current.parent ?? "")'; to put it "
+        "\(kind.withArticle.prefix(1).uppercased() + kind.withArticle.dropFirst()) cannot move: '\(field)' is '\(current.parent ?? "")'; to put it "
           + "elsewhere, delete it and create it there")
     }
     let (commit, report) = try await writer(context, request).commitReporting(
@@ -396,7 +397,8 @@ struct ResourceRoutes {
     guard action == "retire" || action == "reactivate" else {
       throw APIError(
         .notFound, "ZPR-API-016",
-        "there is no action '\(action)' on a \(kind.label): the actions are retire and reactivate")
+        "there is no action '\(action)' on \(kind.withArticle): the actions are retire and reactivate"
+      )
     }
     let namespace = kind.kind == ResourceSchema.namespace.kind
     _ = try await visible(

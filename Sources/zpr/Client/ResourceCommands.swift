@@ -29,7 +29,7 @@ extension ClientResource {
         \(FieldHelp.lines(schema))
 
         For example:
-          zpr \(command) create \(schema.example)
+        \(FieldHelp.example("zpr \(command) create \(schema.example)"))
         """, subcommands: subcommands)
   }
 
@@ -66,7 +66,8 @@ extension ClientResource {
   }
 }
 
-/// Help for a kind's fields, from its schema: one line per flag, with its value and meaning.
+/// Help for a kind's fields, from its schema: each flag with its value on a line, what it
+/// means wrapped under it (help is read in an 80-column terminal).
 enum FieldHelp {
   static func lines(_ schema: ResourceSchema) -> String {
     var rows = schema.flags.map { flag -> (String, String) in
@@ -86,11 +87,39 @@ enum FieldHelp {
       }
       return ("--\(flag.name) \(value)", text)
     }
-    rows.append(("--set KEY=VALUE", "Any field, the value as JSON or text (--set 'vnics=[...]')"))
+    rows.append(("--set KEY=VALUE", "Any field, the value as JSON or text"))
     rows.append(("-f FILE", "The whole element, as JSON or YAML (- reads standard input)"))
-    let width = rows.map(\.0.count).max() ?? 0
-    return rows.map { "  " + $0.0.padding(toLength: width + 2, withPad: " ", startingAt: 0) + $0.1 }
-      .joined(separator: "\n")
+    return rows.map { "  \($0.0)\n" + wrapped($0.1, indent: "      ") }.joined(separator: "\n")
+  }
+
+  /// A command line, broken into lines under 80 columns with shell continuations.
+  static func example(_ line: String) -> String {
+    var lines: [String] = []
+    var current = "  "
+    for word in line.split(separator: " ") {
+      if current.count + word.count + 3 > 78, current.trimmingCharacters(in: .whitespaces) != "" {
+        lines.append(current + " \\")
+        current = "      "
+      }
+      current += (current.hasSuffix(" ") ? "" : " ") + word
+    }
+    lines.append(current)
+    return lines.joined(separator: "\n")
+  }
+
+  /// Text wrapped at word boundaries under 80 columns, each line indented.
+  static func wrapped(_ text: String, indent: String) -> String {
+    var lines: [String] = []
+    var current = indent
+    for word in text.split(separator: " ") {
+      if current.count + word.count + 1 > 78, current != indent {
+        lines.append(current)
+        current = indent
+      }
+      current += (current == indent ? "" : " ") + word
+    }
+    lines.append(current)
+    return lines.joined(separator: "\n")
   }
 }
 
@@ -292,13 +321,13 @@ struct ChangeOptions: ParsableArguments {
 struct ResourceCreate<Kind: ClientResource>: AsyncParsableCommand {
   static var configuration: CommandConfiguration {
     CommandConfiguration(
-      commandName: "create", abstract: "Create a \(Kind.label).",
+      commandName: "create", abstract: "Create \(Kind.schema.withArticle).",
       discussion: """
         Give the \(Kind.label)'s fields as flags, or the whole element with -f FILE:
         \(FieldHelp.lines(Kind.schema))
 
         For example:
-          zpr \(Kind.command) create \(Kind.schema.example)
+        \(FieldHelp.example("zpr \(Kind.command) create \(Kind.schema.example)"))
         """)
   }
 
@@ -310,7 +339,7 @@ struct ResourceCreate<Kind: ClientResource>: AsyncParsableCommand {
   @Argument(
     parsing: .allUnrecognized,
     help: ArgumentHelp(
-      "The name, then the fields' flags (see below).", valueName: "name-and-fields"))
+      "The name, then the fields' flags (listed above).", valueName: "name-and-fields"))
   var fields: [String] = []
 
   func run() async throws {
@@ -345,7 +374,8 @@ struct ResourceCreate<Kind: ClientResource>: AsyncParsableCommand {
 struct ResourceUpdate<Kind: ClientResource>: AsyncParsableCommand {
   static var configuration: CommandConfiguration {
     CommandConfiguration(
-      commandName: "update", abstract: "Change some fields of a \(Kind.label), or replace it.",
+      commandName: "update",
+      abstract: "Change some fields of \(Kind.schema.withArticle), or replace it.",
       discussion: """
         Flags change the fields they name and leave the others as they are; -f FILE replaces \
         the whole element:
@@ -365,7 +395,7 @@ struct ResourceUpdate<Kind: ClientResource>: AsyncParsableCommand {
   var ifMatch: String?
   @Argument(
     parsing: .allUnrecognized,
-    help: ArgumentHelp("The fields' flags (see below).", valueName: "fields"))
+    help: ArgumentHelp("The fields' flags (listed above).", valueName: "fields"))
   var fields: [String] = []
 
   func run() async throws {
@@ -394,7 +424,7 @@ struct ResourceUpdate<Kind: ClientResource>: AsyncParsableCommand {
 /// `zpr <kind> delete ID|NAME`.
 struct ResourceDelete<Kind: ClientResource>: AsyncParsableCommand {
   static var configuration: CommandConfiguration {
-    CommandConfiguration(commandName: "delete", abstract: "Delete a \(Kind.label).")
+    CommandConfiguration(commandName: "delete", abstract: "Delete \(Kind.schema.withArticle).")
   }
 
   @OptionGroup var options: ClientOptions
@@ -448,7 +478,7 @@ struct NamespaceDelete: AsyncParsableCommand {
 struct ResourceAction<Kind: ClientResource>: AsyncParsableCommand {
   static var configuration: CommandConfiguration {
     CommandConfiguration(
-      commandName: "lifecycle", abstract: "Retire or reactivate a \(Kind.label).")
+      commandName: "lifecycle", abstract: "Retire or reactivate \(Kind.schema.withArticle).")
   }
 
   enum Action: String, ExpressibleByArgument, CaseIterable {
