@@ -180,7 +180,7 @@ public enum ZPRServer {
   /// checks every write against the whole tenancy (tests hold the two ways to each other).
   public static func router(
     store: any Store, metrics: ServerMetrics = ServerMetrics(), limits: ServerLimits = .standard,
-    incrementalWrites: Bool = true
+    incrementalWrites: Bool = true, prepare: Bool = false
   ) -> Router<ZPRRequestContext> {
     let router = Router(context: ZPRRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
@@ -191,6 +191,8 @@ public enum ZPRServer {
       try json(["status": "ok", "revision": try await store.revision()])
     }
     let snapshots = Snapshots(store: store, incrementalWrites: incrementalWrites)
+    // `zpr serve` reads the tenancy into the live state as it starts, not at the first write.
+    if prepare, incrementalWrites { Task { await snapshots.live.prepare(snapshots) } }
     let authorizer = Authorizer(snapshots: snapshots)
     let feed = RevisionFeed(store: store)
     @Sendable func require(_ context: ZPRRequestContext, _ permission: String, _ operation: String)
@@ -261,7 +263,7 @@ public enum ZPRServer {
     onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
   ) throws -> some ApplicationProtocol {
     Application(
-      router: router(store: store, metrics: metrics, limits: limits),
+      router: router(store: store, metrics: metrics, limits: limits, prepare: true),
       server: try server(limits: limits, tls: tls),
       configuration: .init(address: .hostname(host, port: port), serverName: "zpr"),
       onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },

@@ -339,6 +339,11 @@ struct TenancyRoutes {
         plan.mutations, actor: context.actor,
         idempotencyKey: try ResourceRoutes.idempotencyKey(request), after: snapshot.revision)
       result["revision"] = commit.revision
+      // The next single write checks against the applied tenancy: read it in now.
+      if snapshots.incrementalWrites {
+        let snapshots = snapshots
+        Task { await snapshots.live.prepare(snapshots) }
+      }
     } else {
       result["revision"] = snapshot.revision
     }

@@ -48,6 +48,15 @@ actor LiveTenancy {
     self.store = store
   }
 
+  /// Reads the store's current revision into the live state now (at start-up, after an
+  /// `apply`), so that the first single write need not: in the background, while the server
+  /// answers.
+  func prepare(_ snapshots: Snapshots) async {
+    await lock()
+    defer { unlock() }
+    if let prepared = try? await current(snapshots) { state = prepared }
+  }
+
   /// Whether the kept state (if any) has at most this many resources.
   func holds(atMost resources: Int) -> Bool {
     state.map { $0.resources <= resources } ?? true

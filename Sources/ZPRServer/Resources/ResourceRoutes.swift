@@ -269,7 +269,7 @@ struct ResourceRoutes {
     }
     return APIError(
       .conflict, code,
-      "\(kind.withArticle.prefix(1).uppercased() + kind.withArticle.dropFirst()) named '\(name)' already exists"
+      "\(kind.withArticle) named '\(name)' already exists"
         + (parent.map { " in \(ResourceSchema.named(kind.parent!.kind)!.label) '\($0)'" } ?? "")
         + ": choose another name, or update it")
   }
@@ -321,7 +321,7 @@ struct ResourceRoutes {
     if let field = kind.parent?.field, parent != current.parent {
       throw APIError(
         .badRequest, "ZPR-API-019",
-        "\(kind.withArticle.prefix(1).uppercased() + kind.withArticle.dropFirst()) cannot move: '\(field)' is '\(current.parent ?? "")'; to put it "
+        "\(kind.withArticle) cannot move: '\(field)' is '\(current.parent ?? "")'; to put it "
           + "elsewhere, delete it and create it there")
     }
     let (commit, report) = try await writer(context, request).commitReporting(
