@@ -125,7 +125,14 @@ struct RevisionWatchTests {
       SELECT pid FROM pg_stat_activity WHERE datname = current_database()
       AND application_name = '\(PostgresStore.listenerApplicationName)'
       """
-    let killed = try scratch.query(listeners)
+    // The listening connection opens beside the first read: wait for it (on a loaded machine
+    // it may come after the watcher's first answer).
+    var killed: [String] = []
+    for _ in 0..<100 {
+      killed = try scratch.query(listeners)
+      if !killed.isEmpty { break }
+      try await Task.sleep(for: .milliseconds(100))
+    }
     #expect(killed.count == 1, "listeners: \(killed)")
     _ = try scratch.query("SELECT pg_terminate_backend(pid) FROM (\(listeners)) AS listener")
     // Committed while the listener is down (or just back): announced all the same.
