@@ -33,6 +33,11 @@ public struct CheckedTenancy: Sendable {
     index = ResourceIndex(tenancy)
   }
 
+  /// The resources of these names, in the tenancy's order (found through the index).
+  public func resources(named names: Set<String>) -> [Resource] {
+    index.positions(of: names).map { tenancy.resources[$0] }
+  }
+
   /// The tenancy with the change, or why it is refused; this one is left as it is (and its
   /// storage is copied on the first write: use ``apply(_:)`` on a value held once to avoid it).
   public func applying(_ change: TenancyChange) -> Result<CheckedTenancy, ChangeRefusal> {

@@ -73,15 +73,14 @@ struct CheckedCommit {
       }
     } catch let dry as DryRun {
       let written = Self.written(mutations, in: dry.records)
-      return (
-        Commit(revision: before?.revision ?? 0, records: written, replayed: false),
-        report.withLock { $0 }
-      )
+      var done = report.withLock { $0 }
+      done.limit(to: (before?.revision ?? 0) + 1)
+      return (Commit(revision: before?.revision ?? 0, records: written, replayed: false), done)
     } catch let error as APIError {
       guard let caller, let snapshots else { throw error }
       throw try await Redaction.redact(error, for: caller, snapshots: snapshots)
     }
-    let done = report.withLock { $0 }
+    var done = report.withLock { $0 }
     if !commit.replayed, let snapshots, let after = done.after {
       // The state the check saw is the new revision's: the next write starts from it.
       await snapshots.install(
@@ -95,6 +94,7 @@ struct CheckedCommit {
         "revision": "\(commit.revision)", "actor": "\(actor)", "changes": "\(mutations.count)",
         "kinds": "\(Set(mutations.map(\.kind)).sorted().joined(separator: ","))",
       ])
+    done.limit(to: commit.revision)
     return (commit, done)
   }
 
@@ -113,7 +113,7 @@ struct CheckedCommit {
         reportLimit: small ? WriteReport.limit : -1, snapshots: snapshots)
     else { return nil }
     var report = WriteReport(visible: visible, dryRun: dryRun, before: before)
-    if !small { report.skipped = WriteReport.tooLarge }
+    if outcome.records == nil, !outcome.commit.replayed { report.skipped = WriteReport.tooLarge }
     if let records = outcome.records {
       let (tenancy, problems) = TenancyDocument(records: records).load()
       let warnings = problems.filter { $0.severity == .warning }
@@ -125,6 +125,7 @@ struct CheckedCommit {
             warnings: warnings))
       }
     }
+    report.limit(to: dryRun ? outcome.commit.revision + 1 : outcome.commit.revision)
     if !dryRun {
       Self.logger.info(
         outcome.commit.replayed ? "replayed an earlier commit" : "committed",
@@ -162,14 +163,7 @@ struct CheckedCommit {
   /// warnings.
   @discardableResult
   static func validate(_ records: [ResourceRecord]) throws -> (Tenancy, [TenancyDocument.Problem]) {
-    let policies = records.lazy.filter { $0.kind == ResourceSchema.iamPolicy.kind }.count
-    let limit = IAMLimits.standard.policiesPerTenancy
-    guard policies <= limit else {
-      throw APIError(
-        .unprocessableContent, "ZPR-API-029",
-        "the tenancy would hold \(policies) IAM policies; it holds at most \(limit): merge some "
-          + "(each holds up to \(IAMLimits.standard.statementsPerPolicy) statements)")
-    }
+    try requireIAMPolicies(records.lazy.filter { $0.kind == ResourceSchema.iamPolicy.kind }.count)
     let document = TenancyDocument(records: records)
     let (tenancy, problems) = document.load()
     var errors = problems.filter { $0.severity == .error }
@@ -189,14 +183,7 @@ struct CheckedCommit {
   /// failing policy tests: the checks ``validate(_:)-(ResourceRecord)`` makes of records, on
   /// the tenancy itself.
   static func validate(_ tenancy: Tenancy) throws {
-    let limit = IAMLimits.standard.policiesPerTenancy
-    guard tenancy.iamPolicies.count <= limit else {
-      throw APIError(
-        .unprocessableContent, "ZPR-API-029",
-        "the tenancy would hold \(tenancy.iamPolicies.count) IAM policies; it holds at most "
-          + "\(limit): merge some (each holds up to \(IAMLimits.standard.statementsPerPolicy) "
-          + "statements)")
-    }
+    try requireIAMPolicies(tenancy.iamPolicies.count)
     let errors = tenancy.errors()
     let problems =
       errors.issues.map {
@@ -235,6 +222,17 @@ struct CheckedCommit {
         "kinds": "\(Set(mutations.map(\.kind)).sorted().joined(separator: ","))",
       ])
     return commit
+  }
+
+  /// Refuses a tenancy of more IAM policies than a tenancy holds (ZPR-API-029).
+  static func requireIAMPolicies(_ count: Int) throws {
+    let limit = IAMLimits.standard.policiesPerTenancy
+    guard count <= limit else {
+      throw APIError(
+        .unprocessableContent, "ZPR-API-029",
+        "the tenancy would hold \(count) IAM policies; it holds at most \(limit): merge some "
+          + "(each holds up to \(IAMLimits.standard.statementsPerPolicy) statements)")
+    }
   }
 
   /// Refuses a change after which policy tests fail, naming them.

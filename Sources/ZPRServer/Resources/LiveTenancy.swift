@@ -32,7 +32,6 @@ actor LiveTenancy {
     var names: [String: String]
     var checked: CheckedTenancy
     var enabled: Bool
-    var iamPolicies: Int
     /// How many resources (owners of VNICs) it holds.
     var resources: Int
   }
@@ -87,7 +86,7 @@ actor LiveTenancy {
       if dryRun {
         // Checked on a copy, which is dropped.
         switch state.checked.applying(change) {
-        case .success(let changed): try runTests(for: change, in: changed.tenancy, state)
+        case .success(let changed): try runTests(for: change, in: changed)
         case .failure(let refusal): throw problems(refusal, change, state, writing: record)
         }
         let written = record.map { [$0] } ?? [nil]
@@ -104,7 +103,7 @@ actor LiveTenancy {
         throw problems(refusal, change, state, writing: record)
       }
       // State is now the new tenancy; any failure below drops it (it is read again next time).
-      try runTests(for: change, in: state.checked.tenancy, state)
+      try runTests(for: change, in: state.checked)
       let commit: Commit
       do {
         commit = try await store.commit(
@@ -147,7 +146,6 @@ actor LiveTenancy {
       revision: snapshot.revision, records: records, names: names,
       checked: CheckedTenancy(snapshot.tenancy),
       enabled: snapshot.records.contains { $0.kind == ResourceSchema.configurationKind },
-      iamPolicies: snapshot.records.count { $0.kind == ResourceSchema.iamPolicy.kind },
       resources: snapshot.tenancy.resources.count)
   }
 
@@ -168,11 +166,16 @@ actor LiveTenancy {
   // MARK: One mutation
 
   /// The kinds whose single changes this path carries: all but namespaces, attributes and the
-  /// ZPR configuration (which go through the catalog's operations, or hold the whole set-up).
+  /// ZPR configuration (which go through the catalog's operations, or hold the whole set-up),
+  /// groups and IAM policies.
   private static func carries(_ mutation: Mutation) -> Bool {
     guard let schema = ResourceSchema.named(mutation.kind) else { return false }
-    return schema.kind != ResourceSchema.namespace.kind
-      && schema.kind != ResourceSchema.attribute.kind
+    // Changes to who may change what are checked with the whole access picture (lockout,
+    // escalation), so they take the whole check too.
+    return ![
+      ResourceSchema.namespace.kind, ResourceSchema.attribute.kind, ResourceSchema.group.kind,
+      ResourceSchema.iamPolicy.kind,
+    ].contains(schema.kind)
   }
 
   /// The change a mutation makes, and the record as it would be written (nil for a delete);
@@ -190,7 +193,7 @@ actor LiveTenancy {
       let record = ResourceRecord(
         kind: kind, id: "", name: name, parent: parent, lifecycleState: lifecycleState,
         body: body, revision: state.revision + 1)
-      try admit(schema, record, creating: true, in: state)
+      try admit(schema, record, in: state)
       // Resources of every kind share one set of names: a clash with another kind's is the
       // whole check's to answer (the change would otherwise replace that one).
       if Self.takenByAnotherKind(name, kind, in: state) { return nil }
@@ -211,11 +214,20 @@ actor LiveTenancy {
         }
         if Self.takenByAnotherKind(record.name, kind, in: state) { return nil }
       }
-      try admit(schema, record, creating: false, in: state)
+      try admit(schema, record, in: state)
       return (try upsert(schema, record, replacing: renamed ? old.name : nil, in: state), record)
     case .delete(let kind, let id, let expected):
       let schema = ResourceSchema.named(kind)!
       let old = try existing(kind, id, expected, in: state)
+      // The model removes a VCN with its parts, the store only the VCN's record: a VCN that
+      // still holds parts is the whole check's to refuse (their records would be left behind).
+      if schema.kind == ResourceSchema.vcn.kind,
+        let vcn = state.checked.tenancy.vcn(named: old.name),
+        !(vcn.subnets.isEmpty && vcn.routeTables.isEmpty && vcn.securityLists.isEmpty
+          && vcn.networkSecurityGroups.isEmpty && vcn.localPeeringGateways.isEmpty)
+      {
+        return nil
+      }
       return (TenancyFile.remove(schema, name: old.name, parent: old.parent), nil)
     }
   }
@@ -247,20 +259,10 @@ actor LiveTenancy {
     return record
   }
 
-  /// The checks of a tenancy's set-up that are not the model's: ZPR enabled before any policy,
-  /// at most so many IAM policies.
-  private func admit(
-    _ schema: ResourceSchema, _ record: ResourceRecord, creating: Bool, in state: State
-  ) throws {
+  /// The check of a tenancy's set-up that is not the model's: ZPR enabled before any policy.
+  private func admit(_ schema: ResourceSchema, _ record: ResourceRecord, in state: State) throws {
     if schema.kind == ResourceSchema.policy.kind, !state.enabled {
       throw Self.refusal([.notEnabled(record)])
-    }
-    let limit = IAMLimits.standard.policiesPerTenancy
-    if schema.kind == ResourceSchema.iamPolicy.kind, creating, state.iamPolicies + 1 > limit {
-      throw APIError(
-        .unprocessableContent, "ZPR-API-029",
-        "the tenancy would hold \(state.iamPolicies + 1) IAM policies; it holds at most \(limit): "
-          + "merge some (each holds up to \(IAMLimits.standard.statementsPerPolicy) statements)")
     }
   }
 
@@ -315,16 +317,14 @@ actor LiveTenancy {
       guard let written else { return }
       state.records[written.id] = written
       state.names[nameKey(kind, written.parent, written.name)] = written.id
-      if kind == ResourceSchema.iamPolicy.kind { state.iamPolicies += 1 }
     case .update(_, let id, _, _, _, _):
       guard let written, let old = state.records[id] else { return }
       state.names[nameKey(old.kind, old.parent, old.name)] = nil
       state.records[id] = written
       state.names[nameKey(written.kind, written.parent, written.name)] = id
-    case .delete(let kind, let id, _):
+    case .delete(_, let id, _):
       guard let old = state.records.removeValue(forKey: id) else { return }
       state.names[nameKey(old.kind, old.parent, old.name)] = nil
-      if kind == ResourceSchema.iamPolicy.kind { state.iamPolicies -= 1 }
     }
     state.resources = state.checked.tenancy.resources.count
   }
@@ -380,7 +380,8 @@ actor LiveTenancy {
   /// flow's answer depends on its two ends, the network and the policies, never on other
   /// resources. A change to one resource affects the tests that name it; one to the network or
   /// the policies, every test; one to IAM or compartments, none.
-  private func runTests(for change: TenancyChange, in tenancy: Tenancy, _ state: State) throws {
+  private func runTests(for change: TenancyChange, in checked: CheckedTenancy) throws {
+    let tenancy = checked.tenancy
     var tests: [PolicyTest]
     switch change {
     case .upsertResource(let resource, let replacing):
@@ -389,8 +390,7 @@ actor LiveTenancy {
         names.contains(Self.resource(of: $0.from)) || names.contains(Self.resource(of: $0.to))
       }
     case .upsertTest(let test): tests = tenancy.tests.filter { $0 == test }
-    case .removeResource, .removeTest, .upsertGroup, .removeGroup, .upsertIAMPolicy,
-      .removeIAMPolicy, .upsertCompartment, .removeCompartment:
+    case .removeResource, .removeTest, .upsertCompartment, .removeCompartment:
       tests = []
     default: tests = tenancy.tests
     }
@@ -400,7 +400,7 @@ actor LiveTenancy {
     let ends = Set(tests.flatMap { [Self.resource(of: $0.from), Self.resource(of: $0.to)] })
     // An end given as an address may be any resource's: such tests see the whole tenancy.
     if !ends.contains(where: { IPAddress($0) != nil }) {
-      scoped.resources = tenancy.resources.filter { ends.contains($0.name) }
+      scoped.resources = checked.resources(named: ends)
     }
     try CheckedCommit.requirePassing(PathAnalyzer(scoped).runTests())
   }

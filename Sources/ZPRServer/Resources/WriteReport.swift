@@ -27,6 +27,23 @@ struct WriteReport: Sendable {
     "the tenancy holds more than \(limit) resources, too many to compare whole on every write: "
     + "ask POST /v1/whatIf (`zpr diff --server`) for what a change does to access"
 
+  /// Keeps the comparison only where it is this change's alone and cheap: the state before
+  /// must be the revision just before `revision` (another change committed in between would
+  /// be counted as this one's), and hold at most ``limit`` resources.
+  mutating func limit(to revision: Int64) {
+    guard let before, after != nil else { return }
+    if before.tenancy.resources.count > Self.limit {
+      skipped = Self.tooLarge
+    } else if before.revision + 1 != revision {
+      skipped =
+        "another change was committed at the same time, so this one's effect on access cannot "
+        + "be told apart: ask POST /v1/whatIf (`zpr diff --server`)"
+    } else {
+      return
+    }
+    after = nil
+  }
+
   /// At most this many access changes are listed (the rest are counted).
   static let shownChanges = 100
 

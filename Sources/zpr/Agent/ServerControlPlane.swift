@@ -16,10 +16,11 @@ struct ServerControlPlane: AgentControlPlane {
 
   /// The server's tenancy (its export) and the revision it is at.
   func tenancy() async throws -> (tenancy: Tenancy, revision: Int64) {
-    let revision = try await client.object("GET", "/v1/revision")["revision"] as? Int ?? 0
-    let (_, data, _) = try await client.send("GET", "/v1/export")
+    // One request: the export says which revision it is of.
+    let response = try await client.exchange("GET", "/v1/export")
+    let revision = response.header("ZPR-Revision").flatMap { Int($0) } ?? 0
     let source = SourceFile(
-      path: "the server's export", text: String(decoding: data, as: UTF8.self))
+      path: "the server's export", text: String(decoding: response.body, as: UTF8.self))
     let loaded = TenancyFile.load(source)
     guard !loaded.hasErrors else {
       throw CLIError(
