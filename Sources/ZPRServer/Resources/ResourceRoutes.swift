@@ -298,17 +298,24 @@ struct ResourceRoutes {
     }
     // Without If-Match, the patch applies to the version it was read at, so a change made in
     // between is not overwritten.
-    return try await replace(
-      id, with: object, request, context, readVersion: current.version)
+    return try await replace(id, with: object, request, context, read: current)
   }
 
+  /// Replaces a resource's element; `read` is the record a `PATCH` read (and authorized) to
+  /// build it from, which it is then only changed at.
   private func replace(
     _ id: String, with element: [String: Any], _ request: Request, _ context: ZPRRequestContext,
-    readVersion: Int64? = nil
+    read: ResourceRecord? = nil
   ) async throws -> Response {
     let (name, parent, body) = try fields(of: element)
     let operation = "Update\(kind.operation)"
-    let current = try await visible(id, context, needing: "UPDATE", operation: "Update")
+    let current: ResourceRecord
+    if let read {
+      current = read
+    } else {
+      current = try await visible(id, context, needing: "UPDATE", operation: "Update")
+    }
+    let readVersion = read?.version
     let object = ZPRServer.parse(body) as? [String: Any] ?? [:]
     // Moving it to another compartment takes the permission there too.
     try await authorizer.require(
