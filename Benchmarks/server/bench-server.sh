@@ -8,21 +8,10 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-15}
 connections=${2:-16}
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
-# ZPR_BIN names another build of zpr to measure (an older one, to compare), else this one.
-if [ -n "${ZPR_BIN:-}" ]; then
-  zpr=$ZPR_BIN
-else
-  swift build -c release --product zpr >/dev/null
-  zpr=$(swift build -c release --show-bin-path)/zpr
-fi
+source Benchmarks/server/common.sh
 work=$(mktemp -d /tmp/zpr-bench-XXXXXX)
-key=bench-key-0123456789abcdef0123456789abcdef
-ZPR_BOOTSTRAP_KEY=$key "$zpr" serve --listen 127.0.0.1:0 --database "$work/zpr.sqlite" \
-  --log-level warning >"$work/serve.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 100); do grep -q "serving on" "$work/serve.log" && break; sleep 0.1; done
-base=$(grep -o 'http://127.0.0.1:[0-9]*' "$work/serve.log" | head -1)
+trap 'stop_servers; rm -rf "$work"' EXIT
+serve "$work/zpr.sqlite" "$work/serve.log"
 export ZPR_SERVER=$base ZPR_API_KEY=$key HOME=$work
 "$zpr" apply -f examples/tenancies/three-tier.yaml >/dev/null
 id=$("$zpr" policy get three-tier --format json | sed -n 's/.*"id" : "\(zprPolicy-[^"]*\)".*/\1/p')

@@ -15,21 +15,12 @@ cd "$(dirname "$0")/../.."
 counts=("$@")
 [ ${#counts[@]} -gt 0 ] || counts=(1000 3000)
 rounds=${ROUNDS:-5}
-if [ -n "${ZPR_BIN:-}" ]; then
-  zpr=$ZPR_BIN
-else
-  swift build -c release --product zpr >/dev/null
-  zpr=$(swift build -c release --show-bin-path)/zpr
-fi
+source Benchmarks/server/common.sh
 postgres=${ZPR_BENCH_POSTGRES_URL:-${ZPR_TEST_POSTGRES_URL:-}}
 work=$(mktemp -d /tmp/zpr-bench-watch-XXXXXX)
-key=bench-key-0123456789abcdef0123456789abcdef
-servers=()
 database=""
 cleanup() {
-  for pid in "${servers[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${servers[@]}"; do wait "$pid" 2>/dev/null || true; done
-  servers=()
+  stop_servers
   if [ -n "$database" ]; then
     psql "$postgres" -q -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
     database=""
@@ -37,15 +28,6 @@ cleanup() {
 }
 trap 'cleanup; rm -rf "$work"' EXIT
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
-
-serve() { # database, log file: starts a server and sets $base to its URL
-  ZPR_BOOTSTRAP_KEY=$key "$zpr" serve --listen 127.0.0.1:0 --database "$1" \
-    --log-level warning --max-connections 10000 >"$2" 2>&1 &
-  servers+=($!)
-  for _ in $(seq 200); do grep -qs "serving on" "$2" && break; sleep 0.1; done
-  base=$(grep -o 'http://127.0.0.1:[0-9]*' "$2" | head -1)
-  [ -n "$base" ] || { echo "the server did not start:" >&2; cat "$2" >&2; exit 1; }
-}
 
 cat >"$work/watch.py" <<'PY'
 import json, selectors, socket, sys, time
@@ -152,7 +134,7 @@ PY
 
 echo "zpr watch: from a commit until every watcher heard of it, $rounds commits each, $(nproc) cores"
 for count in "${counts[@]}"; do
-  serve "$work/zpr-$count.sqlite" "$work/sqlite-$count.log"
+  serve "$work/zpr-$count.sqlite" "$work/sqlite-$count.log" --max-connections 10000
   python3 "$work/watch.py" "$base" "$base" "$key" "$count" "$rounds" "SQLite, one server"
   cleanup
 done
@@ -162,9 +144,9 @@ if [ -n "$postgres" ]; then
     database=zpr_bench_watch_$$_$count
     psql "$postgres" -q -c "CREATE DATABASE $database" >/dev/null
     url="${postgres%/*}/$database"
-    serve "$url" "$work/postgres-a-$count.log"
+    serve "$url" "$work/postgres-a-$count.log" --max-connections 10000
     first=$base
-    serve "$url" "$work/postgres-b-$count.log"
+    serve "$url" "$work/postgres-b-$count.log" --max-connections 10000
     second=$base
     python3 "$work/watch.py" "$first" "$second" "$key" "$count" "$rounds" \
       "PostgreSQL, commit on the other replica"
