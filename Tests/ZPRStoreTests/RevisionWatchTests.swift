@@ -52,7 +52,7 @@ final class RevisionWatcher: Sendable {
   deinit { reader.cancel() }
 
   /// True once the stream announced `revision` or a later one; false when `limit` passes first.
-  func reaches(_ revision: Int64, within limit: Duration = .seconds(5)) async -> Bool {
+  func reaches(_ revision: Int64, within limit: Duration = .seconds(60)) async -> Bool {
     let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
       if latest.value.withLock({ $0 }) >= revision { return true }
