@@ -55,6 +55,8 @@ let package = Package(
     .target(
       name: "ZPRStore",
       dependencies: [
+        "ZPRModel",
+        .product(name: "Crypto", package: "swift-crypto"),
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "Logging", package: "swift-log"),
@@ -77,7 +79,7 @@ let package = Package(
       ]),
     .target(name: "ZPREnforcer", dependencies: ["ZPRPolicy", "ZPRModel", "ZPREngine"]),
     // The REST API's client: Foundation's URLSession, nothing of the server.
-    .target(name: "ZPRClient"),
+    .target(name: "ZPRClient", dependencies: ["ZPRPolicy"]),
     .target(name: "ZPRLab", dependencies: ["ZPRPolicy", "ZPRModel", "ZPREngine", "ZPREnforcer"]),
     .target(name: "ZPRTesting", dependencies: ["ZPRPolicy", "ZPRModel"]),
     .executableTarget(
@@ -116,7 +118,7 @@ let package = Package(
         "ZPREngine", "ZPRModel", "ZPRPolicy", "ZPRTesting",
         .product(name: "PropertyBased", package: "swift-property-based"),
       ]),
-    .testTarget(name: "ZPRStoreTests", dependencies: ["ZPRStore"]),
+    .testTarget(name: "ZPRStoreTests", dependencies: ["ZPRStore", "ZPRModel"]),
     .testTarget(
       name: "ZPRIAMTests",
       dependencies: [

@@ -1,4 +1,5 @@
 public import Foundation
+public import ZPRPolicy
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking
@@ -58,15 +59,15 @@ public struct APIClient: Sendable {
   ) throws(APIError) -> APIClient {
     let file =
       (try? Data(contentsOf: URL(fileURLWithPath: configPath))).flatMap {
-        try? JSONSerialization.jsonObject(with: $0) as? [String: Any]
-      } ?? [:]
+        try? JSONValue.parse(Array($0))
+      } ?? .object([])
     let server =
-      server ?? environment["ZPR_SERVER"] ?? file["server"] as? String ?? defaultServer
+      server ?? environment["ZPR_SERVER"] ?? file["server"]?.string ?? defaultServer
     let key: String
     let keySource: KeySource
     if let set = environment["ZPR_API_KEY"], !set.isEmpty {
       (key, keySource) = (set, .environment)
-    } else if let written = file["apiKey"] as? String, !written.isEmpty {
+    } else if let written = file["apiKey"]?.string, !written.isEmpty {
       (key, keySource) = (written, .configFile(configPath))
     } else {
       throw .noKey(server: server, configPath: configPath)
@@ -81,7 +82,7 @@ public struct APIClient: Sendable {
   /// with are thrown as an ``APIError`` carrying its code, message and details.
   @discardableResult
   public func send(
-    _ method: String, _ path: String, json: Any? = nil, headers: [String: String] = [:]
+    _ method: String, _ path: String, json: JSONValue? = nil, headers: [String: String] = [:]
   ) async throws(APIError) -> (status: Int, body: Data, etag: String?) {
     let answer = try await exchange(method, path, json: json, headers: headers)
     return (answer.status, answer.body, answer.header("ETag"))
@@ -91,7 +92,7 @@ public struct APIClient: Sendable {
   /// the server answers with are thrown as an ``APIError`` carrying its code, message and
   /// details; a refused key says where it came from.
   public func exchange(
-    _ method: String, _ path: String, json: Any? = nil, headers: [String: String] = [:]
+    _ method: String, _ path: String, json: JSONValue? = nil, headers: [String: String] = [:]
   ) async throws(APIError) -> APIResponse {
     guard let url = URL(string: base.absoluteString + path) else {
       throw .unsendable(path, reason: "'\(base.absoluteString + path)' is not a URL")
@@ -102,12 +103,7 @@ public struct APIClient: Sendable {
     request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
     for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
     if let json {
-      guard JSONSerialization.isValidJSONObject(json),
-        let body = try? JSONSerialization.data(withJSONObject: json)
-      else {
-        throw .unsendable(path, reason: "its body is not JSON")
-      }
-      request.httpBody = body
+      request.httpBody = Data(json.serialized(pretty: false).utf8)
       request.setValue("application/json", forHTTPHeaderField: "Content-Type")
     }
     let data: Data
@@ -121,11 +117,11 @@ public struct APIClient: Sendable {
       throw .unreachable(base.absoluteString, reason: "the answer is not HTTP")
     }
     guard (200..<300).contains(http.statusCode) else {
-      let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+      let object = (try? JSONValue.parse(Array(data))) ?? .object([])
       if http.statusCode == 401 {
         throw .keyRefused(
           by: base.absoluteString, from: keySource,
-          code: object["code"] as? String ?? "HTTP-401", reason: object["message"] as? String)
+          code: object["code"]?.string ?? "HTTP-401", reason: object["message"]?.string)
       }
       throw .answer(status: http.statusCode, object: object)
     }
@@ -134,8 +130,21 @@ public struct APIClient: Sendable {
 
   /// Sends a request; returns the answer's body as a JSON object (empty when it is not one).
   public func object(
-    _ method: String, _ path: String, json: Any? = nil, headers: [String: String] = [:]
-  ) async throws(APIError) -> [String: Any] {
+    _ method: String, _ path: String, json: JSONValue? = nil, headers: [String: String] = [:]
+  ) async throws(APIError) -> JSONValue {
     try await exchange(method, path, json: json, headers: headers).object
+  }
+
+  /// Sends a typed request body (encoded as JSON); returns the answer.
+  public func exchange(
+    _ method: String, _ path: String, body: some Encodable, headers: [String: String] = [:]
+  ) async throws(APIError) -> APIResponse {
+    let json: JSONValue
+    do {
+      json = try JSONValueEncoder().encode(body)
+    } catch {
+      throw .unsendable(path, reason: "its body cannot be written as JSON (\(error))")
+    }
+    return try await exchange(method, path, json: json, headers: headers)
   }
 }

@@ -1,6 +1,8 @@
+public import ZPRPolicy
+
 /// An error of the zpr REST API client: a stable code, a message that says what to do, and,
 /// when the server answered, its HTTP status and the details it gave.
-public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct APIError: ZPRError, Hashable {
   /// A stable code: the server's (such as `ZPR-API-013`), `HTTP-` and the status when the
   /// server gave none, or the client's own (`ZPR-CLI-010` to `ZPR-CLI-012`, `ZPR-CLI-033`).
   public var code: String
@@ -45,8 +47,8 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
     self.details = details
   }
 
-  /// The message, then the code in brackets.
-  public var description: String { "\(message) [\(code)]" }
+  /// The stable code.
+  public var codeText: String { code }
 
   /// The code of ``noKey(server:configPath:)``.
   public static let noKeyCode = "ZPR-CLI-010"
@@ -57,6 +59,8 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
 
   /// The code of ``unsendable(_:reason:)``.
   public static let unsendableCode = "ZPR-CLI-033"
+  /// The code of an answer that is not what the client expects (``APIResponse/decode(_:)``).
+  public static let unexpectedAnswerCode = "ZPR-CLI-035"
 
   /// A request that cannot be sent as it was made (a path that makes no URL, a body that is
   /// not JSON): a mistake of the program that made it.
@@ -115,30 +119,31 @@ public struct APIError: Error, Hashable, Sendable, CustomStringConvertible {
 
   /// The server's error answer (a JSON object with `code`, `message` and `details`, or
   /// anything else) as an error: its message, then each detail on a line of its own.
-  static func answer(status: Int, object: [String: Any]) -> APIError {
-    let code = object["code"] as? String ?? "HTTP-\(status)"
-    var message = object["message"] as? String ?? "the server answered \(status)"
+  static func answer(status: Int, object: JSONValue) -> APIError {
+    let code = object["code"]?.string ?? "HTTP-\(status)"
+    var message = object["message"]?.string ?? "the server answered \(status)"
     var details: [Detail] = []
-    for detail in object["details"] as? [[String: Any]] ?? [] {
-      let text =
-        detail["message"] as? String ?? detail["failure"].map { "\($0)" } ?? "\(detail)"
+    for detail in object["details"]?.array ?? [] {
+      // A detail's fields as text, whatever JSON type they came as.
+      func field(_ key: String) -> String? {
+        detail[key].map { $0.string ?? $0.serialized(pretty: false) }
+      }
+      let text = field("message") ?? field("failure") ?? detail.serialized(pretty: false)
       // Name the resource unless the message already does.
       let name =
-        (detail["name"] as? String).flatMap {
-          text.contains("'\($0)'") ? nil : "\(detail["kind"] ?? "") '\($0)': "
+        field("name").flatMap {
+          text.contains("'\($0)'") ? nil : "\(field("kind") ?? "") '\($0)': "
         } ?? ""
-      let line = detail["line"].map { "line \($0): " } ?? ""
+      let line = field("line").map { "line \($0): " } ?? ""
       // A statement's place in its policy, as the element's path writes it.
-      let statement = detail["statement"].map { "statements[\($0)]: " } ?? ""
+      let statement = field("statement").map { "statements[\($0)]: " } ?? ""
       message +=
         "\n  - \(line)\(name)\(statement)\(text)"
-        + (detail["suggestion"].map { " (\($0))" } ?? "")
+        + (field("suggestion").map { " (\($0))" } ?? "")
       details.append(
         Detail(
-          message: text, kind: detail["kind"].map { "\($0)" },
-          name: detail["name"] as? String,
-          line: detail["line"] as? Int ?? (detail["line"] as? String).flatMap { Int($0) },
-          suggestion: detail["suggestion"].map { "\($0)" }))
+          message: text, kind: field("kind"), name: field("name"),
+          line: field("line").flatMap { Int($0) }, suggestion: field("suggestion")))
     }
     return APIError(code: code, message: message, status: status, details: details)
   }

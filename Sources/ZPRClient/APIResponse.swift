@@ -1,4 +1,5 @@
 public import Foundation
+public import ZPRPolicy
 
 #if canImport(FoundationNetworking)
   import FoundationNetworking
@@ -33,7 +34,30 @@ public struct APIResponse: Sendable {
   public func header(_ name: String) -> String? { headers[name.lowercased()] }
 
   /// The body as a JSON object; empty when it is not one.
-  public var object: [String: Any] {
-    (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:]
+  public var object: JSONValue {
+    guard let value = try? JSONValue.parse(Array(body)), value.objectMembers != nil else {
+      return .object([])
+    }
+    return value
+  }
+
+  /// The body as a typed value; a body of another shape is refused with what was wrong
+  /// (`ZPR-CLI-035`), which means this client and the server disagree on the API.
+  public func decode<T: Decodable>(_ type: T.Type) throws(APIError) -> T {
+    do {
+      return try JSONValueDecoder().decode(type, from: try JSONValue.parse(Array(body)))
+    } catch let error as DecodingError {
+      let (field, reason) = error.fieldAndReason
+      throw APIError(
+        code: APIError.unexpectedAnswerCode,
+        message:
+          "the server's answer is not what this zpr expects: '\(field)' \(reason); use a zpr of "
+          + "the server's version (`zpr --version`, and the server's log)")
+    } catch {
+      throw APIError(
+        code: APIError.unexpectedAnswerCode,
+        message:
+          "the server's answer is not JSON (\(error)): check that --server names a zpr server")
+    }
   }
 }

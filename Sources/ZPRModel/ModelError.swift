@@ -1,6 +1,8 @@
+public import ZPRPolicy
+
 /// Why a change to the model was refused. Nothing was changed. The code is stable; the message
 /// says what is wrong and what to do.
-public struct ModelError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct ModelError: ZPRError, CodedError, Hashable {
   /// A stable code such as `ZPR-MODEL-004`.
   public let code: Code
   /// What is wrong and how to fix it.
@@ -42,5 +44,4 @@ public struct ModelError: Error, Hashable, Sendable, CustomStringConvertible {
     self.message = message
   }
 
-  public var description: String { "\(message) [\(code.rawValue)]" }
 }

@@ -1,9 +1,10 @@
 import Foundation
 public import Hummingbird
+public import ZPRPolicy
 
 /// An error the API answers with: the right 4xx (or 5xx), a stable code, a message that says
 /// what to do, and for refused policies the diagnostics.
-public struct APIError: HTTPResponseError, Sendable {
+public struct APIError: HTTPResponseError, ZPRError {
   public var status: HTTPResponse.Status
   public var code: String
   public var message: String
@@ -21,14 +22,20 @@ public struct APIError: HTTPResponseError, Sendable {
     self.details = Self.capped(details)
   }
 
+  /// The stable code.
+  public var codeText: String { code }
+
   public func response(from request: Request, context: some RequestContext) throws -> Response {
-    var object: [String: Any] = ["code": code, "message": message]
-    if !details.isEmpty { object["details"] = details }
-    let data = try JSONSerialization.data(
-      withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-    return Response(
-      status: status, headers: [.contentType: "application/json"],
-      body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    try ZPRServer.json(
+      Problem(code: code, details: details.isEmpty ? nil : details, message: message),
+      status: status)
+  }
+
+  /// The answer's body: `code`, `message`, and the details when there are any.
+  struct Problem: Encodable {
+    var code: String
+    var details: [[String: String]]?
+    var message: String
   }
 
   /// The most details an answer lists; the rest are counted in a last one.

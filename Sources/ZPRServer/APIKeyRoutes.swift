@@ -21,23 +21,19 @@ struct APIKeyRoutes {
         try await store.records(kind: APIKeys.kind, ListQuery(limit: 1000))
       }
       let access = try await snapshots.access()
-      return try ZPRServer.json([
-        "items": records.filter { Authorizer.inspects(context.caller, $0, in: access) }.map(
-          Self.shown)
-      ])
+      return try ZPRServer.json(
+        Page(
+          items: records.filter { Authorizer.inspects(context.caller, $0, in: access) }.map(
+            Self.shown)))
     }
     group.post { request, context in
       let access = try await snapshots.access()
       // A key's request is small: nothing larger is read before the caller is known to may.
-      let object = try await RequestBody.object(
-        request, allowed: ["user", "groups"], limit: 8 << 10)
-      guard let written = object["user"] as? String else {
-        throw object["user"] == nil
-          ? APIError.missingField("user") : APIError.wrongType("user", "a user name")
-      }
-      let user = try Names.principal(written, field: "user")
-      guard let groups = (object["groups"] ?? [String]()) as? [String], groups.count <= 100 else {
-        throw APIError.wrongType("groups", "a list of at most 100 group names")
+      let asked = try await RequestBody.decode(KeyRequest.self, from: request, limit: 8 << 10)
+      let user = try Names.principal(asked.user, field: "user")
+      let groups = asked.groups ?? []
+      guard groups.count <= 100 else {
+        throw APIError.wrongType("groups", KeyRequest.expected["groups"]!)
       }
       for name in groups { _ = try Names.resource(name, field: "groups") }
       // A key for a user who exists already acts as that user: it takes the right to manage
@@ -68,11 +64,12 @@ struct APIKeyRoutes {
       ).commit(
         [
           .create(
-            kind: APIKeys.kind, name: APIKeys.hash(key), parent: nil, lifecycleState: "ACTIVE",
-            body: TenancyDocument.json(["name": user, "groups": groups]))
+            kind: APIKeys.kind, name: APIKeys.hash(key), parent: nil, lifecycleState: .active,
+            body: TenancyDocument.body(APIKeys.Owner(name: user, groups: groups)))
         ], actor: context.actor, idempotencyKey: try ResourceRoutes.idempotencyKey(request))
       var shown = Self.shown(commit.records[0]!)
-      shown["key"] = commit.replayed ? NSNull() : key
+      // The key itself only once: a replayed request gets `null`.
+      shown.key = commit.replayed ? .null : .string(key)
       return try ZPRServer.json(shown, status: .created)
     }
     group.delete(":id") { _, context in
@@ -109,13 +106,32 @@ struct APIKeyRoutes {
   }
 
   /// A key as the API shows it: whose it is, never its hash.
-  static func shown(_ record: ResourceRecord) -> [String: Any] {
+  static func shown(_ record: ResourceRecord) -> KeyView {
     let owner = APIKeys.owner(of: record)
-    return [
-      "id": record.id, "user": owner.user, "groups": owner.groups,
-      "lifecycleState": record.lifecycleState,
-      "timeCreated": ZPRServer.timestamp(record.timeCreated),
+    return KeyView(
+      groups: owner.groups, id: record.id, lifecycleState: record.lifecycleState,
+      timeCreated: ZPRServer.timestamp(record.timeCreated), user: owner.user)
+  }
+
+  /// `POST /v1/apiKeys`: whose key, and their groups.
+  struct KeyRequest: Decodable, FieldsNamed {
+    var user: String
+    var groups: [String]?
+    static let fields = ["user", "groups"]
+    static let expected = [
+      "user": "a user name", "groups": "a list of at most 100 group names",
     ]
+  }
+
+  /// A key as the API shows it (the key itself only in the answer that made it).
+  struct KeyView: Encodable {
+    var groups: [String]
+    var id: String
+    /// Absent but in the answer that made it: the key, or `null` when that answer is replayed.
+    var key: JSONValue?
+    var lifecycleState: LifecycleState
+    var timeCreated: String
+    var user: String
   }
 }
 
@@ -134,16 +150,10 @@ struct IAMExplainRoute {
       // What others may do is an auditor's question.
       try await authorizer.require(
         context.caller, "POLICY_READ", Target(), operation: "ExplainIam")
-      let object = try await ResourceRoutes.jsonObject(
-        request, allowed: ["user", "permission", "resource"], limits: limits)
-      guard let user = object["user"] as? String else {
-        throw object["user"] == nil
-          ? APIError.missingField("user") : APIError.wrongType("user", "a user name")
-      }
-      guard let permission = (object["permission"] as? String)?.uppercased() else {
-        throw object["permission"] == nil
-          ? APIError.missingField("permission") : APIError.wrongType("permission", "a permission")
-      }
+      let asked = try await RequestBody.decode(
+        ExplainRequest.self, from: request, limit: limits.bodyBytes)
+      let user = asked.user
+      let permission = asked.permission.uppercased()
       guard PermissionCatalog.permissions.contains(permission) else {
         let guess = Suggestions.closest(
           to: permission, among: PermissionCatalog.permissions.sorted())
@@ -155,9 +165,8 @@ struct IAMExplainRoute {
       let access = try await snapshots.access()
       let groups = access.groups(ofUser: user)
       var target = Target()
-      if let reference = object["resource"] {
-        guard let reference = reference as? String,
-          let slash = reference.firstIndex(of: "/"),
+      if let reference = asked.resource {
+        guard let slash = reference.firstIndex(of: "/"),
           let kind = ResourceSchema.all.first(where: { $0.path == reference[..<slash] })
         else {
           throw APIError.wrongType(
@@ -179,26 +188,51 @@ struct IAMExplainRoute {
       func text(_ policy: String, _ index: Int) -> String {
         evaluator.policies.first { $0.name == policy }?.statements[index].canonical ?? ""
       }
-      var answer: [String: Any] = [
-        "user": user, "groups": request.groups, "permission": permission,
-        "compartment": target.compartment.joined(separator: ":"),
-      ]
+      var answer = Explanation(
+        allowed: false, compartment: target.compartment.joined(separator: ":"),
+        groups: request.groups, permission: permission, user: user)
       switch evaluator.decide(request) {
       case .allowed(let policy, let index):
-        answer["allowed"] = true
-        answer["policy"] = policy
-        answer["statement"] = index
-        answer["statementText"] = text(policy, index)
+        answer.allowed = true
+        answer.policy = policy
+        answer.statement = index
+        answer.statementText = text(policy, index)
       case .denied(let closest):
-        answer["allowed"] = false
         if let closest {
-          answer["closestPolicy"] = closest.policy
-          answer["closestStatement"] = closest.statement
-          answer["statementText"] = text(closest.policy, closest.statement)
-          answer["lacks"] = closest.lacks
+          answer.closestPolicy = closest.policy
+          answer.closestStatement = closest.statement
+          answer.statementText = text(closest.policy, closest.statement)
+          answer.lacks = closest.lacks
         }
       }
       return try ZPRServer.json(answer)
     }
+  }
+
+  /// What to explain: a user, a permission, and where (`vcns/prod`; the tenancy if absent).
+  struct ExplainRequest: Decodable, FieldsNamed {
+    var user: String
+    var permission: String
+    var resource: String?
+    static let fields = ["user", "permission", "resource"]
+    static let expected = [
+      "user": "a user name", "permission": "a permission",
+      "resource": "COLLECTION/NAME, such as vcns/prod or instances/web-1",
+    ]
+  }
+
+  /// The answer: allowed or not, by which statement, or the closest one and what it lacks.
+  struct Explanation: Encodable {
+    var allowed: Bool
+    var closestPolicy: String?
+    var closestStatement: Int?
+    var compartment: String
+    var groups: [String]
+    var lacks: [String]?
+    var permission: String
+    var policy: String?
+    var statement: Int?
+    var statementText: String?
+    var user: String
   }
 }

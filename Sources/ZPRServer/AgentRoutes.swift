@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import ZPRModel
+import ZPRPolicy
 import ZPRStore
 
 /// `/v1/agents`: what each enforcement agent last reported (the revision it enforces, its
@@ -33,7 +34,7 @@ struct AgentRoutes {
       let snapshot = try await snapshots.snapshot()
       try Self.checkHost(host, in: snapshot.records)
       let report = try Self.report(object, host: host, revision: snapshot.revision)
-      try await store.putAgentReport(host: host, report: TenancyDocument.json(report), time: Date())
+      try await store.putAgentReport(host: host, report: TenancyDocument.body(report), time: Date())
       return Response(status: .noContent)
     }
     router.get("/v1/agents") { request, context in
@@ -42,9 +43,10 @@ struct AgentRoutes {
       let query = Query(request)
       let limit = try query.integer("limit", in: 1...1000) ?? 100
       let reports = try await store.agentReports(after: query.string("page"), limit: limit)
-      var page: [String: Any] = ["items": reports.compactMap { ZPRServer.parse($0.report) }]
-      if reports.count == limit, let last = reports.last { page["nextPage"] = last.host }
-      return try ZPRServer.json(page)
+      return try ZPRServer.json(
+        Page(
+          items: reports.compactMap { try? JSONValue.parse($0.report) },
+          nextPage: reports.count == limit ? reports.last?.host : nil))
     }
     router.delete("/v1/agents/:host") { _, context in
       let host = try context.parameters.require("host")
@@ -65,9 +67,7 @@ struct AgentRoutes {
     let name = String(parts[0])
     let owners = Set(ResourceSchema.owners.map(\.kind))
     let owner = records.first { owners.contains($0.kind) && $0.name == name }
-    let count = owner.map {
-      ((ZPRServer.parse($0.body) as? [String: Any])?["vnics"] as? [Any])?.count ?? 0
-    }
+    let count = owner.map { $0.element["vnics"]?.array?.count ?? 0 }
     let index = parts.count == 2 ? Int(parts[1]) : 0
     guard let count, let index, index >= 0, index < count else {
       throw APIError(
@@ -78,10 +78,10 @@ struct AgentRoutes {
   }
 
   /// A report, checked: every field of the right type and within its bounds.
-  static func report(_ object: [String: Any], host: String, revision current: Int64) throws
-    -> [String: Any]
+  static func report(_ object: JSONValue, host: String, revision current: Int64) throws
+    -> AgentReport
   {
-    guard let revision = RequestBody.integer(object["revision"]) else {
+    guard let revision = object["revision"]?.int else {
       throw object["revision"] == nil
         ? APIError.missingField("revision")
         : APIError.wrongType("revision", "the revision the agent enforces (a whole number)")
@@ -92,53 +92,50 @@ struct AgentRoutes {
         "revision \(revision) is not one of this server's (it is at \(current)): report the "
           + "revision the agent fetched")
     }
-    guard let status = object["status"] as? String,
+    guard let status = object["status"]?.string,
       ["enforcing", "failClosed", "error"].contains(status)
     else {
       throw APIError.wrongType("status", "enforcing, failClosed or error")
     }
-    var report: [String: Any] = [
-      "host": host, "revision": revision, "status": status,
-      "timeReported": ZPRServer.timestamp(Date()),
-    ]
-    for field in ["statements", "elements", "cut"] {
-      guard let value = object[field] else { continue }
-      guard let number = RequestBody.integer(value), (0...100_000_000).contains(number) else {
+    func count(_ field: String) throws -> Int? {
+      guard let value = object[field] else { return nil }
+      guard let number = value.int, (0...100_000_000).contains(number) else {
         throw APIError.wrongType(field, "a whole number from 0 to 100000000")
       }
-      report[field] = number
+      return number
     }
-    let denied = object["denied"] ?? [Any]()
-    guard let flows = denied as? [Any], flows.count <= deniedLimit else {
+    guard let flows = (object["denied"] ?? .array([])).array, flows.count <= deniedLimit else {
       throw APIError.wrongType("denied", "a list of at most \(deniedLimit) denied flows")
     }
-    report["denied"] = try flows.enumerated().map { index, flow in
-      try Self.flow(flow, at: index)
-    }
-    return report
+    return AgentReport(
+      cut: try count("cut"),
+      denied: try flows.enumerated().map { index, flow in try Self.flow(flow, at: index) },
+      elements: try count("elements"), host: host, revision: revision,
+      statements: try count("statements"), status: status,
+      timeReported: ZPRServer.timestamp(Date()))
   }
 
   /// One denied flow of a report: `direction`, `peer`, `host`, `protocol`, `port`, `reason`.
-  static func flow(_ value: Any, at index: Int) throws -> [String: Any] {
+  static func flow(_ value: JSONValue, at index: Int) throws -> JSONValue {
     let field = "denied[\(index)]"
-    guard let object = value as? [String: Any] else {
+    guard let object = value.objectMembers else {
       throw APIError.wrongType(field, "an object")
     }
-    var flow: [String: Any] = [:]
+    var flow = JSONValue.object([])
     for (key, value) in object {
       switch key {
       case "direction", "peer", "host", "protocol", "reason":
-        guard let text = value as? String, text.count <= 200,
+        guard let text = value.string, text.count <= 200,
           text.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
         else {
           throw APIError.wrongType("\(field).\(key)", "a line of at most 200 characters")
         }
-        flow[key] = text
+        flow.set(key, .string(text))
       case "port":
-        guard let port = RequestBody.integer(value), (0...65535).contains(port) else {
+        guard let port = value.int, (0...65535).contains(port) else {
           throw APIError.wrongType("\(field).port", "a port from 0 to 65535")
         }
-        flow[key] = port
+        flow.set(key, .int(port))
       default:
         throw APIError.unknownField(
           "\(field).\(key)", allowed: ["direction", "peer", "host", "protocol", "port", "reason"])
@@ -146,4 +143,18 @@ struct AgentRoutes {
     }
     return flow
   }
+}
+
+/// An agent's report as the server keeps and lists it (its members in key order).
+struct AgentReport: Codable {
+  var cut: Int?
+  /// The flows the agent denied lately (`direction`, `peer`, `host`, `protocol`, `port`,
+  /// `reason`), each checked.
+  var denied: [JSONValue]
+  var elements: Int?
+  var host: String
+  var revision: Int
+  var statements: Int?
+  var status: String
+  var timeReported: String
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import ZPRModel
+import ZPRPolicy
 import ZPRStore
 
 /// `GET /v1/audit`: the trail of changes as one caller may see it. A change to a resource the
@@ -14,38 +15,64 @@ struct AuditView {
   func page(for caller: Caller, after: Int64, limit: Int) async throws -> Response {
     let records = try await ZPRServer.mapped { try await store.audit(after: after, limit: limit) }
     let access = try await snapshots.access()
-    var items: [[String: Any]] = []
+    var items: [Item] = []
     for record in records {
       let before = record.before.flatMap(Self.decode)
       let after = record.after.flatMap(Self.decode)
       guard let subject = after ?? before else { continue }
       guard let level = Self.level(caller, subject, access) else { continue }
-      func shown(_ resource: ResourceRecord?) -> Any {
-        guard let resource else { return NSNull() }
+      func shown(_ resource: ResourceRecord?) -> JSONValue {
+        guard let resource else { return .null }
         if resource.kind == APIKeys.kind {
           let owner = APIKeys.owner(of: resource)
-          return ["id": resource.id, "user": owner.user, "groups": owner.groups]
+          return .object([
+            ("groups", .array(owner.groups.map { .string($0) })), ("id", .string(resource.id)),
+            ("user", .string(owner.user)),
+          ])
         }
-        var object: [String: Any] = [
-          "id": resource.id, "kind": resource.kind, "name": resource.name,
-          "lifecycleState": resource.lifecycleState, "version": resource.version,
-        ]
-        if let parent = resource.parent { object["parent"] = parent }
-        if level == .read { object["body"] = ZPRServer.parse(resource.body) ?? resource.body }
+        var object = JSONValue.object([])
+        if level == .read {
+          object.set("body", (try? JSONValue.parse(resource.body)) ?? .string(resource.body))
+        }
+        object.set("id", .string(resource.id))
+        object.set("kind", .string(resource.kind))
+        object.set("lifecycleState", .string(resource.lifecycleState.rawValue))
+        object.set("name", .string(resource.name))
+        object.set("parent", resource.parent.map { .string($0) })
+        object.set("version", .int(Int(resource.version)))
         return object
       }
       let actor = Caller.parse(actor: record.actor)
-      var item: [String: Any] = [
-        "revision": record.revision, "time": ZPRServer.timestamp(record.time),
-        "actor": actor.user, "action": record.action, "kind": record.kind, "id": record.id,
-        "before": shown(before), "after": shown(after),
-      ]
-      if let key = actor.keyID { item["actorKey"] = key }
-      items.append(item)
+      items.append(
+        Item(
+          action: record.action, actor: actor.user, actorKey: actor.keyID, after: shown(after),
+          before: shown(before), id: record.id, kind: record.kind, revision: record.revision,
+          time: ZPRServer.timestamp(record.time)))
     }
-    var page: [String: Any] = ["items": items]
-    if records.count == limit, let last = records.last { page["nextAfter"] = last.revision }
-    return try ZPRServer.json(page)
+    return try ZPRServer.json(
+      AuditPage(
+        items: items,
+        nextAfter: records.count == limit ? records.last?.revision : nil))
+  }
+
+  /// One change in the trail.
+  struct Item: Encodable {
+    var action: String
+    var actor: String
+    /// The key that made it, when a key did.
+    var actorKey: String?
+    var after: JSONValue
+    var before: JSONValue
+    var id: String
+    var kind: String
+    var revision: Int64
+    var time: String
+  }
+
+  /// A page of the trail, and the revision the next one starts after.
+  struct AuditPage: Encodable {
+    var items: [Item]
+    var nextAfter: Int64?
   }
 
   enum Level { case inspect, read }

@@ -68,19 +68,19 @@ struct Access: Sendable {
     vcnCompartments = [:]
     defaultNamespace = "oracle-zpr"
     for record in records {
-      let body = { ZPRServer.parse(record.body) as? [String: Any] ?? [:] }
+      let body = { record.element }
       switch record.kind {
       case ResourceSchema.group.kind:
-        for member in body()["members"] as? [String] ?? [] {
+        for member in body()["members"]?.array?.compactMap(\.string) ?? [] {
           memberships[member, default: []].append(record.name)
         }
       case APIKeys.kind:
         let key = APIKeys.owner(of: record)
         keyGroups[key.user, default: []] += key.groups
-      case ResourceSchema.compartment.kind: parents[record.name] = body()["parent"] as? String
-      case ResourceSchema.vcn.kind: vcnCompartments[record.name] = body()["compartment"] as? String
+      case ResourceSchema.compartment.kind: parents[record.name] = body()["parent"]?.string
+      case ResourceSchema.vcn.kind: vcnCompartments[record.name] = body()["compartment"]?.string
       case ResourceSchema.configurationKind:
-        defaultNamespace = body()["defaultNamespace"] as? String ?? defaultNamespace
+        defaultNamespace = body()["defaultNamespace"]?.string ?? defaultNamespace
       default: break
       }
     }
@@ -145,24 +145,24 @@ struct Access: Sendable {
     }
     let body =
       (kind.field("compartment") != nil) || (kind.field("parent") != nil)
-      ? ZPRServer.parse(record.body) as? [String: Any] ?? [:] : [:]
+      ? record.element : .object([])
     return target(kind: kind, name: record.name, parent: record.parent, body: body)
   }
 
   /// Where an element is, for IAM: its compartment, its namespace, or for a group the group.
-  func target(kind: ResourceSchema, name: String, parent: String?, body: [String: Any]) -> Target {
+  func target(kind: ResourceSchema, name: String, parent: String?, body: JSONValue) -> Target {
     switch kind.kind {
     case ResourceSchema.namespace.kind: return Target(namespace: name, name: name)
     case ResourceSchema.attribute.kind: return Target(namespace: parent, name: name)
     case ResourceSchema.group.kind: return Target(name: name, groups: [name])
     case ResourceSchema.compartment.kind:
-      return Target(compartment: path(of: body["parent"] as? String), name: name)
+      return Target(compartment: path(of: body["parent"]?.string), name: name)
     default:
       if kind.parent?.kind == ResourceSchema.vcn.kind {
         let compartment = vcnCompartments[parent ?? ""] ?? nil
         return Target(compartment: path(of: compartment), name: name)
       }
-      return Target(compartment: path(of: body["compartment"] as? String), name: name)
+      return Target(compartment: path(of: body["compartment"]?.string), name: name)
     }
   }
 }
@@ -252,10 +252,10 @@ enum IAMPolicyStatements {
   static func policies(_ records: [ResourceRecord]) -> [IAMPolicy] {
     records.filter { $0.kind == ResourceSchema.iamPolicy.kind }.sorted { $0.name < $1.name }.map {
       record in
-      let body = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
-      let texts = body["statements"] as? [String] ?? []
+      let body = record.element
+      let texts = body["statements"]?.array?.compactMap(\.string) ?? []
       return IAMPolicy(
-        name: record.name, description: body["description"] as? String ?? "",
+        name: record.name, description: body["description"]?.string ?? "",
         statements: texts.compactMap { IAMParser().parseStatement($0).statement })
     }
   }

@@ -1,5 +1,6 @@
 import Foundation
 public import Logging
+import ZPRPolicy
 
 /// A swift-log handler that writes one JSON object per line (`time`, `level`, `label`,
 /// `message` and the metadata), for log collectors; `zpr serve --log-format json`.
@@ -19,26 +20,24 @@ public struct JSONLogHandler: LogHandler {
   }
 
   public func log(event: LogEvent) {
-    var object: [String: Any] = [
-      "time": ZPRServer.timestamp(Date()), "level": event.level.rawValue, "label": label,
-      "message": event.message.description,
-    ]
+    var object = JSONValue.object([
+      ("label", .string(label)), ("level", .string(event.level.rawValue)),
+      ("message", .string(event.message.description)),
+      ("time", .string(ZPRServer.timestamp(Date()))),
+    ])
     for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
-      object[key] = Self.plain(value)
+      object.set(key, Self.json(value))
     }
-    guard
-      let data = try? JSONSerialization.data(
-        withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-    else { return }
-    FileHandle.standardError.write(data + Data("\n".utf8))
+    let line = object.sortingKeys.serialized(pretty: false) + "\n"
+    FileHandle.standardError.write(Data(line.utf8))
   }
 
-  private static func plain(_ value: Logger.MetadataValue) -> Any {
+  private static func json(_ value: Logger.MetadataValue) -> JSONValue {
     switch value {
-    case .string(let text): text
-    case .stringConvertible(let value): value.description
-    case .array(let values): values.map(plain)
-    case .dictionary(let values): values.mapValues(plain)
+    case .string(let text): .string(text)
+    case .stringConvertible(let value): .string(value.description)
+    case .array(let values): .array(values.map(json))
+    case .dictionary(let values): .object(values.map { ($0.key, json($0.value)) })
     }
   }
 }

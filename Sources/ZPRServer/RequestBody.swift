@@ -11,7 +11,7 @@ enum RequestBody {
   static func object(
     _ request: Request, allowed: [String], limit: Int, option: String = "--max-body-bytes",
     emptyIsObject: Bool = false
-  ) async throws -> [String: Any] {
+  ) async throws -> JSONValue {
     let buffer: ByteBuffer
     do {
       buffer = try await request.body.collect(upTo: limit)
@@ -21,7 +21,7 @@ enum RequestBody {
         "the body is larger than the \(limit) bytes this call takes: send a smaller one, or "
           + "start the server with a larger \(option)")
     }
-    if emptyIsObject, buffer.readableBytes == 0 { return [:] }
+    if emptyIsObject, buffer.readableBytes == 0 { return .object([]) }
     let value: JSONValue
     do {
       // A string may be as long as the body (a tenancy file in `apply`).
@@ -38,34 +38,47 @@ enum RequestBody {
     if let unknown = members.map(\.0).sorted().first(where: { !allowed.contains($0) }) {
       throw APIError.unknownField(unknown, allowed: allowed)
     }
-    return plain(members)
+    return value
   }
 
-  /// A JSON object as Swift values: `String`, `Int`, `Double`, `Bool`, `NSNull`, arrays and
-  /// dictionaries of them. A `Bool` never reads as a number, nor a number as a `Bool`.
-  static func plain(_ members: [(String, JSONValue)]) -> [String: Any] {
-    var object: [String: Any] = [:]
-    for (key, value) in members { object[key] = plain(value) }
-    return object
+  /// The request's body as a typed value: read as ``object(_:allowed:limit:option:emptyIsObject:)``
+  /// reads it (only the type's fields), then decoded strictly; a field of the wrong type or a
+  /// missing one is refused by name (`ZPR-API-004`, `ZPR-API-005`).
+  static func decode<T: Decodable & FieldsNamed>(
+    _ type: T.Type, from request: Request, limit: Int, option: String = "--max-body-bytes",
+    emptyIsObject: Bool = false
+  ) async throws -> T {
+    try decode(
+      type,
+      from: try await object(
+        request, allowed: T.fields, limit: limit, option: option, emptyIsObject: emptyIsObject))
   }
 
-  static func plain(_ value: JSONValue) -> Any {
-    switch value {
-    case .object(let members): plain(members)
-    case .array(let elements): elements.map(plain)
-    case .string(let text): text
-    case .int(let number): number
-    case .number(let number): number
-    case .bool(let flag): flag
-    case .null: NSNull()
+  /// A JSON value as a typed one, refusals named by field.
+  static func decode<T: Decodable & FieldsNamed>(_ type: T.Type, from value: JSONValue) throws -> T
+  {
+    do {
+      return try JSONValueDecoder().decode(type, from: value)
+    } catch let error as DecodingError {
+      let (field, reason) = error.fieldAndReason
+      if case .keyNotFound = error { throw APIError.missingField(field) }
+      let wanted = reason.hasPrefix("must be ") ? String(reason.dropFirst(8)) : reason
+      throw APIError.wrongType(field, T.expected[field] ?? wanted)
     }
   }
+}
 
-  /// A whole number of a JSON value (never a `Bool` or a fraction).
-  static func integer(_ value: Any?) -> Int? {
-    guard let value, !(value is Bool) else { return nil }
-    return value as? Int
-  }
+/// A request body's type: the fields it takes, and how to say what each must be.
+protocol FieldsNamed {
+  /// Every field a body may have.
+  static var fields: [String] { get }
+  /// What a field must be ("a whole number from 0 to 65535"), for its refusal; others say
+  /// what the decoder wanted.
+  static var expected: [String: String] { get }
+}
+
+extension FieldsNamed {
+  static var expected: [String: String] { [:] }
 }
 
 /// A request's query parameters, read strictly: a value that is not what the parameter takes

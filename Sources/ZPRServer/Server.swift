@@ -43,11 +43,18 @@ public enum APIKeys {
     return nil
   }
 
+  /// What an API key's record holds: whose key it is and their groups.
+  struct Owner: Codable, Hashable, Sendable {
+    var name: String
+    var groups: [String]
+  }
+
   /// The user and groups of an API key's record (`{"name": "admin", "groups": [...]}`).
   static func owner(of record: ResourceRecord) -> (user: String, groups: [String]) {
-    let object = ZPRServer.parse(record.body) as? [String: Any]
-    let groups = object?["groups"] as? [String] ?? (object?["group"] as? String).map { [$0] } ?? []
-    return (object?["name"] as? String ?? "api-key", groups)
+    let element = record.element
+    let groups =
+      element["groups"]?.array?.compactMap(\.string) ?? element["group"]?.string.map { [$0] } ?? []
+    return (element["name"]?.string ?? "api-key", groups)
   }
 
   /// The hash under which a key is stored.
@@ -87,8 +94,8 @@ public enum APIKeys {
       _ = try await store.commit(
         policy + [
           .create(
-            kind: "apiKey", name: hash(key), parent: nil, lifecycleState: "ACTIVE",
-            body: #"{"groups":["Administrators"],"name":"admin"}"#)
+            kind: "apiKey", name: hash(key), parent: nil, lifecycleState: .active,
+            body: TenancyDocument.body(Owner(name: "admin", groups: ["Administrators"])))
         ], actor: "zpr", idempotencyKey: nil, validate: { _ in })
     } catch let error as StoreError where error.code == .duplicateName {
       // Another replica starting at the same time stored the same key first.
@@ -100,11 +107,11 @@ public enum APIKeys {
   static var administrators: Mutation {
     .create(
       kind: ResourceSchema.iamPolicy.kind, name: "Administrators", parent: nil,
-      lifecycleState: "ACTIVE",
-      body: TenancyDocument.json([
-        "description": "The bootstrap key's group may do everything",
-        "statements": ["allow group Administrators to manage all-resources in tenancy"],
-      ]))
+      lifecycleState: .active,
+      body: TenancyDocument.body(
+        PolicyBody(
+          description: "The bootstrap key's group may do everything",
+          statements: ["allow group Administrators to manage all-resources in tenancy"])))
   }
 
   /// The IAM policy of the bootstrap key's group: Administrators may manage all-resources.
@@ -143,7 +150,7 @@ struct APIKeyMiddleware: RouterMiddleware {
     guard
       let record = try await store.records(
         kind: APIKeys.kind, ListQuery(name: APIKeys.hash(String(header.dropFirst(7))), limit: 1)
-      ).first, record.lifecycleState == "ACTIVE"
+      ).first, record.lifecycleState == .active
     else {
       throw APIError(
         .unauthorized, "ZPR-API-032",
@@ -175,6 +182,18 @@ final class Callers: Sendable {
 }
 
 /// The zpr control plane's HTTP API over a store.
+/// `GET /healthz`: the server answers, and the revision its store is at.
+struct Health: Encodable {
+  var revision: Int64
+  var status: String
+}
+
+/// `GET /v1/revision/watch`: the revision, and whether it passed the one asked after.
+struct Watched: Encodable {
+  var changed: Bool
+  var revision: Int64
+}
+
 public enum ZPRServer {
   /// The router with every route, for `zpr serve` and for tests. `incrementalWrites: false`
   /// checks every write against the whole tenancy (tests hold the two ways to each other).
@@ -188,7 +207,7 @@ public enum ZPRServer {
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: APIKeyMiddleware(store: store))
     router.get("/healthz") { _, _ in
-      try json(["status": "ok", "revision": try await store.revision()])
+      try json(Health(revision: try await store.revision(), status: "ok"))
     }
     let snapshots = Snapshots(store: store, incrementalWrites: incrementalWrites)
     // `zpr serve` reads the tenancy into the live state as it starts, not at the first write.
@@ -216,7 +235,7 @@ public enum ZPRServer {
       }
       let timeout = try query.seconds("timeout", in: 0...120) ?? .seconds(30)
       let revision = try await feed.wait(after: Int64(after), for: timeout)
-      return try json(["revision": revision, "changed": revision > Int64(after)])
+      return try json(Watched(changed: revision > Int64(after), revision: revision))
     }
     router.get("/v1/audit") { request, context in
       // The log shows changes, before and after: an auditor's permission, and of each change
@@ -284,22 +303,6 @@ public enum ZPRServer {
   }
 
   // MARK: JSON
-
-  static func json(_ object: [String: Any], status: HTTPResponse.Status = .ok, etag: Int64? = nil)
-    throws -> Response
-  {
-    let data = try JSONSerialization.data(
-      withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-    var headers: HTTPFields = [.contentType: "application/json"]
-    if let etag { headers[.eTag] = "\"\(etag)\"" }
-    return Response(
-      status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
-  }
-
-  static func parse(_ text: String) -> Any? {
-    // Swift's own values (a Bool is never a number), as request bodies are read.
-    (try? JSONValue.parse(text)).map(RequestBody.plain)
-  }
 
   /// RFC 3339 in UTC with milliseconds: `2026-11-23T16:47:51.087Z`.
   static func timestamp(_ date: Date) -> String {

@@ -72,7 +72,7 @@ struct TenancyRoutes {
       try await requireWholeTenancy(context, "ZPR_POLICY_READ", "GetReachabilityMatrix")
       let (analyzer, tenancy) = try await snapshots.analyzer()
       let matrix = ReachabilityMatrix(analyzer.compiled, topology: analyzer.topology)
-      return Self.response(matrix.json(tenancy: tenancy))
+      return try ZPRServer.json(matrix.json(tenancy: tenancy), pretty: true)
     }
     router.post("/v1/whatIf") { request, context in
       try await requireWholeTenancy(context, "ZPR_POLICY_READ", "WhatIf")
@@ -121,24 +121,35 @@ struct TenancyRoutes {
 
   private func configuration() async throws -> Response {
     guard let record = try await configurationRecord() else {
-      return try ZPRServer.json(["enabled": false])
+      return try ZPRServer.json(JSONValue.object([("enabled", .bool(false))]))
     }
-    var object = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
-    object["enabled"] = true
-    object["id"] = record.id
-    object["lifecycleState"] = record.lifecycleState
-    object["timeCreated"] = ZPRServer.timestamp(record.timeCreated)
-    object["timeUpdated"] = ZPRServer.timestamp(record.timeUpdated)
-    return try ZPRServer.json(object, etag: record.version)
+    var object = JSONValue.object([
+      ("enabled", .bool(true)), ("id", .string(record.id)),
+      ("lifecycleState", .string(record.lifecycleState.rawValue)),
+      ("timeCreated", .string(ZPRServer.timestamp(record.timeCreated))),
+      ("timeUpdated", .string(ZPRServer.timestamp(record.timeUpdated))),
+    ])
+    for (key, value) in record.element.objectMembers ?? [] { object.set(key, value) }
+    return try ZPRServer.json(object.sortingKeys, etag: record.version)
+  }
+
+  /// The configuration's fields, as `enable` and its update take them.
+  struct Configuration: Codable, FieldsNamed {
+    var defaultNamespace: String?
+    var serviceNetwork: [String]?
+    static let fields = ["defaultNamespace", "serviceNetwork"]
+    static let expected = [
+      "defaultNamespace": "a namespace name",
+      "serviceNetwork": "a list of CIDR blocks (strings)",
+    ]
   }
 
   /// "Enable ZPR": the configuration, and the default namespace with its example attribute.
   private func enable(_ request: Request, _ context: ZPRRequestContext) async throws -> Response {
-    let object = try await ResourceRoutes.jsonObject(
+    let body = try await ResourceRoutes.jsonObject(
       request, allowed: ["defaultNamespace"], limits: limits, emptyIsObject: true)
-    guard let name = (object["defaultNamespace"] ?? ("oracle-zpr" as Any)) as? String else {
-      throw APIError.wrongType("defaultNamespace", "a namespace name")
-    }
+    let name =
+      try RequestBody.decode(Configuration.self, from: body).defaultNamespace ?? "oracle-zpr"
     if try await configurationRecord() != nil {
       throw APIError(
         .conflict, ModelError.Code.alreadyEnabled.rawValue,
@@ -157,16 +168,18 @@ struct TenancyRoutes {
       [
         Mutation.create(
           kind: ResourceSchema.configurationKind, name: "zpr", parent: nil,
-          lifecycleState: "ACTIVE",
-          body: TenancyDocument.json(["defaultNamespace": name])),
+          lifecycleState: .active,
+          body: TenancyDocument.body(Configuration(defaultNamespace: name))),
         Mutation.create(
-          kind: ResourceSchema.namespace.kind, name: name, parent: nil, lifecycleState: "ACTIVE",
-          body: TenancyDocument.json(["description": namespace.description])),
+          kind: ResourceSchema.namespace.kind, name: name, parent: nil, lifecycleState: .active,
+          body: TenancyDocument.body(Described(description: namespace.description))),
       ]
       + namespace.attributes.map {
         Mutation.create(
           kind: ResourceSchema.attribute.kind, name: $0.name, parent: name,
-          lifecycleState: "ACTIVE", body: TenancyDocument.json(["description": $0.description]))
+          lifecycleState: .active,
+          body: TenancyDocument.body(Described(description: $0.description))
+        )
       }
     _ = try await writer(context).commit(
       mutations, actor: context.actor, idempotencyKey: try ResourceRoutes.idempotencyKey(request))
@@ -183,13 +196,14 @@ struct TenancyRoutes {
         .conflict, "ZPR-API-014",
         "ZPR is not enabled: enable it first (POST /v1/zprConfiguration/actions/enable)")
     }
-    var body = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
-    for (key, value) in object { body[key] = value }
+    _ = try RequestBody.decode(Configuration.self, from: object)
+    var body = record.element
+    for (key, value) in object.objectMembers ?? [] { body.set(key, value) }
     _ = try await writer(context).commit(
       [
         .update(
           kind: record.kind, id: record.id, expectedVersion: try ResourceRoutes.ifMatch(request),
-          name: nil, lifecycleState: nil, body: TenancyDocument.json(body))
+          name: nil, lifecycleState: nil, body: TenancyDocument.body(body))
       ], actor: context.actor, idempotencyKey: try ResourceRoutes.idempotencyKey(request))
     return try await configuration()
   }
@@ -198,67 +212,48 @@ struct TenancyRoutes {
 
   /// The same question and answer as `zpr analyze --format json`.
   private func analyze(_ request: Request) async throws -> Response {
-    let fields = [
-      "from", "to", "protocol", "port", "sourcePort", "icmpType", "icmpCode", "bidirectional",
-    ]
-    let object = try await ResourceRoutes.jsonObject(request, allowed: fields, limits: limits)
-    for field in ["from", "to", "protocol"] where object[field] == nil {
-      throw APIError.missingField(field)
-    }
-    guard let from = object["from"] as? String else { throw APIError.wrongType("from", "a string") }
-    guard let to = object["to"] as? String else { throw APIError.wrongType("to", "a string") }
-    guard let text = object["protocol"] as? String, let transport = FlowProtocol(rawValue: text)
-    else { throw APIError.wrongType("protocol", "tcp, udp or icmp") }
-    func flag(_ field: String) throws -> Bool {
-      guard let value = object[field] else { return false }
-      guard let flag = value as? Bool else { throw APIError.wrongType(field, "true or false") }
-      return flag
-    }
-    func number(_ field: String) throws -> Int? {
-      guard let value = object[field] else { return nil }
-      guard let number = RequestBody.integer(value) else {
-        throw APIError.wrongType(field, "a whole number")
-      }
-      return number
+    let asked = try await RequestBody.decode(
+      AnalysisRequest.self, from: request, limit: limits.bodyBytes)
+    guard let transport = FlowProtocol(rawValue: asked.protocol) else {
+      throw APIError.wrongType("protocol", "tcp, udp or icmp")
     }
     let query = PathQuery(
-      from: from, to: to, transport: transport, port: try number("port"),
-      sourcePort: try number("sourcePort"), icmpType: try number("icmpType"),
-      icmpCode: try number("icmpCode"), bidirectional: try flag("bidirectional"))
+      from: asked.from, to: asked.to, transport: transport, port: asked.port,
+      sourcePort: asked.sourcePort, icmpType: asked.icmpType, icmpCode: asked.icmpCode,
+      bidirectional: asked.bidirectional ?? false)
     let (analyzer, _) = try await snapshots.analyzer()
+    let analysis: PathAnalysis
     do {
-      return Self.response(AnalysisJSON.json(try analyzer.analyze(query)))
+      analysis = try analyzer.analyze(query)
     } catch {
       throw APIError(.badRequest, error.code.rawValue, error.message)
     }
+    return try ZPRServer.json(AnalysisJSON.json(analysis), pretty: true)
   }
 
   /// What access would change: `{"policies": [{name, description, statements}]}` (added, or
   /// replacing those of the same name) or `{"tenancy": "<tenancy file>"}`.
   private func whatIf(_ request: Request) async throws -> Response {
-    let object = try await RequestBody.object(
-      request, allowed: ["policies", "tenancy"], limit: limits.tenancyBytes,
+    let asked = try await RequestBody.decode(
+      WhatIfRequest.self, from: request, limit: limits.tenancyBytes,
       option: "--max-tenancy-bytes")
     let old = try await snapshots.snapshot().tenancy
     var new = old
-    if let text = object["tenancy"] {
-      guard let text = text as? String else {
-        throw APIError.wrongType("tenancy", "the text of a tenancy file")
-      }
+    if let text = asked.tenancy {
       new = try Self.loadFile(text, path: "tenancy").tenancy
-    } else if let policies = object["policies"] as? [[String: Any]] {
+    } else if let policies = asked.policies {
       guard policies.count <= 1000 else {
         throw APIError.wrongType("policies", "a list of at most 1000 policies")
       }
       for (index, policy) in policies.enumerated() {
-        guard let name = policy["name"] as? String else {
+        guard let name = policy["name"]?.string else {
           throw APIError.wrongType("policies[\(index)].name", "a string")
         }
         let statements = try PolicyStatements.zpr.check(policy).compactMap {
           PolicyParser().parseStatement($0).statement
         }
         let replacement = Policy(
-          name: name, description: policy["description"] as? String ?? "",
+          name: name, description: policy["description"]?.string ?? "",
           statements: statements)
         if let at = new.policies.firstIndex(where: { $0.name == name }) {
           new.policies[at] = replacement
@@ -277,7 +272,7 @@ struct TenancyRoutes {
     } else {
       throw APIError.missingField("policies")
     }
-    return Self.response(PolicyDiff(old: old, new: new).json(old: old, new: new))
+    return try ZPRServer.json(PolicyDiff(old: old, new: new).json(old: old, new: new), pretty: true)
   }
 
   // MARK: Apply
@@ -287,17 +282,14 @@ struct TenancyRoutes {
   /// one commit.
   private func apply(_ request: Request, _ context: ZPRRequestContext) async throws -> Response {
     let dryRun = try Query(request).flag("dryRun") ?? false
-    let object = try await RequestBody.object(
-      request, allowed: ["tenancy", "path"], limit: limits.tenancyBytes,
+    let asked = try await RequestBody.decode(
+      ApplyRequest.self, from: request, limit: limits.tenancyBytes,
       option: "--max-tenancy-bytes")
-    guard let text = object["tenancy"] as? String else {
-      throw object["tenancy"] == nil
-        ? APIError.missingField("tenancy") : APIError.wrongType("tenancy", "a string")
+    let path = asked.path ?? "tenancy"
+    guard path.count <= 200 else {
+      throw APIError.wrongType("path", ApplyRequest.expected["path"]!)
     }
-    guard let path = (object["path"] ?? "tenancy") as? String, path.count <= 200 else {
-      throw APIError.wrongType("path", "a file name of at most 200 characters")
-    }
-    let loaded = try Self.loadFile(text, path: path)
+    let loaded = try Self.loadFile(asked.tenancy, path: path)
     var desired = loaded.tenancy
     let snapshot = try await snapshots.snapshot()
     // A section the file leaves out (groups, iamPolicies) leaves what it is about as it is.
@@ -320,15 +312,14 @@ struct TenancyRoutes {
       }
       try AccessGuard.check(context.caller, now: now, then: then)
     }
-    var result: [String: Any] = ["dryRun": dryRun, "plan": plan.summary]
+    var result = ApplyAnswer(dryRun: dryRun, plan: plan.summary, revision: snapshot.revision)
     // What the change does to reachability compares the two tenancies whole: up to a size.
     let size = max(snapshot.tenancy.resources.count, desired.resources.count)
     if size <= WriteReport.limit {
-      result["reachability"] = Self.plain(
-        PolicyDiff(old: snapshot.tenancy, new: desired).json(old: snapshot.tenancy, new: desired))
+      result.reachability = PolicyDiff(old: snapshot.tenancy, new: desired).json(
+        old: snapshot.tenancy, new: desired)
     } else {
-      result["reachability"] = NSNull()
-      result["reachabilitySkipped"] = WriteReport.tooLarge
+      result.reachabilitySkipped = WriteReport.tooLarge
     }
     if !dryRun, !plan.mutations.isEmpty {
       // The file was checked as it was read; what the tenancy keeps of the server's (groups
@@ -338,14 +329,12 @@ struct TenancyRoutes {
       let commit = try await writer(context).commit(
         plan.mutations, actor: context.actor,
         idempotencyKey: try ResourceRoutes.idempotencyKey(request), after: snapshot.revision)
-      result["revision"] = commit.revision
+      result.revision = commit.revision
       // The next single write checks against the applied tenancy: read it in now.
       if snapshots.incrementalWrites {
         let snapshots = snapshots
         Task { await snapshots.live.prepare(snapshots) }
       }
-    } else {
-      result["revision"] = snapshot.revision
     }
     return try ZPRServer.json(result)
   }
@@ -361,8 +350,8 @@ struct TenancyRoutes {
         ResourceRoutes(kind: $0, store: store, snapshots: snapshots, limits: limits)
       }
     }
-    func body(_ text: String) -> [String: Any] { ZPRServer.parse(text) as? [String: Any] ?? [:] }
-    func namespaces(_ old: [String: Any], _ new: [String: Any]) async throws {
+    func body(_ text: String) -> JSONValue { (try? JSONValue.parse(text)) ?? .object([]) }
+    func namespaces(_ old: JSONValue, _ new: JSONValue) async throws {
       for namespace in ResourceRoutes.changedNamespaces(
         old, new, defaultNamespace: then.defaultNamespace)
       {
@@ -408,9 +397,9 @@ struct TenancyRoutes {
         then.target(
           kind: routes.kind, name: wanted.name, parent: wanted.parent, body: body(wanted.body)),
         operation: "Apply")
-      try await namespaces([:], body(wanted.body))
+      try await namespaces(.object([]), body(wanted.body))
       try await routes.requireAttachments(
-        old: [:], new: body(wanted.body), context.caller, operation: "Apply")
+        old: .object([]), new: body(wanted.body), context.caller, operation: "Apply")
     }
   }
 
@@ -438,16 +427,66 @@ struct TenancyRoutes {
     return loaded
   }
 
-  static func response(_ json: JSONValue) -> Response {
-    Response(
-      status: .ok, headers: [.contentType: "application/json"],
-      body: .init(byteBuffer: ByteBuffer(string: json.serialized())))
-  }
+}
 
-  /// A JSON value as Foundation objects, to nest in a response built from them.
-  static func plain(_ json: JSONValue) -> Any {
-    ZPRServer.parse(json.serialized(pretty: false)) ?? NSNull()
-  }
+/// `POST /v1/pathAnalysis`: the flow to explain, as `zpr analyze` asks it.
+struct AnalysisRequest: Decodable, FieldsNamed {
+  var from: String
+  var to: String
+  var `protocol`: String
+  var port: Int?
+  var sourcePort: Int?
+  var icmpType: Int?
+  var icmpCode: Int?
+  var bidirectional: Bool?
+
+  static let fields = [
+    "from", "to", "protocol", "port", "sourcePort", "icmpType", "icmpCode", "bidirectional",
+  ]
+  static let expected = ["protocol": "tcp, udp or icmp"]
+}
+
+/// `POST /v1/whatIf`: policies to add or replace, or a whole tenancy file.
+struct WhatIfRequest: Decodable, FieldsNamed {
+  var policies: [JSONValue]?
+  var tenancy: String?
+
+  static let fields = ["policies", "tenancy"]
+  static let expected = [
+    "tenancy": "the text of a tenancy file", "policies": "a list of policies (objects)",
+  ]
+}
+
+/// `POST /v1/apply`: a tenancy file's text, and the name to give it in messages.
+struct ApplyRequest: Decodable, FieldsNamed {
+  var tenancy: String
+  var path: String?
+
+  static let fields = ["tenancy", "path"]
+  static let expected = [
+    "tenancy": "a string", "path": "a file name of at most 200 characters",
+  ]
+}
+
+/// What `apply` answers: the plan, what it does to reachability (or why that was left out),
+/// and the revision the tenancy is at.
+struct ApplyAnswer: Encodable {
+  var dryRun: Bool
+  var plan: ApplyPlan.Summary
+  var reachability: JSONValue = .null
+  var reachabilitySkipped: String?
+  var revision: Int64
+}
+
+/// A namespace's or attribute's stored body.
+struct Described: Codable {
+  var description: String
+}
+
+/// A ZPR or IAM policy's stored body.
+struct PolicyBody: Codable {
+  var description: String
+  var statements: [String]
 }
 
 extension Tenancy {

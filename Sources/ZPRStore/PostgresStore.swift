@@ -1,6 +1,7 @@
 public import Foundation
 import Logging
 import PostgresNIO
+import ZPRModel
 
 /// The store in PostgreSQL, through postgres-nio: several `zpr serve` replicas may share one
 /// database. Every commit first takes the revision row's lock, so commits from all replicas
@@ -57,8 +58,8 @@ public final class PostgresStore: Store {
       runner.cancel()
       throw StoreError(
         .unavailable,
-        "cannot use the database at \(host):\(parsed.port ?? 5432) (\(String(reflecting: error))): "
-          + "check that it runs and that the user may create tables")
+        "cannot use the database at \(host):\(parsed.port ?? 5432): check that it runs and "
+          + "that the user may create tables", cause: error)
     }
   }
 
@@ -136,7 +137,7 @@ public final class PostgresStore: Store {
   private static func record(_ row: Columns) -> ResourceRecord {
     ResourceRecord(
       kind: row.0, id: row.1, name: row.2, parent: row.3.isEmpty ? nil : row.3,
-      lifecycleState: row.4, body: row.5, version: row.6,
+      lifecycleState: LifecycleState(stored: row.4), body: row.5, version: row.6,
       timeCreated: Date(timeIntervalSinceReferenceDate: row.7),
       timeUpdated: Date(timeIntervalSinceReferenceDate: row.8), revision: row.9)
   }
@@ -242,7 +243,7 @@ public final class PostgresStore: Store {
       sql += " AND \(condition) $\(binds.count)"
     }
     if let name = query.name { add("name_key =", ResourceRecord.nameKey(name)) }
-    if let state = query.lifecycleState { add("lifecycle_state =", state) }
+    if let state = query.lifecycleState { add("lifecycle_state =", state.rawValue) }
     if let parent = query.parent { add("parent =", parent) }
     if let after = query.after { add("id >", after) }
     binds.append(max(0, query.limit))
@@ -324,7 +325,7 @@ public final class PostgresStore: Store {
       case .validate(let validate): (validate, nil)
       case .after(let revision): (nil, revision)
       }
-    let request = String(describing: mutations)
+    let request = try Mutation.requestHash(mutations)
     let logger = logger
     let cache = cache
     do {
@@ -435,7 +436,7 @@ public final class PostgresStore: Store {
         """
         INSERT INTO resources (kind, id, name, name_key, parent, lifecycle_state, body, version,
         time_created, time_updated, revision) VALUES (\(kind), \(record.id), \(name), \(key),
-        \(parentText), \(state), \(body), \(Int64(1)), \(time), \(time), \(revision))
+        \(parentText), \(state.rawValue), \(body), \(Int64(1)), \(time), \(time), \(revision))
         """, logger: logger)
       return (nil, record)
     case .update(let kind, let id, let expected, let name, let state, let body):
@@ -446,7 +447,7 @@ public final class PostgresStore: Store {
       try await connection.query(
         """
         UPDATE resources SET name = \(after.name), name_key = \(key),
-        lifecycle_state = \(after.lifecycleState), body = \(after.body), version = \(after.version),
+        lifecycle_state = \(after.lifecycleState.rawValue), body = \(after.body), version = \(after.version),
         time_updated = \(time), revision = \(revision) WHERE kind = \(kind) AND id = \(id)
         """, logger: logger)
       return (before, after)

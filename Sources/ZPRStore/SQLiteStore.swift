@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import ZPRModel
 
 /// The store in an embedded SQLite file (WAL mode), through GRDB. One process writes at a
 /// time; readers never wait for it.
@@ -28,7 +29,8 @@ public final class SQLiteStore: Store {
     } catch {
       throw StoreError(
         .unavailable,
-        "cannot open the database at \(path) (\(error)): check the folder exists and is writable")
+        "cannot open the database at \(path): check the folder exists and is writable",
+        cause: error)
     }
   }
 
@@ -109,7 +111,7 @@ public final class SQLiteStore: Store {
       }
       if let state = query.lifecycleState {
         sql += " AND lifecycle_state = ?"
-        _ = arguments.append(contentsOf: [state])
+        _ = arguments.append(contentsOf: [state.rawValue])
       }
       if let parent = query.parent {
         sql += " AND parent = ?"
@@ -184,7 +186,7 @@ public final class SQLiteStore: Store {
       case .validate(let validate): (validate, nil)
       case .after(let revision): (nil, revision)
       }
-    let request = String(describing: mutations)
+    let request = try Mutation.requestHash(mutations)
     let cache = cache
     do {
       let (commit, state) = try await pool.write { db -> (Commit, [String: ResourceRecord]?) in
@@ -293,7 +295,7 @@ public final class SQLiteStore: Store {
           time_updated = ?, revision = ? WHERE kind = ? AND id = ?
           """,
         arguments: [
-          after.name, ResourceRecord.nameKey(after.name), after.lifecycleState, after.body,
+          after.name, ResourceRecord.nameKey(after.name), after.lifecycleState.rawValue, after.body,
           after.version,
           now.timeIntervalSinceReferenceDate, revision, kind, id,
         ])
@@ -324,7 +326,7 @@ public final class SQLiteStore: Store {
       arguments: [
         record.kind, record.id, record.name, ResourceRecord.nameKey(record.name),
         record.parent ?? "",
-        record.lifecycleState, record.body, record.version,
+        record.lifecycleState.rawValue, record.body, record.version,
         record.timeCreated.timeIntervalSinceReferenceDate,
         record.timeUpdated.timeIntervalSinceReferenceDate, record.revision,
       ])
@@ -334,7 +336,8 @@ public final class SQLiteStore: Store {
     let parent: String = row["parent"]
     return ResourceRecord(
       kind: row["kind"], id: row["id"], name: row["name"], parent: parent.isEmpty ? nil : parent,
-      lifecycleState: row["lifecycle_state"], body: row["body"], version: row["version"],
+      lifecycleState: LifecycleState(stored: row["lifecycle_state"]), body: row["body"],
+      version: row["version"],
       timeCreated: Date(timeIntervalSinceReferenceDate: row["time_created"]),
       timeUpdated: Date(timeIntervalSinceReferenceDate: row["time_updated"]),
       revision: row["revision"])

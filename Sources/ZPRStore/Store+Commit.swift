@@ -1,5 +1,8 @@
+import Crypto
 import Foundation
 import Synchronization
+import ZPRModel
+public import ZPRPolicy
 
 // What a commit means, whatever the database: the records a mutation makes, the checks on the
 // record it changes, its audit entry, the commit's time, and the errors. Both stores call these,
@@ -14,6 +17,14 @@ extension Mutation {
     }
   }
 
+  /// What identifies a change for its idempotency key: the SHA-256 (hex) of the mutations'
+  /// JSON with sorted keys. The same request rebuilt on a retry gives the same mutations, and
+  /// so the same hash; the store keeps the 64 characters, never the change itself.
+  static func requestHash(_ mutations: [Mutation]) throws -> String {
+    let text = try StoreJSON.text(mutations)
+    return SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+  }
+
   /// `create`, `update` or `delete`, as the audit log names it.
   var action: String {
     switch self {
@@ -24,10 +35,28 @@ extension Mutation {
   }
 }
 
+extension LifecycleState {
+  /// A state as a store column holds it; the stores write only the states' names, so anything
+  /// else (a database edited by hand) reads as the state that hides the record, `DELETED`.
+  init(stored: String) {
+    self = LifecycleState(rawValue: stored) ?? .deleted
+  }
+}
+
 extension ResourceRecord {
+  /// The element the body holds (an empty object if it is not one: the stores write only
+  /// bodies the server made).
+  public var element: JSONValue {
+    guard let value = try? JSONValue.parse(body), value.objectMembers != nil else {
+      return .object([])
+    }
+    return value
+  }
+
   /// The record a create makes, with a new id.
   static func created(
-    kind: String, name: String, parent: String?, lifecycleState: String, body: String, now: Date,
+    kind: String, name: String, parent: String?, lifecycleState: LifecycleState, body: String,
+    now: Date,
     revision: Int64
   ) -> ResourceRecord {
     ResourceRecord(
@@ -37,7 +66,9 @@ extension ResourceRecord {
   }
 
   /// This record after an update: the given fields replaced, the next version.
-  func updated(name: String?, lifecycleState: String?, body: String?, now: Date, revision: Int64)
+  func updated(
+    name: String?, lifecycleState: LifecycleState?, body: String?, now: Date, revision: Int64
+  )
     -> ResourceRecord
   {
     var after = self

@@ -1,4 +1,6 @@
 public import Foundation
+public import ZPRModel
+public import ZPRPolicy
 
 /// One stored resource: its identity, its place, its state, and its body (the JSON of the
 /// element as the tenancy file writes it).
@@ -9,7 +11,7 @@ public struct ResourceRecord: Hashable, Sendable, Codable {
   public var name: String
   /// The resource it belongs to (an attribute's namespace, a subnet's VCN), if any.
   public var parent: String?
-  public var lifecycleState: String
+  public var lifecycleState: LifecycleState
   /// The resource's JSON.
   public var body: String
   /// Bumped by every change: the resource's ETag.
@@ -22,7 +24,7 @@ public struct ResourceRecord: Hashable, Sendable, Codable {
   /// A record.
   public init(
     kind: String, id: String, name: String, parent: String? = nil,
-    lifecycleState: String = "ACTIVE", body: String, version: Int64 = 1,
+    lifecycleState: LifecycleState = .active, body: String, version: Int64 = 1,
     timeCreated: Date = Date(), timeUpdated: Date = Date(), revision: Int64 = 0
   ) {
     self.kind = kind
@@ -39,13 +41,15 @@ public struct ResourceRecord: Hashable, Sendable, Codable {
 }
 
 /// One change in a commit.
-public enum Mutation: Hashable, Sendable {
+public enum Mutation: Hashable, Sendable, Codable {
   /// A new resource (its id, version, times and revision are the store's to set).
-  case create(kind: String, name: String, parent: String?, lifecycleState: String, body: String)
+  case create(
+    kind: String, name: String, parent: String?, lifecycleState: LifecycleState, body: String)
   /// A new body, name or state for a resource, when its version is still `expectedVersion`
   /// (nil: whatever it is).
   case update(
-    kind: String, id: String, expectedVersion: Int64?, name: String?, lifecycleState: String?,
+    kind: String, id: String, expectedVersion: Int64?, name: String?,
+    lifecycleState: LifecycleState?,
     body: String?)
   /// Removes a resource, when its version is still `expectedVersion` (nil: whatever it is).
   case delete(kind: String, id: String, expectedVersion: Int64?)
@@ -83,7 +87,7 @@ public struct AuditRecord: Hashable, Sendable, Codable {
 /// Which records a list returns: a page, filtered by name, state or parent.
 public struct ListQuery: Hashable, Sendable {
   public var name: String?
-  public var lifecycleState: String?
+  public var lifecycleState: LifecycleState?
   public var parent: String?
   /// At most this many; the page after the record with this id.
   public var limit: Int
@@ -91,7 +95,8 @@ public struct ListQuery: Hashable, Sendable {
 
   /// A query.
   public init(
-    name: String? = nil, lifecycleState: String? = nil, parent: String? = nil, limit: Int = 100,
+    name: String? = nil, lifecycleState: LifecycleState? = nil, parent: String? = nil,
+    limit: Int = 100,
     after: String? = nil
   ) {
     self.name = name
@@ -103,7 +108,7 @@ public struct ListQuery: Hashable, Sendable {
 }
 
 /// Why the store refused something: a stable code and what to do.
-public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct StoreError: ZPRError, CodedError, Hashable {
   /// Stable codes.
   public enum Code: String, Hashable, Sendable {
     case notFound = "ZPR-STORE-001"
@@ -117,14 +122,24 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
 
   public var code: Code
   public var message: String
+  /// The database's own error, when one was the reason.
+  public var cause: (any Error)?
 
   /// An error.
-  public init(_ code: Code, _ message: String) {
+  public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
     self.code = code
     self.message = message
+    self.cause = cause
   }
 
-  public var description: String { "\(code.rawValue): \(message)" }
+  public static func == (lhs: StoreError, rhs: StoreError) -> Bool {
+    lhs.code == rhs.code && lhs.message == rhs.message
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(code)
+    hasher.combine(message)
+  }
 }
 
 /// Where zpr keeps the tenancy: resources, the revision counter, the audit log, idempotency

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ZPRClient
+import ZPRPolicy
 
 /// The `zpr` command: thin commands over the zpr libraries.
 @main
@@ -54,6 +55,10 @@ struct ZPR: AsyncParsableCommand {
       fail(error)
     } catch let error as APIError {
       fail(CLIError(error))
+    } catch let error as any ZPRError {
+      // Another module's error that no command turned into its own: the same shape, exit 1.
+      FileHandle.standardError.write(Data("zpr: error: \(error)\n".utf8))
+      Foundation.exit(1)
     } catch {
       if exitCode(for: error) == .validationFailure {
         FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
@@ -65,20 +70,22 @@ struct ZPR: AsyncParsableCommand {
 
   /// Reports the error on standard error and exits with its exit code.
   private static func fail(_ error: CLIError) -> Never {
-    FileHandle.standardError.write(Data("zpr: error: \(error.message) [\(error.code)]\n".utf8))
+    FileHandle.standardError.write(Data("zpr: error: \(error)\n".utf8))
     Foundation.exit(error.exitCode)
   }
 }
 
 /// An error the command reports itself: a stable code, a message that says what to do, and
 /// the exit code it implies.
-struct CLIError: Error, Hashable {
+struct CLIError: ZPRError, Hashable {
   static let usageExitCode: Int32 = 2
 
   /// A stable code such as `ZPR-CLI-001`.
   var code: String
   var message: String
   var exitCode: Int32 = CLIError.usageExitCode
+
+  var codeText: String { code }
 
   static func fileNotFound(_ path: String) -> CLIError {
     CLIError(code: "ZPR-CLI-001", message: "cannot read '\(path)': no such file; check the path")

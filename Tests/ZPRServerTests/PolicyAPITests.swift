@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import ZPRModel
 import ZPRServer
 import ZPRStore
 
@@ -228,7 +229,7 @@ struct PolicyAPITests {
         try await Task.sleep(for: .milliseconds(200))
         _ = try await store.commit(
           [
-            .create(kind: "zprPolicy", name: "p", parent: nil, lifecycleState: "ACTIVE", body: "{}")
+            .create(kind: "zprPolicy", name: "p", parent: nil, lifecycleState: .active, body: "{}")
           ],
           actor: "test", idempotencyKey: nil, validate: { _ in })
       }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Testing
+import ZPRModel
 import ZPRServer
 import ZPRStore
 
@@ -50,7 +51,7 @@ struct RevisionWatchAPITests {
 
   static func commit(_ store: any Store, _ name: String) async throws -> Int64 {
     try await store.commit(
-      [.create(kind: "namespace", name: name, parent: nil, lifecycleState: "ACTIVE", body: "{}")],
+      [.create(kind: "namespace", name: name, parent: nil, lifecycleState: .active, body: "{}")],
       actor: "test", idempotencyKey: nil, validate: { _ in }
     ).revision
   }

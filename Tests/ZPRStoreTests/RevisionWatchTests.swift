@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import ZPRModel
 import ZPRStore
 
 extension ScratchDatabase {
@@ -65,7 +66,7 @@ final class RevisionWatcher: Sendable {
 @Suite("Revision watching")
 struct RevisionWatchTests {
   static let create: @Sendable (String) -> Mutation = { name in
-    .create(kind: "namespace", name: name, parent: nil, lifecycleState: "ACTIVE", body: "{}")
+    .create(kind: "namespace", name: name, parent: nil, lifecycleState: .active, body: "{}")
   }
 
   static func commit(_ store: any Store, _ name: String) async throws -> Int64 {

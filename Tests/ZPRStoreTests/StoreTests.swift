@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ZPRModel
 import ZPRStore
 
 /// The stores the suite runs against: SQLite always; PostgreSQL when `ZPR_TEST_POSTGRES_URL`
@@ -60,7 +61,7 @@ final class ScratchDatabase: @unchecked Sendable {
 @Suite("Stores")
 struct StoreTests {
   static func create(_ name: String, parent: String? = nil) -> Mutation {
-    .create(kind: "namespace", name: name, parent: parent, lifecycleState: "ACTIVE", body: "{}")
+    .create(kind: "namespace", name: name, parent: parent, lifecycleState: .active, body: "{}")
   }
 
   static func accept(_ records: [ResourceRecord]) throws {}
@@ -79,10 +80,10 @@ struct StoreTests {
       [
         .update(
           kind: "namespace", id: record.id, expectedVersion: 1, name: nil,
-          lifecycleState: "INACTIVE", body: nil)
+          lifecycleState: .inactive, body: nil)
       ], actor: "admin", idempotencyKey: nil, validate: Self.accept)
     #expect(updated.revision == 2)
-    #expect(try await store.record(kind: "namespace", id: record.id)?.lifecycleState == "INACTIVE")
+    #expect(try await store.record(kind: "namespace", id: record.id)?.lifecycleState == .inactive)
     #expect(try await store.record(kind: "namespace", id: record.id)?.version == 2)
     _ = try await store.commit(
       [.delete(kind: "namespace", id: record.id, expectedVersion: 2)], actor: "bob",
@@ -230,7 +231,7 @@ struct StoreTests {
     let first = try await scratch.open()
     let second = try await scratch.open()
     let created = try await first.commit(
-      [.create(kind: "counter", name: "c", parent: nil, lifecycleState: "ACTIVE", body: "0")],
+      [.create(kind: "counter", name: "c", parent: nil, lifecycleState: .active, body: "0")],
       actor: "admin", idempotencyKey: nil, validate: Self.accept)
     let counter = try #require(created.records.first ?? nil).id
     let revisions = try await withThrowingTaskGroup(of: Int64.self) { group in

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ZPRPolicy
 
 @testable import ZPRClient
 
@@ -66,13 +67,10 @@ struct APIClientTests {
   @Test func theServersErrorKeepsItsCodeAndDetails() {
     let error = APIError.answer(
       status: 422,
-      object: [
-        "code": "ZPR-API-013", "message": "the change breaks a policy test",
-        "details": [
-          ["kind": "instance", "name": "web-1", "message": "no VNIC", "suggestion": "add one"],
-          ["line": 4, "message": "'db' is unknown"],
-        ],
-      ])
+      object: try! JSONValue.parse(
+        #"{"code": "ZPR-API-013", "message": "the change breaks a policy test", "details": ["#
+          + #"{"kind": "instance", "name": "web-1", "message": "no VNIC", "suggestion": "add one"},"#
+          + #"{"line": 4, "message": "'db' is unknown"}]}"#))
     #expect(error.code == "ZPR-API-013")
     #expect(error.status == 422)
     #expect(
@@ -85,8 +83,8 @@ struct APIClientTests {
         APIError.Detail(message: "'db' is unknown", line: 4),
       ])
     // An answer that is not the API's: the status is the code.
-    #expect(APIError.answer(status: 502, object: [:]).code == "HTTP-502")
-    #expect(APIError.answer(status: 502, object: [:]).message == "the server answered 502")
+    #expect(APIError.answer(status: 502, object: .object([])).code == "HTTP-502")
+    #expect(APIError.answer(status: 502, object: .object([])).message == "the server answered 502")
   }
 
   @Test func aRefusedKeyNamesWhereItCameFrom() {

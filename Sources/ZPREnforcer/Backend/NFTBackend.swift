@@ -48,31 +48,26 @@ public struct NFTBackend: FirewallBackend {
   public func observations() async throws(EnforcerError) -> FirewallObservations {
     var observations = FirewallObservations()
     let counters = try await run(["-j", "list", "counters", "table", "inet", "zpr"])
-    if counters.status == 0,
-      let object = try? JSONSerialization.jsonObject(with: Data(counters.output.utf8))
-        as? [String: Any]
-    {
-      for item in object["nftables"] as? [[String: Any]] ?? [] {
-        guard let counter = item["counter"] as? [String: Any],
-          let name = counter["name"] as? String
-        else { continue }
-        observations.packets[name] = counter["packets"] as? Int ?? 0
+    if counters.status == 0, let object = Self.json(counters.output) {
+      for item in object["nftables"]?.array ?? [] {
+        guard let counter = item["counter"], let name = counter["name"]?.string else { continue }
+        observations.packets[name] = counter["packets"]?.int ?? 0
       }
     }
     for (direction, audit) in [("in", false), ("out", false), ("in", true), ("out", true)] {
       for family in ["4", "6"] {
         let set = (audit ? "audit_" : "") + "denied_\(direction)\(family)"
         let listed = try await run(["-j", "list", "set", "inet", "zpr", set])
-        guard listed.status == 0,
-          let object = try? JSONSerialization.jsonObject(with: Data(listed.output.utf8))
-        else { continue }
+        guard listed.status == 0, let object = Self.json(listed.output) else { continue }
         for values in Self.concatenations(in: object) where values.count == 4 {
-          let transport =
-            values[2] as? String ?? ((values[2] as? Int) == 17 ? "udp" : "tcp")
+          let transport = values[2].string ?? (values[2].int == 17 ? "udp" : "tcp")
+          func text(_ value: JSONValue) -> String {
+            value.string ?? value.serialized(pretty: false)
+          }
           observations.denied.append(
             DeniedFlow(
-              direction: direction, peer: "\(values[0])", host: "\(values[1])",
-              transport: transport, port: values[3] as? Int ?? 0, audit: audit))
+              direction: direction, peer: text(values[0]), host: text(values[1]),
+              transport: transport, port: values[3].int ?? 0, audit: audit))
         }
       }
     }
@@ -89,17 +84,14 @@ public struct NFTBackend: FirewallBackend {
   /// The addresses of this machine (or of the namespace), from `ip -j addr`.
   public func localAddresses() async throws(EnforcerError) -> Set<IPAddress> {
     let result = try await run(["-j", "addr"], tool: "ip")
-    guard result.status == 0,
-      let interfaces = try? JSONSerialization.jsonObject(with: Data(result.output.utf8))
-        as? [[String: Any]]
-    else {
+    guard result.status == 0, let interfaces = Self.json(result.output)?.array else {
       throw EnforcerError(
         "ZPR-ENF-007", "ip could not list this machine's addresses: \(result.error)")
     }
     var addresses: Set<IPAddress> = []
     for interface in interfaces {
-      for info in interface["addr_info"] as? [[String: Any]] ?? [] {
-        if let local = info["local"] as? String, let address = IPAddress(local) {
+      for info in interface["addr_info"]?.array ?? [] {
+        if let local = info["local"]?.string, let address = IPAddress(local) {
           addresses.insert(address)
         }
       }
@@ -176,13 +168,20 @@ public struct NFTBackend: FirewallBackend {
   }
 
   /// Every `"concat": [...]` in a JSON listing: the set's elements.
-  private static func concatenations(in value: Any) -> [[Any]] {
-    if let object = value as? [String: Any] {
-      if let values = object["concat"] as? [Any] { return [values] }
-      return object.values.flatMap(concatenations)
+  private static func concatenations(in value: JSONValue) -> [[JSONValue]] {
+    if let members = value.objectMembers {
+      if let values = value["concat"]?.array { return [values] }
+      return members.flatMap { concatenations(in: $0.1) }
     }
-    if let array = value as? [Any] { return array.flatMap(concatenations) }
+    if let array = value.array { return array.flatMap { concatenations(in: $0) } }
     return []
+  }
+
+  /// A tool's JSON output (`nft -j`, `ip -j`), read strictly but with room for a large table;
+  /// nil when it is not JSON.
+  private static func json(_ text: String) -> JSONValue? {
+    try? JSONValue.parse(
+      text, limits: JSONLimits(maxDepth: 64, maxStringLength: 1 << 20, maxValues: 50_000_000))
   }
 
   struct Result {

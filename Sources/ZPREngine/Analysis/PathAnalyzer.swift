@@ -1,5 +1,5 @@
 public import ZPRModel
-import ZPRPolicy
+public import ZPRPolicy
 
 /// A flow to analyze, as a user gives it: ends by name (`web-1`, `web-1/1`) or address.
 public struct PathQuery: Hashable, Sendable {
@@ -29,7 +29,7 @@ public struct PathQuery: Hashable, Sendable {
 }
 
 /// A query the analyzer cannot answer: an unknown end or a missing port.
-public struct AnalysisError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct AnalysisError: ZPRError, CodedError, Hashable {
   /// Stable codes.
   public enum Code: String, Hashable, Sendable {
     case unknownEnd = "ZPR-ANALYZE-001"
@@ -39,8 +39,6 @@ public struct AnalysisError: Error, Hashable, Sendable, CustomStringConvertible 
 
   public var code: Code
   public var message: String
-
-  public var description: String { "\(code.rawValue): \(message)" }
 }
 
 /// Explains flows through a tenancy: the path hop by hop with each layer's decision, ZPR's from

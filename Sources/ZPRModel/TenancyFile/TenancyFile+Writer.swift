@@ -1,6 +1,6 @@
 import Yams
 import ZPRIAM
-import ZPRPolicy
+public import ZPRPolicy
 
 extension TenancyFile {
   /// The tenancy as a tenancy file (YAML) that loads back to the same tenancy. Deleted
@@ -33,11 +33,10 @@ extension TenancyFile {
     }
   }
 
-  /// The tenancy as the JSON object of the same file, in values `JSONSerialization` takes:
-  /// strings, except the whole numbers (`port`, `icmpType`, `icmpCode`) and booleans
-  /// (`retired`, `stateless`) the file holds.
-  public static func jsonObject(for tenancy: Tenancy) -> [String: Any] {
-    node(for: tenancy).plain(key: nil) as? [String: Any] ?? [:]
+  /// The tenancy as the JSON object of the same file: strings, except the whole numbers
+  /// (`port`, `icmpType`, `icmpCode`) and booleans (`retired`, `stateless`) the file holds.
+  public static func jsonObject(for tenancy: Tenancy) -> JSONValue {
+    node(for: tenancy).json(key: nil)
   }
 
   /// The file's tree, built once for YAML (through Yams) or JSON (without it).
@@ -58,18 +57,15 @@ extension TenancyFile {
       }
     }
 
-    func plain(key: String?) -> Any {
+    func json(key: String?) -> JSONValue {
       switch self {
-      case .map(let fields):
-        var object: [String: Any] = [:]
-        for (name, value) in fields { object[name] = value.plain(key: name) }
-        return object
-      case .list(let items): return items.map { $0.plain(key: key) }
+      case .map(let fields): .object(fields.map { ($0.0, $0.1.json(key: $0.0)) })
+      case .list(let items): .array(items.map { $0.json(key: key) })
       case .text(let value):
         switch key {
-        case "port", "icmpType", "icmpCode": return Int(value) ?? value
-        case "retired", "stateless": return value == "true"
-        default: return value
+        case "port", "icmpType", "icmpCode": Int(value).map { .int($0) } ?? .string(value)
+        case "retired", "stateless": .bool(value == "true")
+        default: .string(value)
         }
       }
     }

@@ -30,7 +30,7 @@ public struct JSONLimits: Hashable, Sendable {
 
 /// Why a JSON text was refused: a stable code, the byte offset at fault, and what to send
 /// instead.
-public struct JSONReadError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct JSONReadError: ZPRError, CodedError, Hashable {
   /// The stable codes (listed in docs/diagnostics.md).
   public enum Code: String, Hashable, Sendable, CaseIterable {
     /// A character that cannot stand here (a missing `,` or `:`, a stray bracket, a comment, a

@@ -124,6 +124,29 @@ extension JSONValue {
     return members
   }
 
+  /// An object with `key` set to `value` (added last, or replaced where it is), or removed
+  /// when `value` is nil; other values are left as they are.
+  public mutating func set(_ key: String, _ value: JSONValue?) {
+    guard case .object(var members) = self else { return }
+    if let at = members.firstIndex(where: { $0.0 == key }) {
+      if let value { members[at].1 = value } else { members.remove(at: at) }
+    } else if let value {
+      members.append((key, value))
+    }
+    self = .object(members)
+  }
+
+  /// The same value with every object's members in key order, as stored bodies are kept: the
+  /// same element is then the same text.
+  public var sortingKeys: JSONValue {
+    switch self {
+    case .object(let members):
+      .object(members.sorted { $0.0 < $1.0 }.map { ($0.0, $0.1.sortingKeys) })
+    case .array(let elements): .array(elements.map(\.sortingKeys))
+    default: self
+    }
+  }
+
   /// Whether this is `null`.
   public var isNull: Bool {
     if case .null = self { return true }

@@ -9,7 +9,7 @@ struct DesiredRecord: Hashable {
   var kind: String
   var name: String
   var parent: String?
-  var lifecycleState: String
+  var lifecycleState: LifecycleState
   var body: String
 
   var key: String { "\(kind)/\(parent ?? "")/\(ResourceRecord.nameKey(name))" }
@@ -25,36 +25,36 @@ extension TenancyDocument {
   /// (a VCN's subnets, a namespace's attributes) and named by their parent.
   static func records(for tenancy: Tenancy) -> [DesiredRecord] {
     let object = TenancyFile.jsonObject(for: tenancy)
-    var configuration: [String: Any] = ["defaultNamespace": tenancy.defaultNamespace]
-    if let network = object["serviceNetwork"] { configuration["serviceNetwork"] = network }
+    var configuration = JSONValue.object([("defaultNamespace", .string(tenancy.defaultNamespace))])
+    configuration.set("serviceNetwork", object["serviceNetwork"])
     var records = [
       DesiredRecord(
-        kind: ResourceSchema.configurationKind, name: "zpr", parent: nil, lifecycleState: "ACTIVE",
-        body: json(configuration))
+        kind: ResourceSchema.configurationKind, name: "zpr", parent: nil, lifecycleState: .active,
+        body: body(configuration))
     ]
-    func split(_ element: [String: Any], _ kind: ResourceSchema, parent: String?) {
+    func split(_ element: JSONValue, _ kind: ResourceSchema, parent: String?) {
       var body = element
-      let name = body.removeValue(forKey: "name") as? String ?? ""
-      var state = "ACTIVE"
-      if kind.hasLifecycle, body.removeValue(forKey: "retired") as? Bool == true {
-        state = "INACTIVE"
-      }
-      var parts: [(ResourceSchema, [String: Any])] = []
+      let name = body["name"]?.string ?? ""
+      body.set("name", nil)
+      var state = LifecycleState.active
+      if kind.hasLifecycle, body["retired"]?.bool == true { state = .inactive }
+      if kind.hasLifecycle { body.set("retired", nil) }
+      var parts: [(ResourceSchema, JSONValue)] = []
       for part in ResourceSchema.all where part.parent?.kind == kind.kind {
-        for child in body.removeValue(forKey: part.section) as? [[String: Any]] ?? [] {
-          parts.append((part, child))
-        }
+        for child in body[part.section]?.array ?? [] { parts.append((part, child)) }
+        body.set(part.section, nil)
       }
       records.append(
         DesiredRecord(
-          kind: kind.kind, name: name, parent: parent, lifecycleState: state, body: json(body)))
+          kind: kind.kind, name: name, parent: parent, lifecycleState: state,
+          body: Self.body(body)))
       for (part, child) in parts { split(child, part, parent: name) }
     }
     for kind in ResourceSchema.all where kind.parent == nil {
-      for (index, element) in (object[kind.section] as? [[String: Any]] ?? []).enumerated() {
+      for (index, element) in (object[kind.section]?.array ?? []).enumerated() {
         var element = element
         // Tests need not be named in a file; stored, they are named by their place.
-        if element["name"] == nil { element["name"] = "test-\(index + 1)" }
+        if element["name"] == nil { element.set("name", .string("test-\(index + 1)")) }
         split(element, kind, parent: nil)
       }
     }
@@ -98,26 +98,31 @@ struct ApplyPlan {
     // keys): the common case of an apply that changes little, decided without parsing.
     if stored.body == wanted.body { return false }
     // Compare the meaning, not the spelling, of the bodies.
-    func body(_ text: String) -> [String: Any] {
-      normalized(stored.kind, ZPRServer.parse(text) as? [String: Any] ?? [:])
+    func body(_ text: String) -> JSONValue {
+      normalized(stored.kind, ((try? JSONValue.parse(text)) ?? .null).sortingKeys)
     }
-    return !NSDictionary(dictionary: body(stored.body)).isEqual(to: body(wanted.body))
+    return body(stored.body) != body(wanted.body)
   }
 
   /// Statements in canonical form: a file (or `zpr export`) writes them so, whatever spelling
   /// the API was given.
-  private static func normalized(_ kind: String, _ body: [String: Any]) -> [String: Any] {
-    guard let statements = body["statements"] as? [String] else { return body }
+  private static func normalized(_ kind: String, _ body: JSONValue) -> JSONValue {
+    guard let statements = body["statements"]?.array?.compactMap(\.string) else { return body }
     var body = body
     switch kind {
     case ResourceSchema.policy.kind:
-      body["statements"] = statements.map {
-        PolicyParser().parseStatement($0).statement.map { PolicyFormatter.format($0) } ?? $0
-      }
+      body.set(
+        "statements",
+        .array(
+          statements.map {
+            .string(
+              PolicyParser().parseStatement($0).statement.map { PolicyFormatter.format($0) } ?? $0)
+          }))
     case ResourceSchema.iamPolicy.kind:
-      body["statements"] = statements.map {
-        IAMParser().parseStatement($0).statement?.canonical ?? $0
-      }
+      body.set(
+        "statements",
+        .array(
+          statements.map { .string(IAMParser().parseStatement($0).statement?.canonical ?? $0) }))
     default: break
     }
     return body
@@ -138,17 +143,25 @@ struct ApplyPlan {
       }
   }
 
-  /// The plan as JSON: what each step does, by kind and name.
-  var summary: [String: Any] {
-    func entry(_ kind: String, _ name: String, _ parent: String?) -> [String: Any] {
-      var entry: [String: Any] = ["kind": kind, "name": name]
-      if let parent { entry["parent"] = parent }
-      return entry
-    }
-    return [
-      "create": creates.map { entry($0.kind, $0.name, $0.parent) },
-      "update": updates.map { entry($0.0.kind, $0.0.name, $0.0.parent) },
-      "delete": deletes.map { entry($0.kind, $0.name, $0.parent) },
-    ]
+  /// One step of a plan, by kind and name.
+  struct Step: Encodable {
+    var kind: String
+    var name: String
+    var parent: String?
+  }
+
+  /// What each step does, by kind and name.
+  struct Summary: Encodable {
+    var create: [Step]
+    var delete: [Step]
+    var update: [Step]
+  }
+
+  /// The plan as its answer shows it.
+  var summary: Summary {
+    Summary(
+      create: creates.map { Step(kind: $0.kind, name: $0.name, parent: $0.parent) },
+      delete: deletes.map { Step(kind: $0.kind, name: $0.name, parent: $0.parent) },
+      update: updates.map { Step(kind: $0.0.kind, name: $0.0.name, parent: $0.0.parent) })
   }
 }

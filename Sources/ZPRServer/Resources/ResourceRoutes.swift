@@ -64,7 +64,7 @@ struct ResourceRoutes {
     func parameter(_ name: String) -> String? { parameters.string(name) }
     let limit = try parameters.integer("limit", in: 1...1000) ?? 100
     var query = ListQuery(
-      name: parameter("name"), lifecycleState: parameter("lifecycleState"),
+      name: parameter("name"), lifecycleState: try Self.lifecycleState(parameters),
       parent: kind.parent.flatMap { parameter($0.field) }, limit: limit,
       after: parameter("page"))
     let attribute = parameter("attribute")
@@ -93,20 +93,29 @@ struct ResourceRoutes {
     }
     // Inspecting shows that a resource is there; reading shows what it holds.
     let items = shown.map { record in
-      Authorizer.allows(
-        context.caller, kind.permission("READ"), access.target(of: record), in: access)
-        ? resource(record) : summary(record)
+      ResourceView(
+        kind: kind, record: record,
+        full: Authorizer.allows(
+          context.caller, kind.permission("READ"), access.target(of: record), in: access))
     }
-    var text = "{\"items\":[" + items.joined(separator: ",") + "]"
-    if more, let last = shown.last {
-      text += ",\"nextPage\":" + JSONText.string(last.id)
-    }
-    return JSONText.response(text + "}")
+    return try ZPRServer.json(Page(items: items, nextPage: more ? shown.last?.id : nil))
   }
 
   private func read(_ id: String, _ context: ZPRRequestContext) async throws -> Response {
     let record = try await visible(id, context, needing: "READ", operation: "Get")
-    return JSONText.response(resource(record), etag: record.version)
+    return try ZPRServer.json(ResourceView(kind: kind, record: record), etag: record.version)
+  }
+
+  /// `?lifecycleState=`: one of the states, if given.
+  static func lifecycleState(_ query: Query) throws -> LifecycleState? {
+    guard let text = query.string("lifecycleState") else { return nil }
+    guard let state = LifecycleState(rawValue: text) else {
+      throw APIError(
+        .badRequest, "ZPR-API-033",
+        "?lifecycleState= must be one of \(LifecycleState.allCases.map(\.rawValue).joined(separator: ", ")), "
+          + "not '\(text.prefix(40))'")
+    }
+    return state
   }
 
   // MARK: Authorization
@@ -136,22 +145,20 @@ struct ResourceRoutes {
   /// The namespaces whose attributes differ between two bodies (on the resource or a VNIC):
   /// changing them takes `use` on each.
   static func changedNamespaces(
-    _ old: [String: Any], _ new: [String: Any], defaultNamespace: String
+    _ old: JSONValue, _ new: JSONValue, defaultNamespace: String
   )
     -> [String]
   {
-    func applied(_ body: [String: Any]) -> [String: String] {
+    func applied(_ body: JSONValue) -> [String: String] {
       var result: [String: String] = [:]
-      func add(_ attributes: Any?, scope: String) {
-        for (key, value) in attributes as? [String: Any] ?? [:] {
-          let text =
-            (value as? [String: Any]).map { "\($0["value"] ?? "")/\($0["mode"] ?? "")" }
-            ?? "\(value)"
-          result["\(scope)|\(key.lowercased())"] = text
+      func add(_ attributes: JSONValue?, scope: String) {
+        for (key, value) in attributes?.objectMembers ?? [] {
+          // The value and mode (`{value, mode}`), or the value as it is written.
+          result["\(scope)|\(key.lowercased())"] = value.sortingKeys.serialized(pretty: false)
         }
       }
       add(body["securityAttributes"], scope: "resource")
-      for (index, vnic) in (body["vnics"] as? [[String: Any]] ?? []).enumerated() {
+      for (index, vnic) in (body["vnics"]?.array ?? []).enumerated() {
         add(vnic["securityAttributes"], scope: "vnic\(index)")
       }
       return result
@@ -171,7 +178,7 @@ struct ResourceRoutes {
 
   /// Applying, changing or removing attributes takes `use` on each namespace involved.
   private func requireNamespaces(
-    _ old: [String: Any], _ new: [String: Any], _ context: ZPRRequestContext, operation: String
+    _ old: JSONValue, _ new: JSONValue, _ context: ZPRRequestContext, operation: String
   ) async throws {
     let access = try await snapshots.access()
     for namespace in Self.changedNamespaces(old, new, defaultNamespace: access.defaultNamespace) {
@@ -182,13 +189,15 @@ struct ResourceRoutes {
   }
 
   /// The subnets and NSGs an owner's VNICs are placed in (`subnet|VCN/NAME`, `nsg|VCN/NAME`).
-  static func attachments(_ body: [String: Any]) -> Set<String> {
+  static func attachments(_ body: JSONValue) -> Set<String> {
     var placed: Set<String> = []
-    for vnic in body["vnics"] as? [[String: Any]] ?? [] {
-      guard let subnet = vnic["subnet"] as? String else { continue }
+    for vnic in body["vnics"]?.array ?? [] {
+      guard let subnet = vnic["subnet"]?.string else { continue }
       placed.insert("subnet|" + subnet)
       let vcn = subnet.split(separator: "/", maxSplits: 1).first.map(String.init) ?? ""
-      for nsg in vnic["nsgs"] as? [String] ?? [] { placed.insert("nsg|\(vcn)/\(nsg)") }
+      for nsg in vnic["nsgs"]?.array?.compactMap(\.string) ?? [] {
+        placed.insert("nsg|\(vcn)/\(nsg)")
+      }
     }
     return placed
   }
@@ -197,7 +206,7 @@ struct ResourceRoutes {
   /// `NETWORK_SECURITY_GROUP_UPDATE_MEMBERS`: the caller must be able to use what they attach
   /// to. One they may not even inspect is answered as if it did not exist.
   func requireAttachments(
-    old: [String: Any], new: [String: Any], _ caller: Caller, operation: String
+    old: JSONValue, new: JSONValue, _ caller: Caller, operation: String
   ) async throws {
     guard kind.field("vnics") != nil else { return }
     let access = try await snapshots.access()
@@ -228,29 +237,30 @@ struct ResourceRoutes {
   }
 
   private func create(_ request: Request, _ context: ZPRRequestContext) async throws -> Response {
-    let (name, parent, body) = try await fields(of: request)
-    let object = ZPRServer.parse(body) as? [String: Any] ?? [:]
+    let (name, parent, object) = try await fields(of: request)
     let operation = "Create\(kind.operation)"
     try await authorizer.require(
       context.caller, kind.permission("CREATE"),
       try await snapshots.access().target(kind: kind, name: name, parent: parent, body: object),
       operation: operation)
-    try await requireNamespaces([:], object, context, operation: operation)
-    try await requireAttachments(old: [:], new: object, context.caller, operation: operation)
+    try await requireNamespaces(.object([]), object, context, operation: operation)
+    try await requireAttachments(
+      old: .object([]), new: object, context.caller, operation: operation)
     let (commit, report): (Commit, WriteReport)
     do {
       (commit, report) = try await writer(context, request).commitReporting(
         [
           .create(
-            kind: kind.kind, name: name, parent: parent, lifecycleState: "ACTIVE", body: body)
+            kind: kind.kind, name: name, parent: parent, lifecycleState: .active,
+            body: TenancyDocument.body(object))
         ], actor: context.actor, idempotencyKey: try Self.idempotencyKey(request))
     } catch let error as APIError where error.code == StoreError.Code.duplicateName.rawValue {
       throw try await duplicate(name, parent: parent, context.caller, code: error.code)
     }
     let record = commit.records[0]!
-    return JSONText.response(
-      report.appended(to: resource(record)), status: report.dryRun ? .ok : .created,
-      etag: report.dryRun ? nil : record.version)
+    return try ZPRServer.json(
+      ResourceView(kind: kind, record: record, report: report),
+      status: report.dryRun ? .ok : .created, etag: report.dryRun ? nil : record.version)
   }
 
   /// The answer to a name that is taken: by a resource the caller may see (update it, or choose
@@ -290,12 +300,10 @@ struct ResourceRoutes {
     let patch = try await RequestBody.object(
       request, allowed: kind.keys, limit: limits.bodyBytes)
     let current = try await visible(id, context, needing: "UPDATE", operation: "Update")
-    var object = ZPRServer.parse(current.body) as? [String: Any] ?? [:]
-    object["name"] = current.name
-    if let field = kind.parent?.field { object[field] = current.parent ?? "" }
-    for (key, value) in patch {
-      if value is NSNull { object.removeValue(forKey: key) } else { object[key] = value }
-    }
+    var object = current.element
+    object.set("name", .string(current.name))
+    if let field = kind.parent?.field { object.set(field, .string(current.parent ?? "")) }
+    for (key, value) in patch.objectMembers ?? [] { object.set(key, value.isNull ? nil : value) }
     // Without If-Match, the patch applies to the version it was read at, so a change made in
     // between is not overwritten.
     return try await replace(id, with: object, request, context, read: current)
@@ -304,10 +312,10 @@ struct ResourceRoutes {
   /// Replaces a resource's element; `read` is the record a `PATCH` read (and authorized) to
   /// build it from, which it is then only changed at.
   private func replace(
-    _ id: String, with element: [String: Any], _ request: Request, _ context: ZPRRequestContext,
+    _ id: String, with element: JSONValue, _ request: Request, _ context: ZPRRequestContext,
     read: ResourceRecord? = nil
   ) async throws -> Response {
-    let (name, parent, body) = try fields(of: element)
+    let (name, parent, object) = try fields(of: element)
     let operation = "Update\(kind.operation)"
     let current: ResourceRecord
     if let read {
@@ -316,13 +324,12 @@ struct ResourceRoutes {
       current = try await visible(id, context, needing: "UPDATE", operation: "Update")
     }
     let readVersion = read?.version
-    let object = ZPRServer.parse(body) as? [String: Any] ?? [:]
     // Moving it to another compartment takes the permission there too.
     try await authorizer.require(
       context.caller, kind.permission("UPDATE"),
       try await snapshots.access().target(kind: kind, name: name, parent: parent, body: object),
       operation: operation)
-    let old = ZPRServer.parse(current.body) as? [String: Any] ?? [:]
+    let old = current.element
     try await requireNamespaces(old, object, context, operation: operation)
     try await requireAttachments(old: old, new: object, context.caller, operation: operation)
     if let field = kind.parent?.field, parent != current.parent {
@@ -335,11 +342,12 @@ struct ResourceRoutes {
       [
         .update(
           kind: kind.kind, id: id, expectedVersion: try Self.ifMatch(request) ?? readVersion,
-          name: name, lifecycleState: nil, body: body)
+          name: name, lifecycleState: nil, body: TenancyDocument.body(object))
       ], actor: context.actor, idempotencyKey: try Self.idempotencyKey(request))
     let record = commit.records[0]!
-    return JSONText.response(
-      report.appended(to: resource(record)), etag: report.dryRun ? nil : record.version)
+    return try ZPRServer.json(
+      ResourceView(kind: kind, record: record, report: report),
+      etag: report.dryRun ? nil : record.version)
   }
 
   private func delete(_ id: String, _ request: Request, _ context: ZPRRequestContext)
@@ -362,8 +370,7 @@ struct ResourceRoutes {
     }
     let (_, report) = try await writer(context, request).commitReporting(
       mutations, actor: context.actor, idempotencyKey: try Self.idempotencyKey(request))
-    let deleted = "{\"id\":\(JSONText.string(id)),\"deleted\":\(report.dryRun ? "false" : "true")}"
-    return JSONText.response(report.appended(to: deleted))
+    return try ZPRServer.json(Deleted(id: id, report: report))
   }
 
   /// Refuses to delete what still holds parts (a VCN its subnets, route tables, ...), naming
@@ -427,8 +434,9 @@ struct ResourceRoutes {
       throw Self.carried(error, by: try await existing(id), kind: kind)
     }
     let record = commit.records.compactMap { $0 }.first { $0.id == id }!
-    return JSONText.response(
-      report.appended(to: resource(record)), etag: report.dryRun ? nil : record.version)
+    return try ZPRServer.json(
+      ResourceView(kind: kind, record: record, report: report),
+      etag: report.dryRun ? nil : record.version)
   }
 
   /// A retirement refused because resources carry what it retires, said in one line first:
@@ -494,11 +502,11 @@ struct ResourceRoutes {
         : catalog.attribute(other.name, in: other.parent ?? "")?.state
       switch state {
       case .active?, .inactive?:
-        if state!.rawValue != other.lifecycleState {
+        if state! != other.lifecycleState {
           mutations.append(
             .update(
               kind: other.kind, id: other.id, expectedVersion: other.version, name: nil,
-              lifecycleState: state!.rawValue, body: nil))
+              lifecycleState: state!, body: nil))
         }
       default:
         mutations.append(.delete(kind: other.kind, id: other.id, expectedVersion: other.version))
@@ -511,53 +519,54 @@ struct ResourceRoutes {
 
   /// The name, parent and stored body of a request's element, checked for shape here; what
   /// the element means is checked with the whole tenancy when it commits.
-  private func fields(of request: Request) async throws -> (String, String?, String) {
+  private func fields(of request: Request) async throws -> (String, String?, JSONValue) {
     try fields(
       of: try await RequestBody.object(request, allowed: kind.keys, limit: limits.bodyBytes))
   }
 
-  private func fields(of element: [String: Any]) throws -> (String, String?, String) {
+  /// The element's name, its parent's, and its other fields (the body to store).
+  private func fields(of element: JSONValue) throws -> (String, String?, JSONValue) {
     var object = element
-    for field in kind.requiredKeys
-    where object[field] == nil || object[field] is NSNull {
+    for field in kind.requiredKeys where object[field]?.isNull ?? true {
       throw APIError.missingField(field)
     }
-    guard let written = object.removeValue(forKey: "name") as? String else {
+    guard let written = object["name"]?.string else {
       throw APIError.wrongType("name", "a string")
     }
+    object.set("name", nil)
     let name = try Names.resource(written, field: "name")
     var parent: String?
     if let field = kind.parent?.field {
-      guard let value = object.removeValue(forKey: field) as? String else {
+      guard let value = object[field]?.string else {
         throw APIError.wrongType(
           field, "the name of a \(ResourceSchema.named(kind.parent!.kind)!.label)")
       }
+      object.set(field, nil)
       parent = value
     }
     if kind.kind == ResourceSchema.policy.kind { try PolicyStatements.zpr.check(object) }
     if kind.kind == ResourceSchema.iamPolicy.kind { try PolicyStatements.iam.check(object) }
-    if kind.kind == ResourceSchema.group.kind {
-      if let members = object["members"] {
-        guard let members = members as? [String] else {
-          throw APIError.wrongType("members", "a list of user names")
-        }
-        object["members"] = try members.map { try Names.principal($0, field: "members") }
+    if kind.kind == ResourceSchema.group.kind, let members = object["members"] {
+      guard let names = members.array?.compactMap(\.string), names.count == members.array?.count
+      else {
+        throw APIError.wrongType("members", "a list of user names")
       }
-      if let description = object["description"], !(description is String) {
-        throw APIError.wrongType("description", "a string")
-      }
+      object.set(
+        "members", .array(try names.map { .string(try Names.principal($0, field: "members")) }))
     }
-    if kind.hasLifecycle, let description = object["description"], !(description is String) {
+    if kind.hasLifecycle || kind.kind == ResourceSchema.group.kind,
+      let description = object["description"], description.string == nil
+    {
       throw APIError.wrongType("description", "a string")
     }
-    return (name, parent, TenancyDocument.json(object))
+    return (name, parent, object)
   }
 
   /// The request's JSON object, with no fields but the allowed ones, of at most the body
   /// limit.
   static func jsonObject(
     _ request: Request, allowed: [String], limits: ServerLimits, emptyIsObject: Bool = false
-  ) async throws -> [String: Any] {
+  ) async throws -> JSONValue {
     try await RequestBody.object(
       request, allowed: allowed, limit: limits.bodyBytes, emptyIsObject: emptyIsObject)
   }
@@ -576,55 +585,19 @@ struct ResourceRoutes {
         + "(GET /v1/\(kind.path)) to find it")
   }
 
-  /// The record as the API shows it (JSON): its identity, state and times, then its element's
-  /// fields.
-  func resource(_ record: ResourceRecord) -> String {
-    var members = [("id", JSONText.string(record.id)), ("name", JSONText.string(record.name))]
-    if let field = kind.parent?.field {
-      members.append((field, JSONText.string(record.parent ?? "")))
-    }
-    members += [
-      ("lifecycleState", JSONText.string(record.lifecycleState)),
-      ("timeCreated", JSONText.string(ZPRServer.timestamp(record.timeCreated))),
-      ("timeUpdated", JSONText.string(ZPRServer.timestamp(record.timeUpdated))),
-    ]
-    return JSONText.object(members, then: record.body)
-  }
-
-  /// The record as someone who may inspect but not read it sees it: that it is there, where,
-  /// and its state, without what it holds.
-  func summary(_ record: ResourceRecord) -> String {
-    var members = [("id", JSONText.string(record.id)), ("name", JSONText.string(record.name))]
-    if let field = kind.parent?.field {
-      members.append((field, JSONText.string(record.parent ?? "")))
-    }
-    if kind.field("compartment") != nil,
-      let compartment = (ZPRServer.parse(record.body) as? [String: Any])?["compartment"] as? String
-    {
-      members.append(("compartment", JSONText.string(compartment)))
-    }
-    members += [
-      ("lifecycleState", JSONText.string(record.lifecycleState)),
-      ("timeCreated", JSONText.string(ZPRServer.timestamp(record.timeCreated))),
-      ("timeUpdated", JSONText.string(ZPRServer.timestamp(record.timeUpdated))),
-    ]
-    return "{" + members.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
-  }
-
   /// Whether a record (or one of its VNICs) carries `ns.key:value` or `ns.key`.
   static func carries(_ record: ResourceRecord, _ filter: String) -> Bool {
     let parts = filter.split(separator: ":", maxSplits: 1).map(String.init)
-    let object = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
-    var sets = [object["securityAttributes"] as? [String: Any] ?? [:]]
-    for vnic in object["vnics"] as? [[String: Any]] ?? [] {
-      sets.append(vnic["securityAttributes"] as? [String: Any] ?? [:])
+    let object = record.element
+    var sets = [object["securityAttributes"]?.objectMembers ?? []]
+    for vnic in object["vnics"]?.array ?? [] {
+      sets.append(vnic["securityAttributes"]?.objectMembers ?? [])
     }
     return sets.contains { attributes in
       attributes.contains { key, value in
         guard SecurityAttributeName.same(key, parts[0]) else { return false }
         guard parts.count == 2 else { return true }
-        let text = (value as? [String: Any])?["value"] ?? value
-        return (text as? String) == parts[1]
+        return (value["value"] ?? value).string == parts[1]
       }
     }
   }
@@ -707,11 +680,13 @@ struct PolicyStatements: Sendable {
 
   /// Checks the body; returns its statements.
   @discardableResult
-  func check(_ object: [String: Any]) throws -> [String] {
-    guard object["description"] is String else {
+  func check(_ object: JSONValue) throws -> [String] {
+    guard object["description"]?.string != nil else {
       throw APIError.wrongType("description", "a string")
     }
-    guard let texts = object["statements"] as? [String] else {
+    guard let list = object["statements"]?.array, case let texts = list.compactMap(\.string),
+      texts.count == list.count
+    else {
       throw APIError.wrongType("statements", "a list of \(noun)s (strings)")
     }
     guard texts.count <= limit else {
@@ -738,5 +713,53 @@ struct PolicyStatements: Sendable {
           + "see details, fix them and send the \(policy) again", details: details)
     }
     return texts
+  }
+}
+
+/// A resource as the API shows it: its identity, state and times, then its element's fields;
+/// to a caller who may inspect but not read it, only that it is there, where, and its state.
+/// A write's answer adds what the write changes in access.
+struct ResourceView: Encodable {
+  var kind: ResourceSchema
+  var record: ResourceRecord
+  /// Whether the caller may read what it holds.
+  var full = true
+  var report: WriteReport?
+
+  func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: JSONKey.self)
+    try container.encode(record.id, forKey: JSONKey("id"))
+    try container.encode(record.name, forKey: JSONKey("name"))
+    if let field = kind.parent?.field {
+      try container.encode(record.parent ?? "", forKey: JSONKey(field))
+    }
+    let element = record.element
+    if !full, kind.field("compartment") != nil, let compartment = element["compartment"]?.string {
+      try container.encode(compartment, forKey: JSONKey("compartment"))
+    }
+    try container.encode(record.lifecycleState, forKey: JSONKey("lifecycleState"))
+    try container.encode(
+      ZPRServer.timestamp(record.timeCreated), forKey: JSONKey("timeCreated"))
+    try container.encode(
+      ZPRServer.timestamp(record.timeUpdated), forKey: JSONKey("timeUpdated"))
+    if full {
+      for (key, value) in element.objectMembers ?? [] {
+        try container.encode(value, forKey: JSONKey(key))
+      }
+    }
+    try report?.encode(into: &container)
+  }
+}
+
+/// The answer to a delete: the id, whether it is gone (not on a dry run), and the report.
+struct Deleted: Encodable {
+  var id: String
+  var report: WriteReport
+
+  func encode(to encoder: any Encoder) throws {
+    var container = encoder.container(keyedBy: JSONKey.self)
+    try container.encode(id, forKey: JSONKey("id"))
+    try container.encode(!report.dryRun, forKey: JSONKey("deleted"))
+    try report.encode(into: &container)
   }
 }

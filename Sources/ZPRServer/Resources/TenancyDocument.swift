@@ -35,9 +35,8 @@ struct TenancyDocument {
     }
     if let configuration = byKind[ResourceSchema.configurationKind]?.first {
       enabled = true
-      let object = ZPRServer.parse(configuration.body) as? [String: Any] ?? [:]
-      for key in object.keys.sorted() {
-        emit("\(key): \(Self.json(object[key]!))", configuration)
+      for (key, value) in configuration.element.objectMembers ?? [] {
+        emit("\(key): \(value.serialized(pretty: false))", configuration)
       }
     }
     var placed = Set<String>()
@@ -53,10 +52,11 @@ struct TenancyDocument {
           continue
         }
         // An element with parts in the block style: its own fields, then each part's section.
-        emit("  - name: \(JSONText.string(record.name))", record)
-        let object = ZPRServer.parse(record.body) as? [String: Any] ?? [:]
-        for key in object.keys.sorted() { emit("    \(key): \(Self.json(object[key]!))") }
-        if kind.hasLifecycle, record.lifecycleState == "INACTIVE" { emit("    retired: true") }
+        emit("  - name: \(JSONValue.string(record.name).serialized())", record)
+        for (key, value) in record.element.objectMembers ?? [] {
+          emit("    \(key): \(value.serialized(pretty: false))")
+        }
+        if kind.hasLifecycle, record.lifecycleState == .inactive { emit("    retired: true") }
         for part in parts {
           let children = (byKind[part.kind] ?? []).filter { $0.parent == record.name }
           emit("    \(part.section):" + (children.isEmpty ? " []" : ""))
@@ -80,50 +80,27 @@ struct TenancyDocument {
 
   /// A record as one line: its stored JSON with its name (and `retired`) put in front.
   private static func line(_ record: ResourceRecord, _ kind: ResourceSchema) -> String {
-    var members = [("name", JSONText.string(record.name))]
-    if kind.hasLifecycle, record.lifecycleState == "INACTIVE" {
-      members.append(("retired", "true"))
+    var members: [(String, JSONValue)] = [("name", .string(record.name))]
+    if kind.hasLifecycle, record.lifecycleState == .inactive {
+      members.append(("retired", .bool(true)))
     }
-    return JSONText.object(members, then: record.body)
+    // The stored body is a canonical JSON object already: its members follow these as they
+    // are, without reading and writing it again (100,000 of them make a tenancy).
+    let head = JSONValue.object(members).serialized(pretty: false)
+    guard record.body.hasPrefix("{"), record.body != "{}" else { return head }
+    return head.dropLast() + "," + record.body.dropFirst()
   }
 
-  /// A value (of JSON's types, as `JSONSerialization` reads them or the tenancy file's writer
-  /// makes them) as compact JSON with sorted keys: every stored body is written so, so that the
-  /// same element is the same text.
-  static func json(_ value: Any) -> String {
-    var text = ""
-    write(value, to: &text)
-    return text
+  /// A stored body: the element's JSON, compact, with every object's keys in order, so that
+  /// the same element is the same text.
+  static func body(_ element: JSONValue) -> String {
+    element.sortingKeys.serialized(pretty: false)
   }
 
-  private static func write(_ value: Any, to text: inout String) {
-    switch value {
-    case let string as String: text += JSONText.string(string)
-    case let object as [String: Any]:
-      text += "{"
-      for (index, key) in object.keys.sorted().enumerated() {
-        if index > 0 { text += "," }
-        text += JSONText.string(key) + ":"
-        write(object[key]!, to: &text)
-      }
-      text += "}"
-    case let array as [Any]:
-      text += "["
-      for (index, element) in array.enumerated() {
-        if index > 0 { text += "," }
-        write(element, to: &text)
-      }
-      text += "]"
-    case is NSNull: text += "null"
-    case let bool as Bool: text += bool ? "true" : "false"
-    case let number as Int: text += String(number)
-    case let number as Double where number.isFinite: text += String(number)
-    default:
-      // Anything else (a Foundation number, from a parser of another kind): as it writes it.
-      let data = try? JSONSerialization.data(
-        withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes, .fragmentsAllowed])
-      text += data.map { String(decoding: $0, as: UTF8.self) } ?? "null"
-    }
+  /// A stored body of a typed element.
+  static func body(_ element: some Encodable) -> String {
+    // A value encodes to JSON unless its own `encode(to:)` throws, which these types never do.
+    body((try? JSONValueEncoder().encode(element)) ?? .object([]))
   }
 
   /// The tenancy and every problem in it, each named by the record it is about.

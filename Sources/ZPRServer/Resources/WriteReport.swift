@@ -49,36 +49,50 @@ struct WriteReport: Sendable {
   /// At most this many access changes are listed (the rest are counted).
   static let shownChanges = 100
 
-  /// The answer's members after the resource's own: `accessChanges`, `warnings`, and `dryRun`
-  /// for a dry run (each a JSON text).
-  func members() -> [(String, String)] {
-    var members: [(String, String)] = []
-    if dryRun { members.append(("dryRun", "true")) }
+  /// One change of access, as an answer lists it.
+  struct AccessChange: Encodable {
+    var from: [String]
+    var to: [String]
+    var gained: [String]
+    var lost: [String]
+    var summary: String
+  }
+
+  /// A warning: a stable code and what it means.
+  struct Warning: Encodable {
+    var code: String
+    var message: String
+  }
+
+  /// Adds the answer's members after the resource's own: `dryRun` for a dry run,
+  /// `accessChanges` (or why they are left out), and `warnings`.
+  func encode(into container: inout KeyedEncodingContainer<JSONKey>) throws {
+    if dryRun { try container.encode(true, forKey: JSONKey("dryRun")) }
     guard visible, let before, let after else {
-      members.append(("accessChanges", "null"))
-      if let skipped { members.append(("accessChangesSkipped", JSONText.string(skipped))) }
-      return members
+      try container.encodeNil(forKey: JSONKey("accessChanges"))
+      try container.encodeIfPresent(skipped, forKey: JSONKey("accessChangesSkipped"))
+      return
     }
     let diff = PolicyDiff(old: before.tenancy, new: after.tenancy)
     let changes = diff.changes.prefix(Self.shownChanges).map { change in
-      "{\"from\":\(Self.list(change.from)),\"to\":\(Self.list(change.to)),"
-        + "\"gained\":\(Self.list(change.gained.map(\.description))),"
-        + "\"lost\":\(Self.list(change.lost.map(\.description))),"
-        + "\"summary\":\(JSONText.string(Self.summary(change)))}"
+      AccessChange(
+        from: change.from, to: change.to, gained: change.gained.map(\.description),
+        lost: change.lost.map(\.description), summary: Self.summary(change))
     }
-    members.append(("accessChanges", "[" + changes.joined(separator: ",") + "]"))
+    try container.encode(changes, forKey: JSONKey("accessChanges"))
     if diff.changes.count > Self.shownChanges {
-      members.append(("accessChangesOmitted", String(diff.changes.count - Self.shownChanges)))
+      try container.encode(
+        diff.changes.count - Self.shownChanges, forKey: JSONKey("accessChangesOmitted"))
     }
-    var warnings: [(code: String, message: String)] = []
+    var warnings: [Warning] = []
     for endpoint in diff.unprotected {
       warnings.append(
-        (
-          "ZPR-API-042",
-          "endpoint \(endpoint) was protected by ZPR and no longer is: every flow to and from it "
-            + "is now left to the network's rules; give it back an attribute that statements name "
-            + "if it must stay protected"
-        ))
+        Warning(
+          code: "ZPR-API-042",
+          message:
+            "endpoint \(endpoint) was protected by ZPR and no longer is: every flow to and from "
+            + "it is now left to the network's rules; give it back an attribute that statements "
+            + "name if it must stay protected"))
     }
     let known = Set(before.warnings.map { "\($0.code)|\($0.record?.id ?? "")|\($0.message)" })
     for warning in after.warnings
@@ -87,21 +101,10 @@ struct WriteReport: Sendable {
         "\(ResourceSchema.named(record.kind)?.label ?? record.kind) '\(record.name)'"
           + (warning.detail["statement"].map { ", statement \($0)" } ?? "") + ": "
       }
-      warnings.append((warning.code, (owner ?? "") + warning.message))
+      warnings.append(Warning(code: warning.code, message: (owner ?? "") + warning.message))
     }
-    let shown = warnings.prefix(APIError.detailLimit).map {
-      "{\"code\":\(JSONText.string($0.code)),\"message\":\(JSONText.string($0.message))}"
-    }
-    members.append(("warnings", "[" + shown.joined(separator: ",") + "]"))
-    return members
-  }
-
-  /// The resource's JSON text with the report's members added.
-  func appended(to object: String) -> String {
-    let members = members()
-    guard object.hasSuffix("}"), !members.isEmpty else { return object }
-    let body = members.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",")
-    return String(object.dropLast()) + (object == "{}" ? "" : ",") + body + "}"
+    try container.encode(
+      Array(warnings.prefix(APIError.detailLimit)), forKey: JSONKey("warnings"))
   }
 
   /// A change in one line: `web-1/0, web-2/0 -> db-1/0: gains tcp/5432; loses udp/53`.
@@ -119,9 +122,5 @@ struct WriteReport: Sendable {
       parts.append("loses " + change.lost.map(\.description).joined(separator: ", "))
     }
     return "\(names(change.from)) -> \(names(change.to)): " + parts.joined(separator: "; ")
-  }
-
-  private static func list(_ items: [String]) -> String {
-    "[" + items.map(JSONText.string).joined(separator: ",") + "]"
   }
 }

@@ -32,25 +32,47 @@ struct ServerControlPlane: AgentControlPlane {
   }
 
   func report(_ report: AgentReport) async throws {
-    try await client.send(
+    _ = try await client.exchange(
       "PUT", "/v1/agents/\(host)",
-      json: [
-        "revision": Int(report.revision), "status": report.status.rawValue,
-        "statements": report.statements, "elements": report.elements, "cut": report.cut,
-        "denied": report.denied.map {
-          [
-            "direction": $0.direction, "peer": $0.peer, "host": $0.host,
-            "protocol": $0.transport, "port": $0.port,
-            "reason": $0.audit
-              ? "audit: no statement would match (accepted)" : "no statement matched",
-          ] as [String: Any]
-        },
-      ])
+      body: ReportBody(
+        revision: Int(report.revision), status: report.status.rawValue,
+        statements: report.statements, elements: report.elements, cut: report.cut,
+        denied: report.denied.map {
+          ReportBody.Denied(
+            direction: $0.direction, peer: $0.peer, host: $0.host, protocol: $0.transport,
+            port: $0.port,
+            reason: $0.audit
+              ? "audit: no statement would match (accepted)" : "no statement matched")
+        }))
+  }
+
+  /// `PUT /v1/agents/HOST`: what the agent enforces, and the flows it denied lately.
+  struct ReportBody: Encodable {
+    var revision: Int
+    var status: String
+    var statements: Int
+    var elements: Int
+    var cut: Int
+    var denied: [Denied]
+
+    struct Denied: Encodable {
+      var direction: String
+      var peer: String
+      var host: String
+      var `protocol`: String
+      var port: Int?
+      var reason: String
+    }
+  }
+
+  /// `GET /v1/revision/watch`: the revision the tenancy is at.
+  struct Watched: Decodable {
+    var revision: Int64
   }
 
   func waitForRevision(after revision: Int64) async throws -> Int64 {
-    let watch = try await client.object(
-      "GET", "/v1/revision/watch?after=\(revision)&timeout=\(watchTimeout)")
-    return Int64(watch["revision"] as? Int ?? 0)
+    return try await client.exchange(
+      "GET", "/v1/revision/watch?after=\(revision)&timeout=\(watchTimeout)"
+    ).decode(Watched.self).revision
   }
 }

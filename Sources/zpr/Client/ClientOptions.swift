@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import ZPRClient
+import ZPRPolicy
 
 /// Where the server is and the key to use: `--server` or `ZPR_SERVER`, and `ZPR_API_KEY`, or
 /// else the config file `~/.config/zpr/config.json` (`{"server": URL, "apiKey": KEY}`).
@@ -38,10 +39,6 @@ extension CLIError {
 }
 
 /// JSON for people: sorted keys, indented.
-func prettyJSON(_ value: Any) -> String {
-  let data =
-    (try? JSONSerialization.data(
-      withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
-    ?? Data()
-  return String(decoding: data, as: UTF8.self)
+func prettyJSON(_ value: JSONValue) -> String {
+  value.sortingKeys.serialized()
 }

@@ -51,10 +51,8 @@ extension ClientResource {
     }
     let query =
       reference.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? reference
-    let items =
-      try await client.object("GET", "/v1/\(path)?name=\(query)")["items"] as? [[String: Any]]
-      ?? []
-    guard items.count == 1, let id = items[0]["id"] as? String else {
+    let items = try await client.object("GET", "/v1/\(path)?name=\(query)")["items"]?.array ?? []
+    guard items.count == 1, let id = items[0]["id"]?.string else {
       throw CLIError(
         code: "ZPR-CLI-013",
         message: items.isEmpty
@@ -149,15 +147,16 @@ struct ResourceList<Kind: ClientResource>: AsyncParsableCommand {
     }
     let object = try await options.client().object(
       "GET", "/v1/\(Kind.path)?" + query.joined(separator: "&"))
-    let items = object["items"] as? [[String: Any]] ?? []
+    let items = object["items"]?.array ?? []
     switch options.format {
     case .json: writeOut(prettyJSON(object) + "\n")
     case .text:
       var lines = items.map { item in
-        [item["name"], item["lifecycleState"], item["id"]].map(shown).joined(separator: "  ")
+        [item["name"], item["lifecycleState"], item["id"]].map { shown($0) }.joined(
+          separator: "  ")
       }
       if items.isEmpty { lines = ["no \(Kind.plural)"] }
-      if let next = object["nextPage"] { lines.append("more: --page \(next)") }
+      if let next = object["nextPage"] { lines.append("more: --page \(shown(next))") }
       writeOut(lines.joined(separator: "\n") + "\n")
     }
   }
@@ -178,8 +177,7 @@ struct ResourceGet<Kind: ClientResource>: AsyncParsableCommand {
     let (_, data, etag) = try await client.send("GET", "/v1/\(Kind.path)/\(id)")
     switch options.format {
     case .json:
-      let object = (try? JSONSerialization.jsonObject(with: data)) ?? [:]
-      writeOut(prettyJSON(object) + "\n")
+      writeOut(prettyJSON((try? JSONValue.parse(Array(data))) ?? .object([])) + "\n")
     case .text:
       let element = (try? JSONValue.parse(Array(data))) ?? .object([])
       let version = (etag ?? "").filter { $0 != "\"" }
@@ -290,9 +288,8 @@ struct ElementInput {
   }
 
   /// The members as the client sends them.
-  static func json(_ members: [(String, JSONValue)]) -> Any {
-    let text = JSONValue.object(members).serialized(pretty: false)
-    return (try? JSONSerialization.jsonObject(with: Data(text.utf8))) ?? [:]
+  static func json(_ members: [(String, JSONValue)]) -> JSONValue {
+    .object(members)
   }
 }
 
@@ -305,12 +302,12 @@ struct ChangeOptions: ParsableArguments {
   var query: String { dryRun ? "?dryRun=true" : "" }
 
   /// What a change did (or would do), for people: the server's words on access and warnings.
-  func report(_ object: [String: Any], _ done: String) -> String {
+  func report(_ object: JSONValue, _ done: String) -> String {
     var lines = [dryRun ? "would have " + done + " (dry run: nothing was changed)" : done]
-    for warning in object["warnings"] as? [[String: Any]] ?? [] {
+    for warning in object["warnings"]?.array ?? [] {
       lines.append("warning: " + shown(warning["message"]))
     }
-    let changes = object["accessChanges"] as? [[String: Any]] ?? []
+    let changes = object["accessChanges"]?.array ?? []
     if !changes.isEmpty { lines.append("access:") }
     for change in changes { lines.append("  " + shown(change["summary"])) }
     return lines.joined(separator: "\n") + "\n"
@@ -361,7 +358,7 @@ struct ResourceCreate<Kind: ClientResource>: AsyncParsableCommand {
     case .json: writeOut(prettyJSON(object) + "\n")
     case .text:
       // A dry run's resource has no id yet.
-      let id = shown(object["id"] as? String ?? "")
+      let id = shown(object["id"]?.string ?? "")
       writeOut(
         change.report(
           object,
@@ -448,7 +445,7 @@ struct ResourceDelete<Kind: ClientResource>: AsyncParsableCommand {
     if cascade { query += query.isEmpty ? "?cascade=true" : "&cascade=true" }
     let (_, data, _) = try await client.send(
       "DELETE", "/v1/\(kind.path)/\(id)" + query, headers: try ifMatchHeader(ifMatch))
-    let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+    let object = (try? JSONValue.parse(Array(data))) ?? .object([])
     switch options.format {
     case .json: writeOut(prettyJSON(object) + "\n")
     case .text: writeOut(change.report(object, "deleted \(kind.label) \(shown(id))"))
@@ -519,6 +516,11 @@ func ifMatchHeader(_ value: String?) throws -> [String: String] {
 
 /// A value from the server as the terminal may show it: control and format characters (new
 /// lines, escapes, bidi overrides) escaped, so a name cannot forge a line or move the cursor.
-func shown(_ value: Any?) -> String {
-  TerminalText.escaped(value.map { "\($0)" } ?? "")
+func shown(_ value: JSONValue?) -> String {
+  TerminalText.escaped(value.map { $0.string ?? $0.serialized(pretty: false) } ?? "")
+}
+
+/// A text from the server, for a terminal.
+func shown(_ text: String) -> String {
+  TerminalText.escaped(text)
 }

@@ -23,51 +23,48 @@ struct ApplyCommand: AsyncParsableCommand {
     let text = try readPolicySource(file).text
     var client = try options.client()
     client.timeout = 3600
-    let object = try await client.object(
+    let response = try await client.exchange(
       "POST", "/v1/apply" + (dryRun ? "?dryRun=true" : ""),
-      json: ["tenancy": text, "path": file])
+      body: ApplyRequest(tenancy: text, path: file))
     if options.format == .json {
-      writeOut(prettyJSON(object) + "\n")
+      writeOut(prettyJSON(response.object) + "\n")
       return
     }
-    let plan = object["plan"] as? [String: [[String: Any]]] ?? [:]
+    let answer = try response.decode(ApplyAnswer.self)
     var lines: [String] = []
-    for (action, sign) in [("create", "+"), ("update", "~"), ("delete", "-")] {
-      for entry in plan[action] ?? [] {
-        let parent = entry["parent"].map { " in \($0)" } ?? ""
-        lines.append("\(sign) \(action) \(entry["kind"] ?? "") '\(entry["name"] ?? "")'\(parent)")
+    for (action, sign, steps) in [
+      ("create", "+", answer.plan.create), ("update", "~", answer.plan.update),
+      ("delete", "-", answer.plan.delete),
+    ] {
+      for step in steps {
+        let parent = step.parent.map { " in \(shown($0))" } ?? ""
+        lines.append("\(sign) \(action) \(shown(step.kind)) '\(shown(step.name))'\(parent)")
       }
     }
     if lines.isEmpty { lines.append("no changes: the server already holds this tenancy") }
-    let reachability = object["reachability"] as? [String: Any] ?? [:]
-    let pairs = reachability["pairs"] as? [[String: Any]] ?? []
+    let pairs = answer.reachability?.pairs ?? []
     lines.append("")
-    if let skipped = object["reachabilitySkipped"] as? String {
-      lines.append("reachability: not compared (\(skipped))")
+    if let skipped = answer.reachabilitySkipped {
+      lines.append("reachability: not compared (\(shown(skipped)))")
     } else {
       lines.append("reachability: \(pairs.count) pair(s) of endpoint groups change")
     }
-    func access(_ entry: [String: Any]) -> String {
-      let ports = entry["ports"] as? String
-      let what = "\(entry["protocol"] ?? "")" + (ports.map { "/\($0)" } ?? "")
-      return what + (entry["policy"] is NSNull ? "" : " (policy '\(entry["policy"] ?? "")')")
+    func access(_ entry: ApplyAnswer.Access) -> String {
+      shown(entry.protocol) + (entry.ports.map { "/\(shown($0))" } ?? "")
+        + (entry.policy.map { " (policy '\(shown($0))')" } ?? "")
     }
     for pair in pairs {
-      let from = (pair["from"] as? [String] ?? []).joined(separator: ", ")
-      let to = (pair["to"] as? [String] ?? []).joined(separator: ", ")
-      lines.append("  \(from) -> \(to):")
-      for gained in pair["gained"] as? [[String: Any]] ?? [] {
-        lines.append("    gains \(access(gained))")
-      }
-      for lost in pair["lost"] as? [[String: Any]] ?? [] {
-        lines.append("    loses \(access(lost))")
-      }
+      lines.append(
+        "  \(shown(pair.from.joined(separator: ", "))) -> \(shown(pair.to.joined(separator: ", "))):"
+      )
+      for gained in pair.gained { lines.append("    gains \(access(gained))") }
+      for lost in pair.lost { lines.append("    loses \(access(lost))") }
     }
     lines.append("")
     lines.append(
       dryRun
-        ? "dry run: nothing was changed (the server is at revision \(object["revision"] ?? 0))"
-        : "applied: the server is at revision \(object["revision"] ?? 0)")
+        ? "dry run: nothing was changed (the server is at revision \(answer.revision))"
+        : "applied: the server is at revision \(answer.revision)")
     writeOut(lines.joined(separator: "\n") + "\n")
   }
 }
@@ -124,7 +121,7 @@ struct EnableCommand: AsyncParsableCommand {
   func run() async throws {
     let object = try await options.client().object(
       "POST", "/v1/zprConfiguration/actions/enable",
-      json: ["defaultNamespace": defaultNamespace])
+      json: .object([("defaultNamespace", .string(defaultNamespace))]))
     switch options.format {
     case .json: writeOut(prettyJSON(object) + "\n")
     case .text: writeOut("ZPR is enabled; the default namespace is '\(defaultNamespace)'\n")
@@ -144,12 +141,12 @@ struct AuditCommand: AsyncParsableCommand {
   func run() async throws {
     let object = try await options.client().object(
       "GET", "/v1/audit?after=\(after)&limit=\(limit)")
-    let items = object["items"] as? [[String: Any]] ?? []
+    let items = object["items"]?.array ?? []
     switch options.format {
     case .json: writeOut(prettyJSON(object) + "\n")
     case .text:
       let lines = items.map { item -> String in
-        let record = (item["after"] as? [String: Any]) ?? (item["before"] as? [String: Any])
+        let record = [item["after"], item["before"]].compactMap { $0 }.first { !$0.isNull }
         let name = (record?["name"] ?? record?["user"]).map { " '\(shown($0))'" } ?? ""
         let key = item["actorKey"].map { "  (key \(shown($0)))" } ?? ""
         return "r\(shown(item["revision"]))  \(shown(item["time"]))  \(shown(item["actor"]))  "
@@ -157,5 +154,51 @@ struct AuditCommand: AsyncParsableCommand {
       }
       writeOut((lines.isEmpty ? "no changes" : lines.joined(separator: "\n")) + "\n")
     }
+  }
+}
+
+/// `POST /v1/apply`'s question: a tenancy file's text, and its name for messages.
+struct ApplyRequest: Encodable {
+  var tenancy: String
+  var path: String
+}
+
+/// `POST /v1/apply`'s answer, the parts the command shows.
+struct ApplyAnswer: Decodable {
+  var plan: Plan
+  var reachability: Reachability?
+  var reachabilitySkipped: String?
+  var revision: Int64
+
+  /// Each step, by kind and name.
+  struct Plan: Decodable {
+    var create: [Step]
+    var update: [Step]
+    var delete: [Step]
+  }
+
+  struct Step: Decodable {
+    var kind: String
+    var name: String
+    var parent: String?
+  }
+
+  /// The pairs of endpoint groups whose access changes.
+  struct Reachability: Decodable {
+    var pairs: [Pair]
+  }
+
+  struct Pair: Decodable {
+    var from: [String]
+    var to: [String]
+    var gained: [Access]
+    var lost: [Access]
+  }
+
+  /// A protocol and ports, and the policy that grants them (none when the network does).
+  struct Access: Decodable {
+    var `protocol`: String
+    var ports: String?
+    var policy: String?
   }
 }

@@ -182,28 +182,47 @@ struct IAMExplainCommand: AsyncParsableCommand {
 
   /// The server's answer, for its IAM policies and the groups of the user's keys.
   private func explainOnServer() async throws {
-    var body: [String: Any] = ["user": user, "permission": permission]
-    if let resource { body["resource"] = resource }
-    let answer = try await APIClient.resolve(server: server).object(
-      "POST", "/v1/iam/explain", json: body)
+    let response = try await APIClient.resolve(server: server).exchange(
+      "POST", "/v1/iam/explain",
+      body: ExplainRequest(user: user, permission: permission, resource: resource))
     if format == .json {
-      writeOut(prettyJSON(answer) + "\n")
+      writeOut(prettyJSON(response.object) + "\n")
       return
     }
-    let permission = answer["permission"] as? String ?? permission
-    if answer["allowed"] as? Bool == true {
+    let answer = try response.decode(Explanation.self)
+    if answer.allowed {
       writeOut(
-        "ALLOWED: \(user) may \(permission), by policy '\(answer["policy"] ?? "")' statement "
-          + "\(answer["statement"] ?? ""):\n  \(answer["statementText"] ?? "")\n")
+        "ALLOWED: \(user) may \(answer.permission), by policy '\(answer.policy ?? "")' "
+          + "statement \(answer.statement.map(String.init) ?? ""):\n  "
+          + "\(answer.statementText ?? "")\n")
       return
     }
-    var lines = ["DENIED: no statement grants \(user) \(permission)"]
-    if let policy = answer["closestPolicy"] {
+    var lines = ["DENIED: no statement grants \(user) \(answer.permission)"]
+    if let policy = answer.closestPolicy {
       lines.append(
-        "closest: policy '\(policy)' statement \(answer["closestStatement"] ?? ""):\n  "
-          + "\(answer["statementText"] ?? "")")
-      lines += (answer["lacks"] as? [String] ?? []).map { "  - \($0)" }
+        "closest: policy '\(policy)' statement "
+          + "\(answer.closestStatement.map(String.init) ?? ""):\n  \(answer.statementText ?? "")")
+      lines += (answer.lacks ?? []).map { "  - \($0)" }
     }
     writeOut(lines.joined(separator: "\n") + "\n")
+  }
+
+  /// `POST /v1/iam/explain`'s question.
+  struct ExplainRequest: Encodable {
+    var user: String
+    var permission: String
+    var resource: String?
+  }
+
+  /// Its answer.
+  struct Explanation: Decodable {
+    var allowed: Bool
+    var permission: String
+    var policy: String?
+    var statement: Int?
+    var statementText: String?
+    var closestPolicy: String?
+    var closestStatement: Int?
+    var lacks: [String]?
   }
 }
