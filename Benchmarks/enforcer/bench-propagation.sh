@@ -5,21 +5,38 @@
 # (the web tier's port flips between 8080 and 8081); each is timed until every agent reports
 # the new revision (an agent reports right after nft applied it). Needs root.
 # Usage: Benchmarks/enforcer/bench-propagation.sh [CHANGES]
+# Its network namespaces (zprpPID-HOST) are removed when it ends, fails or is interrupted
+# (INT, TERM, HUP); those of an earlier run that was killed outright (SIGKILL) are removed at
+# the start.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 changes="${1:-50}"
-swift build -c release --product zpr >/dev/null
-zpr=.build/release/zpr
-scratch="$(mktemp -d)"
 prefix="zprp$$"
 hosts=(web-1 app-1 db-1)
 pids=()
+scratch=""
 cleanup() {
+  trap - EXIT INT TERM HUP
   for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
   for host in "${hosts[@]}"; do ip netns del "$prefix-$host" 2>/dev/null || true; done
-  rm -rf "$scratch"
+  if [[ -n "$scratch" ]]; then rm -rf "$scratch"; fi
 }
+# A signal alone ends bash without the EXIT trap: exit, which runs it, with the signal's status.
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+# Namespaces of earlier runs whose script is gone.
+for name in $(ip netns list | awk '{print $1}' | grep -E '^zprp[0-9]+-' || true); do
+  owner="${name#zprp}"
+  owner="${owner%%-*}"
+  if [[ ! -d "/proc/$owner" ]]; then ip netns del "$name" 2>/dev/null || true; fi
+done
+
+swift build -c release --product zpr >/dev/null
+zpr=.build/release/zpr
+scratch="$(mktemp -d)"
 
 export ZPR_API_KEY="bench-propagation-key-0123456789abcdef0123"
 ZPR_BOOTSTRAP_KEY="$ZPR_API_KEY" "$zpr" serve --listen 127.0.0.1:0 \
@@ -41,7 +58,9 @@ for host in "${hosts[@]}"; do
   disown
 done
 
-python3 - "$server" "$changes" <<'PY'
+# In the background, so that a signal is handled at once rather than when it ends (bash waits
+# for a command in the foreground before it runs a trap).
+python3 - "$server" "$changes" <<'PY' &
 import json, sys, time, urllib.request
 server, changes = sys.argv[1], int(sys.argv[2])
 key = __import__("os").environ["ZPR_API_KEY"]
@@ -74,3 +93,5 @@ times.sort()
 def pct(p): return times[min(len(times) - 1, int(round(p / 100 * (len(times) - 1))))]
 print(f"{changes} policy changes, 3 agents: p50 {pct(50)*1000:.0f} ms, p99 {pct(99)*1000:.0f} ms, max {times[-1]*1000:.0f} ms")
 PY
+pids+=($!)
+wait "${pids[-1]}"

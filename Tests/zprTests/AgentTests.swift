@@ -121,12 +121,22 @@ struct AgentTests {
       Lab.shell(["ip", "netns", "exec", namespace, "nft", "list", "tables"]).output
     }
     #expect(!tables().contains("zpr"), "the refused agent installed a table")
+    let scratch = try Scratch()
+    let statusFile = scratch.url.appendingPathComponent("app-1.json").path
     let forced = try ZPRProcess.run([
       "agent", "--tenancy", file, "--host", "app-1", "--namespace", namespace, "--once",
-      "--enforce-without-addresses",
+      "--enforce-without-addresses", "--status-file", statusFile,
     ])
     #expect(forced.exitCode == 0, "\(forced.standardError)")
     #expect(tables().contains("table inet zpr"))
+    // What it enforced, in its status file.
+    let status = try #require(
+      try JSONSerialization.jsonObject(
+        with: Data(contentsOf: URL(fileURLWithPath: statusFile))) as? [String: Any])
+    #expect(status["host"] as? String == "app-1")
+    #expect((status["digest"] as? String)?.hasPrefix("fnv1a64:") == true)
+    #expect(status["enforcedAt"] is String)
+    #expect(status["pid"] as? Int ?? 0 > 0)
     let uninstalled = try ZPRProcess.run(["agent", "uninstall", "--namespace", namespace])
     #expect(uninstalled.exitCode == 0, "\(uninstalled.standardError)")
     #expect(!tables().contains("zpr"))
@@ -173,4 +183,81 @@ struct LabCLITests {
     #expect(!listed.contains(prefix + "-"))
   }
 
+  /// `lab up` returns once every agent enforces the tenancy: a flow the analyzer calls
+  /// reachable connects on the first try right after it; `lab status` shows every agent
+  /// current, and not so once one is gone; `lab down` leaves no namespace and no file.
+  @Test func upWaitsForTheAgentsAndStatusShowsThem() throws {
+    let prefix = "zw\(getpid() % 100_000)"
+    let file = IAMCLITests.root.appendingPathComponent("examples/tenancies/three-tier.yaml").path
+    defer { _ = try? ZPRProcess.run(["lab", "down", "--prefix", prefix]) }
+    let analyzed = try ZPRProcess.run([
+      "analyze", "--tenancy", file, "--from", "web-1", "--to", "app-1", "--protocol", "tcp",
+      "--port", "8080", "--bidirectional",
+    ])
+    #expect(analyzed.standardOutput.hasPrefix("REACHABLE: web-1"), "\(analyzed.standardOutput)")
+    let up = try ZPRProcess.run(["lab", "up", "--prefix", prefix, file])
+    try #require(up.exitCode == 0, "\(up.standardError)")
+    #expect(up.standardOutput.contains("lab '\(prefix)' is up: 3 VNICs, an agent in each"))
+    // At once, and once only: the agents enforce the tenancy already.
+    let probe = try ZPRProcess.run([
+      "lab", "probe", "--prefix", prefix, "--from", "web-1", "--to", "app-1", "--protocol", "tcp",
+      "--port", "8080",
+    ])
+    #expect(probe.exitCode == 0, "\(probe.standardOutput)\(probe.standardError)")
+    #expect(probe.standardOutput.hasPrefix("CONNECTED: web-1/0 -> app-1/0 tcp/8080"))
+
+    let status = try ZPRProcess.run(["lab", "status", "--prefix", prefix])
+    #expect(status.exitCode == 0, "\(status.standardOutput)\(status.standardError)")
+    #expect(status.standardOutput.contains("3 of 3 agents enforce its tenancy"))
+    for host in ["web-1", "app-1", "db-1"] {
+      let line = status.standardOutput.split(separator: "\n").first { $0.contains(" \(host)/0 ") }
+      #expect(line?.contains("\(prefix)-\(host).0") == true, "\(status.standardOutput)")
+      #expect(line?.contains(" yes ") == true, "\(status.standardOutput)")
+    }
+    let json = try ZPRProcess.run(["lab", "status", "--prefix", prefix, "--format", "json"])
+    #expect(json.exitCode == 0)
+    let object = try #require(
+      try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any])
+    #expect(object["current"] as? Bool == true)
+    let hosts = try #require(object["hosts"] as? [[String: Any]])
+    #expect(hosts.count == 3)
+    #expect(hosts.allSatisfy { $0["running"] as? Bool == true && $0["current"] as? Bool == true })
+    #expect(hosts.allSatisfy { $0["digest"] as? String == object["digest"] as? String })
+
+    // An agent that is gone: status says so and exits 1.
+    let app = try #require(hosts.first { $0["host"] as? String == "app-1/0" })
+    let pid = try #require(app["pid"] as? Int)
+    kill(pid_t(pid), SIGKILL)
+    var gone = try ZPRProcess.run(["lab", "status", "--prefix", prefix])
+    // A killed process may show in the namespace for a moment.
+    for _ in 0..<50 where gone.exitCode == 0 {
+      usleep(100_000)
+      gone = try ZPRProcess.run(["lab", "status", "--prefix", prefix])
+    }
+    #expect(gone.exitCode == 1)
+    #expect(gone.standardOutput.contains("2 of 3 agents enforce its tenancy"))
+    #expect(
+      gone.standardError.contains("app-1/0 (not running; log /run/zpr-lab/\(prefix)/agents/"),
+      "\(gone.standardError)")
+
+    let down = try ZPRProcess.run(["lab", "down", "--prefix", prefix])
+    #expect(down.exitCode == 0)
+    #expect(!Lab.shell(["ip", "netns", "list"]).output.contains(prefix + "-"))
+    #expect(!FileManager.default.fileExists(atPath: "/run/zpr-lab/\(prefix)"))
+    #expect(!FileManager.default.fileExists(atPath: "/run/zpr-lab/\(prefix).yaml"))
+  }
+}
+
+/// `zpr agent`'s options, without root.
+@Suite("zpr agent options")
+struct AgentOptionTests {
+  @Test func aStatusFileGoesWithATenancyFile() throws {
+    let result = try ZPRProcess.run([
+      "agent", "--server", "http://127.0.0.1:1", "--host", "web-1", "--status-file", "/tmp/x",
+    ])
+    #expect(result.exitCode == 2)
+    #expect(
+      result.standardError.contains("--status-file goes with --tenancy FILE"),
+      "\(result.standardError)")
+  }
 }

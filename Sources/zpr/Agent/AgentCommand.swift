@@ -86,10 +86,21 @@ struct AgentRunCommand: AsyncParsableCommand {
   var enforceWithoutAddresses = false
   @Option(help: "Seconds between checks of the file and of the kernel's table.")
   var interval: Double = 2
+  @Option(
+    help: """
+      With --tenancy: after each ruleset it enforces, write what it enforced (the host, the \
+      digest of the file's text, the time, the process id) to this JSON file ('zpr lab up' \
+      waits for it).
+      """)
+  var statusFile: String?
 
   func validate() throws {
     guard (tenancy == nil) != (server == nil) else {
       throw ValidationError("name either --tenancy FILE (standalone) or --server URL")
+    }
+    guard statusFile == nil || tenancy != nil else {
+      throw ValidationError(
+        "--status-file goes with --tenancy FILE: an agent that follows a server reports to it")
     }
   }
 
@@ -148,10 +159,13 @@ struct AgentRunCommand: AsyncParsableCommand {
     }
     guard let tenancy else { return }
     var modified: Date?
+    // The digest last written to the status file.
+    var reported: String?
     while true {
       let stamp = Self.modification(of: tenancy)
       do {
-        let ruleset = try Self.ruleset(try loadTenancy(tenancy), host: host)
+        let source = try readPolicySource(tenancy)
+        let ruleset = try Self.ruleset(try loadTenancy(source, path: tenancy), host: host)
         let outcome: Reconciler.Outcome
         do {
           outcome = try await reconciler.enforce(ruleset)
@@ -162,6 +176,10 @@ struct AgentRunCommand: AsyncParsableCommand {
               + "(\(ruleset.statements.count) statements, \(ruleset.elementCount) elements)\n")
         }
         modified = stamp
+        let digest = AgentStatus.digest(of: source.text)
+        if let statusFile, outcome != .unchanged || digest != reported {
+          reported = Self.writeStatus(to: statusFile, host: host, digest: digest) ?? reported
+        }
       } catch let error as CLIError where !once {
         // Fail static: the last ruleset stays while the file has errors.
         writeError("zpr agent: \(error.message); keeping the ruleset in force\n")
@@ -222,6 +240,21 @@ struct AgentRunCommand: AsyncParsableCommand {
   }
 
   static func cli(_ error: EnforcerError) -> CLIError { AgentCommand.cli(error) }
+
+  /// Writes what the agent enforced to its status file; the digest written, or nil (and a
+  /// line on standard error) when the file cannot be written.
+  private static func writeStatus(to path: String, host: String, digest: String) -> String? {
+    let status = AgentStatus(host: host, digest: digest, enforcedAt: Date(), pid: getpid())
+    do {
+      try status.write(to: path)
+      return digest
+    } catch {
+      writeError(
+        "zpr agent: cannot write the status file '\(path)' (\(error)): check that its folder "
+          + "exists and is writable; the ruleset is enforced all the same\n")
+      return nil
+    }
+  }
 
   private static func modification(of path: String) -> Date? {
     (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date

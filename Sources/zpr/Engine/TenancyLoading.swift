@@ -7,8 +7,12 @@ import ZPRPolicy
 /// Reads a tenancy file for a command that decides flows: a file with errors is refused, since
 /// an answer about a tenancy zpr could not fully read would mislead.
 func loadTenancy(_ path: String) throws(CLIError) -> Tenancy {
-  let source = try readPolicySource(path)
-  return try checked(TenancyFile.load(source), in: source) { .tenancyHasErrors(path, errors: $0) }
+  try loadTenancy(readPolicySource(path), path: path)
+}
+
+/// The tenancy of a file's text already read; a text with errors is refused likewise.
+func loadTenancy(_ source: SourceFile, path: String) throws(CLIError) -> Tenancy {
+  try checked(TenancyFile.load(source), in: source) { .tenancyHasErrors(path, errors: $0) }
 }
 
 /// The tenancy a command that decides flows reads: the file's when there is one, or else the

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ZPREnforcer
 import ZPREngine
 import ZPRLab
 import ZPRModel
@@ -12,15 +13,58 @@ struct LabCommand: AsyncParsableCommand {
     abstract: "Build a tenancy out of network namespaces here, and try flows in it for real.",
     discussion: """
       A namespace per VNIC, a router namespace per VCN with a bridge per subnet, the security \
-      lists and NSGs as nftables, and a zpr agent in each VNIC's namespace. Every name starts \
-      with the lab's prefix (--prefix, default zl), so `zpr lab down` removes everything, also \
-      after a crash. Needs root.
+      lists and NSGs as nftables, and a zpr agent in each VNIC's namespace; `zpr lab up` \
+      returns once every agent enforces the tenancy, and `zpr lab status` shows what each one \
+      enforces. Every name starts with the lab's prefix (--prefix, default zl), so `zpr lab \
+      down` removes everything, also after a crash. Needs root.
       """,
-    subcommands: [LabUp.self, LabExec.self, LabProbe.self, LabDown.self])
+    subcommands: [LabUp.self, LabStatus.self, LabExec.self, LabProbe.self, LabDown.self])
 
   /// Where a lab keeps its tenancy file, for `exec` and `probe`.
   static func saved(_ prefix: String) -> URL {
     URL(fileURLWithPath: "/run/zpr-lab/\(prefix).yaml")
+  }
+
+  /// Where a lab's agents write their status files and their logs.
+  static func agents(_ prefix: String) -> URL {
+    URL(fileURLWithPath: "/run/zpr-lab/\(prefix)/agents", isDirectory: true)
+  }
+
+  /// The status file of a host's agent (`web-1/1` as `web-1.1.json`).
+  static func statusFile(_ prefix: String, host: String) -> URL {
+    agents(prefix).appendingPathComponent(
+      host.replacingOccurrences(of: "/", with: ".") + ".json")
+  }
+
+  /// The log (standard output and error) of a host's agent.
+  static func logFile(_ prefix: String, host: String) -> URL {
+    agents(prefix).appendingPathComponent(host.replacingOccurrences(of: "/", with: ".") + ".log")
+  }
+
+  /// Removes a lab's files: its tenancy, its agents' status files and logs.
+  static func removeFiles(_ prefix: String) {
+    try? FileManager.default.removeItem(at: saved(prefix))
+    try? FileManager.default.removeItem(at: agents(prefix).deletingLastPathComponent())
+  }
+
+  /// The digest of the tenancy a lab's agents should enforce: that of its saved file's text,
+  /// read as the agents read it.
+  static func digest(_ prefix: String) throws -> String {
+    AgentStatus.digest(of: try readPolicySource(saved(prefix).path).text)
+  }
+
+  /// The process id of the zpr agent running in a namespace, or nil.
+  static func agentProcess(in namespace: String) -> pid_t? {
+    let listed = Lab.shell(["ip", "netns", "pids", namespace])
+    guard listed.status == 0 else { return nil }
+    for line in listed.output.split(separator: "\n") {
+      guard let pid = pid_t(line.trimmingCharacters(in: .whitespaces)),
+        let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline")
+      else { continue }
+      let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+      if arguments.contains("agent") && arguments.contains("--status-file") { return pid }
+    }
+    return nil
   }
 
   static func requireRoot(_ what: String) throws {
@@ -56,15 +100,27 @@ struct LabOptions: ParsableArguments {
 /// `zpr lab up FILE`.
 struct LabUp: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "up", abstract: "Build the tenancy's lab and start an agent per VNIC.")
+    commandName: "up", abstract: "Build the tenancy's lab and start an agent per VNIC.",
+    discussion: """
+      Returns once every agent has enforced the tenancy (each writes what it enforced to a \
+      status file under /run/zpr-lab/PREFIX/agents/, beside its log), so flows can be probed \
+      at once; fails naming the agents that did not within --wait seconds.
+      """)
 
   @OptionGroup var options: LabOptions
   @Flag(help: "Apply zpr's rulesets once instead of starting agents.") var noAgents = false
+  @Option(help: "Seconds to wait for every agent to enforce the tenancy (0: do not wait).")
+  var wait: Double = 30
   @Argument(help: "The tenancy file.") var file: String
+
+  func validate() throws {
+    guard wait >= 0, wait.isFinite else { throw ValidationError("--wait: 0 or more seconds") }
+  }
 
   func run() async throws {
     try LabCommand.requireRoot("up")
-    let tenancy = try loadTenancy(file)
+    let source = try readPolicySource(file)
+    let tenancy = try loadTenancy(source, path: file)
     let saved = LabCommand.saved(options.prefix)
     guard !FileManager.default.fileExists(atPath: saved.path) else {
       throw CLIError(
@@ -72,42 +128,239 @@ struct LabUp: AsyncParsableCommand {
         message: "a lab '\(options.prefix)' is up already: `zpr lab down --prefix "
           + "\(options.prefix)` first, or use another --prefix")
     }
+    // Status files and logs of a lab that was not taken down would mislead.
+    LabCommand.removeFiles(options.prefix)
     try FileManager.default.createDirectory(
       at: saved.deletingLastPathComponent(), withIntermediateDirectories: true)
-    try readPolicySource(file).text.write(to: saved, atomically: true, encoding: .utf8)
+    try source.text.write(to: saved, atomically: true, encoding: .utf8)
     let lab = Lab(tenancy, prefix: options.prefix)
+    var agents: [(host: String, process: Process)] = []
     do {
       try await lab.up()
-      if noAgents { _ = try await lab.enforce(tenancy) }
+      if noAgents {
+        _ = try await lab.enforce(tenancy)
+      } else {
+        agents = try startAgents(lab)
+      }
     } catch {
       _ = Lab.down(prefix: options.prefix)
-      try? FileManager.default.removeItem(at: saved)
-      throw AgentCommand.cli(error)
+      LabCommand.removeFiles(options.prefix)
+      if let error = error as? EnforcerError { throw AgentCommand.cli(error) }
+      throw error
     }
-    if !noAgents {
-      // Each agent runs inside its VNIC's namespace, so `down` ends it with the namespace.
-      let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-      for index in lab.hosts {
-        let endpoint = lab.topology.endpoints[index]
-        let agent = Process()
-        agent.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        agent.arguments = [
-          "ip", "netns", "exec", lab.namespace(of: endpoint), executable.path, "agent",
-          "--tenancy", saved.path, "--host", endpoint.name,
-        ]
-        agent.standardOutput = FileHandle.nullDevice
-        agent.standardError = FileHandle.nullDevice
-        try agent.run()
-      }
-    }
+    if wait > 0 { try await waitForAgents(agents) }
     writeOut(
       "lab '\(options.prefix)' is up: \(lab.hosts.count) VNICs"
-        + (noAgents ? "" : ", an agent in each") + "\n")
+        + (noAgents
+          ? ""
+          : wait > 0
+            ? ", an agent in each, enforcing the tenancy"
+            : ", an agent in each (not waited for: `zpr lab status` shows when they enforce it)")
+        + "\n")
     for index in lab.hosts {
       let endpoint = lab.topology.endpoints[index]
       writeOut(
         "  \(endpoint.name)  \(endpoint.ips.map(\.description).joined(separator: ", "))  "
           + "(namespace \(lab.namespace(of: endpoint)))\n")
+    }
+  }
+
+  /// Starts an agent in each VNIC's namespace (so `down` ends it with the namespace), writing
+  /// its status file and its log under the lab's folder.
+  private func startAgents(_ lab: Lab) throws -> [(host: String, process: Process)] {
+    let directory = LabCommand.agents(options.prefix)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    // This very executable: argv[0] is a bare name when the shell found zpr on the PATH.
+    let executable =
+      (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+      .map { URL(fileURLWithPath: $0) }
+      ?? URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+    var agents: [(host: String, process: Process)] = []
+    for index in lab.hosts {
+      let endpoint = lab.topology.endpoints[index]
+      let log = LabCommand.logFile(options.prefix, host: endpoint.name)
+      guard FileManager.default.createFile(atPath: log.path, contents: nil) else {
+        throw CLIError.cannotWrite(log.path, "it cannot be created")
+      }
+      let output = try FileHandle(forWritingTo: log)
+      defer { try? output.close() }
+      let agent = Process()
+      agent.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+      agent.arguments = [
+        "ip", "netns", "exec", lab.namespace(of: endpoint), executable.path, "agent",
+        "--tenancy", LabCommand.saved(options.prefix).path, "--host", endpoint.name,
+        "--status-file", LabCommand.statusFile(options.prefix, host: endpoint.name).path,
+      ]
+      agent.standardInput = FileHandle.nullDevice
+      agent.standardOutput = output
+      agent.standardError = output
+      try agent.run()
+      agents.append((endpoint.name, agent))
+    }
+    return agents
+  }
+
+  /// Waits until every agent's status file names the digest of the lab's tenancy; fails
+  /// naming those that did not within `wait` seconds (or that exited).
+  private func waitForAgents(_ agents: [(host: String, process: Process)]) async throws {
+    let digest = try LabCommand.digest(options.prefix)
+    let deadline = ContinuousClock.now.advanced(by: .seconds(wait))
+    var pending = agents
+    while true {
+      pending.removeAll {
+        AgentStatus.read(from: LabCommand.statusFile(options.prefix, host: $0.host).path)?
+          .digest == digest
+      }
+      if pending.isEmpty { return }
+      // Nothing more will come when every agent left has exited.
+      if ContinuousClock.now >= deadline || !pending.contains(where: { $0.process.isRunning }) {
+        throw CLIError.agentsNotEnforcing(
+          pending.map { agent in
+            (
+              agent.host,
+              agent.process.isRunning
+                ? nil : "exited with status \(agent.process.terminationStatus)"
+            )
+          }, prefix: options.prefix, file: file, wait: wait)
+      }
+      try await Task.sleep(for: .milliseconds(50))
+    }
+  }
+}
+
+extension CLIError {
+  /// `zpr lab up`: agents that did not enforce the lab's tenancy in time (with why, when they
+  /// exited).
+  static func agentsNotEnforcing(
+    _ agents: [(host: String, reason: String?)], prefix: String, file: String, wait: Double
+  ) -> CLIError {
+    let named = agents.map { agent in
+      agent.host + (agent.reason.map { " (\($0))" } ?? "") + ": "
+        + LabCommand.logFile(prefix, host: agent.host).path
+    }
+    return CLIError(
+      code: "ZPR-CLI-034",
+      message: "\(agents.count == 1 ? "the agent" : "\(agents.count) agents") of lab '\(prefix)' "
+        + "did not enforce its tenancy within \(wait.formatted()) s: "
+        + named.joined(separator: ", ")
+        + "; read \(agents.count == 1 ? "its log" : "their logs") for why, then `zpr lab down "
+        + "--prefix \(prefix)` and `zpr lab up --prefix \(prefix) \(file)` again (--wait gives "
+        + "slow agents longer; `zpr lab status --prefix \(prefix)` shows where each one is)",
+      exitCode: 1)
+  }
+}
+
+/// `zpr lab status`.
+struct LabStatus: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "status",
+    abstract: "Show whether each agent of the lab runs and enforces the lab's tenancy.",
+    discussion: """
+      A line per VNIC: its namespace, its agent's process, the digest of the tenancy text the \
+      agent last enforced, whether that is the lab's, and when. Exits 1 when an agent is not \
+      running or has not enforced the lab's tenancy.
+      """)
+
+  @OptionGroup var options: LabOptions
+  @Option(help: "Output format: text or json.") var format: OutputFormat = .text
+
+  /// One agent's state.
+  struct Row {
+    var host: String
+    var namespace: String
+    var pid: pid_t?
+    var status: AgentStatus?
+    var current: Bool
+
+    /// Why it is not current, or nil.
+    var problem: String? {
+      if current { return nil }
+      if pid == nil { return "not running" }
+      return status == nil ? "has not enforced yet" : "behind"
+    }
+
+    var json: JSONValue {
+      .object([
+        ("host", .string(host)), ("namespace", .string(namespace)),
+        ("running", .bool(pid != nil)), ("pid", .int(pid.map { Int($0) })),
+        ("digest", .string(status?.digest)), ("current", .bool(current)),
+        ("enforcedAt", .string(status.map { LabStatus.time($0.enforcedAt) })),
+      ])
+    }
+
+    var cells: [String] {
+      [
+        host, namespace, pid.map { "pid \($0)" } ?? "not running", status?.digest ?? "-",
+        current ? "yes" : "no", status.map { LabStatus.time($0.enforcedAt) } ?? "-",
+      ]
+    }
+  }
+
+  /// A time in ISO 8601 (UTC).
+  static func time(_ date: Date) -> String { date.formatted(Date.ISO8601FormatStyle()) }
+
+  func run() async throws {
+    try LabCommand.requireRoot("status")
+    let prefix = options.prefix
+    let lab = try LabCommand.lab(prefix)
+    let digest = try LabCommand.digest(prefix)
+    let hasAgents = FileManager.default.fileExists(atPath: LabCommand.agents(prefix).path)
+    var rows: [Row] = []
+    if hasAgents {
+      for index in lab.hosts {
+        let endpoint = lab.topology.endpoints[index]
+        let namespace = lab.namespace(of: endpoint)
+        let status = AgentStatus.read(
+          from: LabCommand.statusFile(prefix, host: endpoint.name).path)
+        let pid = LabCommand.agentProcess(in: namespace)
+        rows.append(
+          Row(
+            host: endpoint.name, namespace: namespace, pid: pid, status: status,
+            current: pid != nil && status?.digest == digest))
+      }
+    }
+    let behind = rows.filter { !$0.current }
+    switch format {
+    case .json:
+      let document = JSONValue.object([
+        ("prefix", .string(prefix)), ("digest", .string(digest)),
+        ("runsAgents", .bool(hasAgents)), ("current", .bool(behind.isEmpty)),
+        ("hosts", .array(rows.map(\.json))),
+      ])
+      writeOut(document.serialized() + "\n")
+    case .text where !hasAgents:
+      writeOut("lab '\(prefix)' runs no agents (it was built with --no-agents)\n")
+    case .text:
+      writeOut(
+        "lab '\(prefix)': \(rows.count - behind.count) of \(rows.count) agents enforce its "
+          + "tenancy (\(digest))\n")
+      let table: [[String]] =
+        [["HOST", "NAMESPACE", "AGENT", "ENFORCED", "CURRENT", "AT"]] + rows.map(\.cells)
+      var widths: [Int] = Array(repeating: 0, count: table[0].count)
+      for line in table {
+        for (column, cell) in line.enumerated() { widths[column] = max(widths[column], cell.count) }
+      }
+      for line in table {
+        var text = ""
+        for (column, cell) in line.enumerated() {
+          text += "  " + cell.padding(toLength: widths[column], withPad: " ", startingAt: 0)
+        }
+        while text.hasSuffix(" ") { text.removeLast() }
+        writeOut(text + "\n")
+      }
+    }
+    guard behind.isEmpty else {
+      if format == .text {
+        let named = behind.map { row in
+          "\(row.host) (\(row.problem ?? ""); log "
+            + "\(LabCommand.logFile(prefix, host: row.host).path))"
+        }
+        writeError(
+          "agents not enforcing the lab's tenancy: \(named.joined(separator: ", ")): an agent "
+            + "that is still starting catches up within seconds; otherwise read its log, then "
+            + "`zpr lab down --prefix \(prefix)` and `zpr lab up` again\n")
+      }
+      throw ExitCode(1)
     }
   }
 }
@@ -189,7 +442,7 @@ struct LabDown: AsyncParsableCommand {
   func run() async throws {
     try LabCommand.requireRoot("down")
     let removed = Lab.down(prefix: options.prefix)
-    try? FileManager.default.removeItem(at: LabCommand.saved(options.prefix))
+    LabCommand.removeFiles(options.prefix)
     writeOut("lab '\(options.prefix)' is down: \(removed.count) namespaces removed\n")
   }
 }
