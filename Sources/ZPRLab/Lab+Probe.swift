@@ -1,5 +1,5 @@
 import Foundation
-public import ZPREnforcer
+import ZPREnforcer
 public import ZPREngine
 import ZPRPolicy
 
@@ -24,17 +24,17 @@ extension Lab {
     timeout: Double = 1
   ) throws(LabError) -> ProbeResult {
     guard let from = topology.endpoint(named: source), hosts.contains(from) else {
-      throw LabError("ZPR-LAB-004", "the lab has no VNIC named '\(source)'")
+      throw LabError(.unknownVNIC, "the lab has no VNIC named '\(source)'")
     }
     guard let to = topology.endpoint(named: destination), hosts.contains(to) else {
-      throw LabError("ZPR-LAB-004", "the lab has no VNIC named '\(destination)'")
+      throw LabError(.unknownVNIC, "the lab has no VNIC named '\(destination)'")
     }
     // The destination's first address of a family the source has.
     let families = Set(topology.endpoints[from].ips.map(\.family))
     guard let address = topology.endpoints[to].ips.first(where: { families.contains($0.family) })
     else {
       throw LabError(
-        "ZPR-LAB-007",
+        .noCommonFamily,
         "\(source) and \(destination) have no address family in common (IPv4 and IPv6): "
           + "probe between VNICs that share one")
     }
@@ -54,7 +54,7 @@ extension Lab {
       return result
     }
     guard let port, (1...65535).contains(port) else {
-      throw LabError("ZPR-LAB-005", "a \(transport.rawValue) probe needs --port (1 to 65535)")
+      throw LabError(.missingPort, "a \(transport.rawValue) probe needs --port (1 to 65535)")
     }
     let listener = try listen(
       in: server, address: target, family: family, port: port, transport: transport)
@@ -116,7 +116,8 @@ extension Lab {
     do {
       try process.run()
     } catch {
-      throw LabError("ZPR-LAB-006", "cannot start a listener (is python3 installed?): \(error)")
+      throw LabError(
+        .listener, "cannot start a listener (is python3 installed?)", cause: error)
     }
     // Until it listens (python starts slowly on a busy machine), at most 10 s.
     for _ in 0..<500 where !FileManager.default.fileExists(atPath: ready.path) {

@@ -2,7 +2,7 @@ import Foundation
 public import ZPREnforcer
 public import ZPREngine
 public import ZPRModel
-import ZPRPolicy
+public import ZPRPolicy
 
 /// A tenancy built out of network namespaces on this machine: a namespace per VNIC with its
 /// addresses (IPv4 or IPv6), a router namespace per VCN with a bridge per subnet (its gateway,
@@ -45,7 +45,7 @@ public struct Lab: Sendable {
   public func up() async throws(LabError) {
     guard getuid() == 0 else {
       throw LabError(
-        "ZPR-LAB-001", "the lab builds network namespaces and needs root: run it with sudo")
+        .needsRoot, "the lab builds network namespaces and needs root: run it with sudo")
     }
     let used = Set(hosts.compactMap { topology.endpoints[$0].vcn })
     for vcnIndex in used.sorted() {
@@ -88,7 +88,8 @@ public struct Lab: Sendable {
         try await NFTBackend(namespace: host).apply(
           SecurityRuleset.render(endpoint: index, in: topology))
       } catch {
-        throw LabError("ZPR-LAB-002", "the security rules of \(endpoint.name): \(error.message)")
+        throw LabError(
+          .network, "the security rules of \(endpoint.name): \(error.message)", cause: error)
       }
     }
   }
@@ -244,7 +245,8 @@ public struct Lab: Sendable {
       do {
         try await reconciler.enforce(enforced.ruleset(for: endpoint.name))
       } catch {
-        throw LabError("ZPR-LAB-003", "zpr's ruleset of \(endpoint.name): \(error.message)")
+        throw LabError(
+          .ruleset, "zpr's ruleset of \(endpoint.name): \(error.message)", cause: error)
       }
       result[endpoint.name] = reconciler
     }
@@ -280,7 +282,7 @@ public struct Lab: Sendable {
     let (status, output) = Self.shell(arguments)
     guard status == 0 else {
       throw LabError(
-        "ZPR-LAB-002",
+        .network,
         "\(arguments.joined(separator: " ")) failed: "
           + output.trimmingCharacters(in: .whitespacesAndNewlines)
           + " (`zpr lab down` removes what was built)")
@@ -310,4 +312,48 @@ public struct Lab: Sendable {
 
 /// A problem building or using the lab: a stable code (`ZPR-LAB-...`) and what to do; the
 /// enforcer's error type, which the lab's own failures share.
-public typealias LabError = EnforcerError
+/// Why the lab could not do something: a stable code, what to do, and the error underneath.
+public struct LabError: ZPRError, CodedError, Hashable {
+  /// Stable codes.
+  public enum Code: String, Hashable, Sendable, CaseIterable {
+    /// The lab builds network namespaces: it needs root.
+    case needsRoot = "ZPR-LAB-001"
+    /// A VNIC's security lists and NSGs could not be applied, or a step of the build failed.
+    case network = "ZPR-LAB-002"
+    /// A VNIC's ZPR ruleset could not be enforced.
+    case ruleset = "ZPR-LAB-003"
+    /// The lab has no VNIC of that name.
+    case unknownVNIC = "ZPR-LAB-004"
+    /// A TCP or UDP probe without a port.
+    case missingPort = "ZPR-LAB-005"
+    /// A probe's listener could not start.
+    case listener = "ZPR-LAB-006"
+    /// The two VNICs have no address family in common.
+    case noCommonFamily = "ZPR-LAB-007"
+    /// The native prober could not open a socket, enter a namespace, or wait for answers.
+    case prober = "ZPR-LAB-008"
+    /// The analyzer could not answer a flow of the differential comparison.
+    case analyzer = "ZPR-LAB-009"
+  }
+
+  public var code: Code
+  public var message: String
+  /// The enforcer's error, or the process's, underneath.
+  public var cause: (any Error)?
+
+  /// An error.
+  public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
+    self.code = code
+    self.message = message
+    self.cause = cause
+  }
+
+  public static func == (lhs: LabError, rhs: LabError) -> Bool {
+    lhs.code == rhs.code && lhs.message == rhs.message
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(code)
+    hasher.combine(message)
+  }
+}

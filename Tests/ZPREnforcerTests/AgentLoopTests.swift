@@ -131,7 +131,7 @@ struct AgentLoopTests {
     var failures: [String] {
       events.compactMap {
         guard case .failed(let error) = $0 else { return nil }
-        return (error as? EnforcerError)?.code ?? "\(type(of: error))"
+        return (error as? EnforcerError)?.code.rawValue ?? "\(type(of: error))"
       }
     }
   }
@@ -202,7 +202,7 @@ struct AgentLoopTests {
     let loop = try await Self.loop(backend, controlPlane, recorder)
     #expect(await loop.step())
 
-    backend.fail(with: EnforcerError("ZPR-ENF-003", "nft refused the ruleset"))
+    backend.fail(with: EnforcerError(.rulesetRefused, "nft refused the ruleset"))
     controlPlane.publish(try Self.tenancy(port: 8081), revision: 2)
     #expect(await loop.step())
     // Revision 1's ruleset stays in force, and the server hears of the failure.

@@ -54,7 +54,8 @@ final class Namespaces {
   private func check(_ arguments: [String]) throws {
     let (status, output) = Self.run(arguments)
     guard status == 0 else {
-      throw EnforcerError("TEST", "\(arguments.joined(separator: " ")) failed: \(output)")
+      throw EnforcerError(
+        .applyFailed, "test setup: \(arguments.joined(separator: " ")) failed: \(output)")
     }
   }
 

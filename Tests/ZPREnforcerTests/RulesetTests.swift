@@ -34,7 +34,7 @@ struct RulesetTests {
     let error = #expect(throws: EnforcerError.self) {
       try Self.ruleset(TenancyFixtures.threeTier(), "web1")
     }
-    #expect(error?.code == "ZPR-ENF-001")
+    #expect(error?.code == .unknownHost)
     #expect(
       error?.message.contains("did you mean 'web-1'?") == true, "\(String(describing: error))")
   }
@@ -232,7 +232,7 @@ struct RulesetTests {
     var changed = tenancy
     changed.policies[0].statements.removeFirst()
     let smaller = try Self.ruleset(changed, "web-1")
-    backend.fail(with: EnforcerError("ZPR-ENF-003", "refused"))
+    backend.fail(with: EnforcerError(.rulesetRefused, "refused"))
     await #expect(throws: EnforcerError.self) { try await reconciler.enforce(smaller) }
     #expect(await reconciler.current == web)
     backend.fail(with: nil)

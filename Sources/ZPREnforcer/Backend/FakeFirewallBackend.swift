@@ -45,7 +45,7 @@ public final class FakeFirewallBackend: FirewallBackend {
       $0.applied.append(ruleset)
       if ruleset.hasPrefix("add element") || ruleset.hasPrefix("delete element") {
         guard let table = $0.table else {
-          return EnforcerError("ZPR-ENF-004", "No such file or directory: no table to update")
+          return EnforcerError(.applyFailed, "No such file or directory: no table to update")
         }
         $0.table = Self.updating(table, with: ruleset)
       } else {

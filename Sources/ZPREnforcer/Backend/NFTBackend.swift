@@ -18,7 +18,7 @@ public struct NFTBackend: FirewallBackend {
     let result = try await run(["-c", "-f", "-"], input: ruleset)
     guard result.status == 0 else {
       throw EnforcerError(
-        "ZPR-ENF-003",
+        .rulesetRefused,
         "nft refused the ruleset (checked with nft -c, nothing was changed): "
           + result.error.trimmingCharacters(in: .whitespacesAndNewlines))
     }
@@ -28,7 +28,7 @@ public struct NFTBackend: FirewallBackend {
     let result = try await run(["-f", "-"], input: ruleset)
     guard result.status == 0 else {
       throw EnforcerError(
-        "ZPR-ENF-004",
+        .applyFailed,
         "nft could not apply the ruleset (the transaction was rolled back, the previous "
           + "ruleset stays): " + result.error.trimmingCharacters(in: .whitespacesAndNewlines))
     }
@@ -40,7 +40,7 @@ public struct NFTBackend: FirewallBackend {
     guard result.status == 0 else {
       if result.error.contains("No such file or directory") { return nil }
       throw EnforcerError(
-        "ZPR-ENF-005", "nft could not list zpr's table: \(result.error)")
+        .tableUnavailable, "nft could not list zpr's table: \(result.error)")
     }
     return result.output
   }
@@ -77,7 +77,7 @@ public struct NFTBackend: FirewallBackend {
   public func deleteTable() async throws(EnforcerError) {
     let result = try await run(["delete", "table", "inet", "zpr"])
     guard result.status == 0 || result.error.contains("No such file or directory") else {
-      throw EnforcerError("ZPR-ENF-005", "nft could not delete zpr's table: \(result.error)")
+      throw EnforcerError(.tableUnavailable, "nft could not delete zpr's table: \(result.error)")
     }
   }
 
@@ -86,7 +86,7 @@ public struct NFTBackend: FirewallBackend {
     let result = try await run(["-j", "addr"], tool: "ip")
     guard result.status == 0, let interfaces = Self.json(result.output)?.array else {
       throw EnforcerError(
-        "ZPR-ENF-007", "ip could not list this machine's addresses: \(result.error)")
+        .addressesUnavailable, "ip could not list this machine's addresses: \(result.error)")
     }
     var addresses: Set<IPAddress> = []
     for interface in interfaces {
@@ -110,7 +110,7 @@ public struct NFTBackend: FirewallBackend {
         ], tool: "conntrack")
       guard result.status == 0 else {
         throw EnforcerError(
-          "ZPR-ENF-006", "conntrack could not list connections: \(result.error)")
+          .connectionsUnavailable, "conntrack could not list connections: \(result.error)")
       }
       flows += result.output.split(separator: "\n").compactMap { Self.connection(String($0)) }
     }
@@ -134,7 +134,8 @@ public struct NFTBackend: FirewallBackend {
     let result = try await run(arguments, tool: "conntrack")
     // Gone already (it ended by itself) is as good as cut.
     guard result.status == 0 || result.error.contains("0 flow entries") else {
-      throw EnforcerError("ZPR-ENF-006", "conntrack could not cut \(connection): \(result.error)")
+      throw EnforcerError(
+        .connectionsUnavailable, "conntrack could not cut \(connection): \(result.error)")
     }
   }
 
@@ -214,7 +215,7 @@ public struct NFTBackend: FirewallBackend {
     guard FileManager.default.isExecutableFile(atPath: executable) else {
       return .failure(
         EnforcerError(
-          "ZPR-ENF-002",
+          .toolMissing,
           "\(executable) is not installed: install Debian's nftables, conntrack and iproute2 "
             + "packages (scripts/install-deps.sh does)"))
     }
@@ -230,7 +231,7 @@ public struct NFTBackend: FirewallBackend {
     do {
       try process.run()
     } catch {
-      return .failure(EnforcerError("ZPR-ENF-002", "cannot run \(executable): \(error)"))
+      return .failure(EnforcerError(.toolMissing, "cannot run \(executable)", cause: error))
     }
     // Read both pipes while writing, so that a large ruleset or listing cannot deadlock.
     let group = DispatchGroup()

@@ -117,18 +117,47 @@ public struct HostRuleset: Hashable, Sendable {
   }
 }
 
-/// A problem building or applying a ruleset: a stable code and what to do.
-public struct EnforcerError: Error, Hashable, Sendable, CustomStringConvertible {
-  public var code: String
-  public var message: String
-
-  /// An error.
-  public init(_ code: String, _ message: String) {
-    self.code = code
-    self.message = message
+/// A problem building or applying a ruleset: a stable code, what to do, and the error
+/// underneath when there is one.
+public struct EnforcerError: ZPRError, CodedError, Hashable {
+  /// Stable codes.
+  public enum Code: String, Hashable, Sendable, CaseIterable {
+    /// The tenancy has no VNIC of that name.
+    case unknownHost = "ZPR-ENF-001"
+    /// `nft`, `conntrack` or `ip` is not installed or cannot run.
+    case toolMissing = "ZPR-ENF-002"
+    /// `nft -c` refused the ruleset; nothing was changed.
+    case rulesetRefused = "ZPR-ENF-003"
+    /// `nft` could not apply the ruleset; the transaction was rolled back.
+    case applyFailed = "ZPR-ENF-004"
+    /// `nft` could not list or delete zpr's table.
+    case tableUnavailable = "ZPR-ENF-005"
+    /// `conntrack` could not list or cut connections.
+    case connectionsUnavailable = "ZPR-ENF-006"
+    /// `ip` could not list the machine's addresses.
+    case addressesUnavailable = "ZPR-ENF-007"
   }
 
-  public var description: String { "\(message) [\(code)]" }
+  public var code: Code
+  public var message: String
+  /// What failed underneath (a process that could not start, say).
+  public var cause: (any Error)?
+
+  /// An error.
+  public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
+    self.code = code
+    self.message = message
+    self.cause = cause
+  }
+
+  public static func == (lhs: EnforcerError, rhs: EnforcerError) -> Bool {
+    lhs.code == rhs.code && lhs.message == rhs.message
+  }
+
+  public func hash(into hasher: inout Hasher) {
+    hasher.combine(code)
+    hasher.combine(message)
+  }
 }
 
 extension HostRuleset {
@@ -143,7 +172,7 @@ extension HostRuleset {
       let known = topology.names
       let guess = Suggestions.closest(to: host, among: known).map { " (did you mean '\($0)'?)" }
       throw EnforcerError(
-        "ZPR-ENF-001",
+        .unknownHost,
         "the tenancy has no VNIC named '\(host)'\(guess ?? ""): name a resource (its first VNIC) "
           + "or RESOURCE/N")
     }

@@ -20,9 +20,12 @@ struct AgentCommand: AsyncParsableCommand {
     subcommands: [AgentRunCommand.self, AgentUninstallCommand.self],
     defaultSubcommand: AgentRunCommand.self)
 
-  /// An enforcer's (or the lab's) error as the command line's.
-  static func cli(_ error: EnforcerError) -> CLIError {
-    CLIError(code: error.code, message: error.message)
+  /// An enforcer's (or the lab's) error as the command line's: its code, and its message
+  /// with what caused it.
+  static func cli(_ error: any ZPRError) -> CLIError {
+    let shown = error.description
+    let message = shown.hasSuffix(" [\(error.codeText)]") ? error.message : shown
+    return CLIError(code: error.codeText, message: message)
   }
 }
 

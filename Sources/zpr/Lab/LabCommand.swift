@@ -145,7 +145,7 @@ struct LabUp: AsyncParsableCommand {
     } catch {
       _ = Lab.down(prefix: options.prefix)
       LabCommand.removeFiles(options.prefix)
-      if let error = error as? EnforcerError { throw AgentCommand.cli(error) }
+      if let error = error as? any ZPRError { throw AgentCommand.cli(error) }
       throw error
     }
     if wait > 0 { try await waitForAgents(agents) }
