@@ -103,7 +103,7 @@ public struct APIClient: Sendable {
     request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
     for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
     if let json {
-      request.httpBody = Data(json.serialized(pretty: false).utf8)
+      request.httpBody = Data(json.serializedBytes())
       request.setValue("application/json", forHTTPHeaderField: "Content-Type")
     }
     let data: Data

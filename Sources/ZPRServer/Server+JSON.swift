@@ -7,11 +7,11 @@ extension ZPRServer {
     _ value: some Encodable, status: HTTPResponse.Status = .ok, etag: Int64? = nil,
     pretty: Bool = false
   ) throws -> Response {
-    let text = try JSONValueEncoder().encode(value).serialized(pretty: pretty)
+    let bytes = try JSONValueEncoder().encode(value).serializedBytes(pretty: pretty)
     var headers: HTTPFields = [.contentType: "application/json"]
     if let etag { headers[.eTag] = "\"\(etag)\"" }
     return Response(
-      status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+      status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
   }
 }
 

@@ -325,7 +325,9 @@ public final class PostgresStore: Store {
       case .validate(let validate): (validate, nil)
       case .after(let revision): (nil, revision)
       }
-    let request = try Mutation.requestHash(mutations)
+    // What identifies the change for its key (only a keyed change needs it: an apply's
+    // mutations take seconds to hash).
+    let request = idempotencyKey == nil ? "" : try Mutation.requestHash(mutations)
     let logger = logger
     let cache = cache
     do {

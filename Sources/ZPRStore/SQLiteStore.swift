@@ -186,7 +186,9 @@ public final class SQLiteStore: Store {
       case .validate(let validate): (validate, nil)
       case .after(let revision): (nil, revision)
       }
-    let request = try Mutation.requestHash(mutations)
+    // What identifies the change for its key (only a keyed change needs it: an apply's
+    // mutations take seconds to hash).
+    let request = idempotencyKey == nil ? "" : try Mutation.requestHash(mutations)
     let cache = cache
     do {
       let (commit, state) = try await pool.write { db -> (Commit, [String: ResourceRecord]?) in

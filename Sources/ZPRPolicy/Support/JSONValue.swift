@@ -15,64 +15,90 @@ public enum JSONValue: Sendable, Equatable {
 
   /// The text, indented by two spaces per level when `pretty`.
   public func serialized(pretty: Bool = true) -> String {
-    var out = ""
+    String(decoding: serializedBytes(pretty: pretty), as: UTF8.self)
+  }
+
+  /// The text as UTF-8 bytes (what an answer's body is made of).
+  public func serializedBytes(pretty: Bool = false) -> [UInt8] {
+    var out: [UInt8] = []
+    out.reserveCapacity(256)
     write(to: &out, indent: pretty ? 0 : nil)
     return out
   }
 
-  private func write(to out: inout String, indent: Int?) {
-    let newline = indent.map { "\n" + String(repeating: "  ", count: $0 + 1) } ?? ""
-    let closing = indent.map { "\n" + String(repeating: "  ", count: $0) } ?? ""
+  private func write(to out: inout [UInt8], indent: Int?) {
+    func newline(_ depth: Int) {
+      out.append(UInt8(ascii: "\n"))
+      out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * depth))
+    }
     let inner = indent.map { $0 + 1 }
     switch self {
     case .object(let members):
       guard !members.isEmpty else {
-        out += "{}"
+        out.append(contentsOf: "{}".utf8)
         return
       }
-      out += "{"
+      out.append(UInt8(ascii: "{"))
       for (index, (key, value)) in members.enumerated() {
-        out += (index > 0 ? "," : "") + newline
+        if index > 0 { out.append(UInt8(ascii: ",")) }
+        if let inner { newline(inner) }
         Self.writeString(key, to: &out)
-        out += indent == nil ? ":" : ": "
+        out.append(UInt8(ascii: ":"))
+        if indent != nil { out.append(UInt8(ascii: " ")) }
         value.write(to: &out, indent: inner)
       }
-      out += closing + "}"
+      if let indent { newline(indent) }
+      out.append(UInt8(ascii: "}"))
     case .array(let elements):
       guard !elements.isEmpty else {
-        out += "[]"
+        out.append(contentsOf: "[]".utf8)
         return
       }
-      out += "["
+      out.append(UInt8(ascii: "["))
       for (index, value) in elements.enumerated() {
-        out += (index > 0 ? "," : "") + newline
+        if index > 0 { out.append(UInt8(ascii: ",")) }
+        if let inner { newline(inner) }
         value.write(to: &out, indent: inner)
       }
-      out += closing + "]"
+      if let indent { newline(indent) }
+      out.append(UInt8(ascii: "]"))
     case .string(let string): Self.writeString(string, to: &out)
-    case .int(let value): out += String(value)
-    case .number(let value): out += value.isFinite ? String(value) : "null"
-    case .bool(let value): out += value ? "true" : "false"
-    case .null: out += "null"
+    case .int(let value): out.append(contentsOf: String(value).utf8)
+    case .number(let value): out.append(contentsOf: (value.isFinite ? String(value) : "null").utf8)
+    case .bool(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
+    case .null: out.append(contentsOf: "null".utf8)
     }
   }
 
-  private static func writeString(_ string: String, to out: inout String) {
-    out += "\""
-    for scalar in string.unicodeScalars {
-      switch scalar {
-      case "\"": out += "\\\""
-      case "\\": out += "\\\\"
-      case "\n": out += "\\n"
-      case "\r": out += "\\r"
-      case "\t": out += "\\t"
-      case _ where scalar.value < 0x20:
-        let hex = String(scalar.value, radix: 16)
-        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-      default: out.unicodeScalars.append(scalar)
+  /// A string, quoted and escaped: runs of bytes that need no escape are copied whole.
+  private static func writeString(_ string: String, to out: inout [UInt8]) {
+    out.append(UInt8(ascii: "\""))
+    var string = string
+    string.withUTF8 { bytes in
+      var start = 0
+      for index in 0..<bytes.count {
+        let byte = bytes[index]
+        guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+          continue
+        }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        switch byte {
+        case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
+        case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+        case UInt8(ascii: "\n"): out.append(contentsOf: #"\n"#.utf8)
+        case UInt8(ascii: "\r"): out.append(contentsOf: #"\r"#.utf8)
+        case UInt8(ascii: "\t"): out.append(contentsOf: #"\t"#.utf8)
+        default:
+          let hex = Array("0123456789abcdef".utf8)
+          out.append(contentsOf: #"\u00"#.utf8)
+          out.append(hex[Int(byte >> 4)])
+          out.append(hex[Int(byte & 15)])
+        }
+        start = index + 1
       }
+      out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<bytes.count]))
     }
-    out += "\""
+    out.append(UInt8(ascii: "\""))
   }
 }
 
