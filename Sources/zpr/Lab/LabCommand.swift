@@ -5,6 +5,7 @@ import ZPREngine
 import ZPRLab
 import ZPRModel
 import ZPRPolicy
+import ZPRTesting
 
 /// `zpr lab`: a tenancy built from network namespaces on this machine.
 struct LabCommand: AsyncParsableCommand {
@@ -18,7 +19,9 @@ struct LabCommand: AsyncParsableCommand {
       enforces. Every name starts with the lab's prefix (--prefix, default zl), so `zpr lab \
       down` removes everything, also after a crash. Needs root.
       """,
-    subcommands: [LabUp.self, LabStatus.self, LabExec.self, LabProbe.self, LabDown.self])
+    subcommands: [
+      LabUp.self, LabStatus.self, LabExec.self, LabProbe.self, LabFuzz.self, LabDown.self,
+    ])
 
   /// Where a lab keeps its tenancy file, for `exec` and `probe`.
   static func saved(_ prefix: String) -> URL {
@@ -429,6 +432,113 @@ struct LabProbe: AsyncParsableCommand {
           + "\(result.transport.rawValue)\(result.port.map { "/\($0)" } ?? ""): \(result.detail)\n")
     }
     if !result.connected { throw ExitCode(1) }
+  }
+}
+
+/// `zpr lab fuzz --flows N --seed S`.
+struct LabFuzz: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "fuzz",
+    abstract: "Compare the analyzer with the kernel over random tenancies and real flows.",
+    discussion: """
+      Builds random tenancies from the seed one after another (single VCNs whose security \
+      lists are open and whose policy lets some flows through, alternating with three VCNs \
+      joined by a DRG over IPv4 and IPv6), brings each up as a lab enforced directly (no \
+      agents), tries every flow of its sample between every pair of VNICs with the native \
+      prober, and compares each with `zpr analyze`, until --flows flows are compared. Prints \
+      the flows per second, and each disagreement with its reproducer (the seed, the flow, \
+      both answers and the tenancy file). Takes every lab down, also on an error. Exits 1 on \
+      any disagreement. Needs root.
+      """)
+
+  @Option(help: "The prefix of every name the labs make.") var prefix = "zf"
+  @Option(help: "How many flows to compare.") var flows = 10_000
+  @Option(help: "The seed of the random tenancies.") var seed: UInt64 = 1
+  @Option(help: "Seconds a denied flow is waited for.") var timeout: Double = 0.25
+  @Option(help: "Resources per random tenancy.") var resources = 12
+
+  func validate() throws {
+    try LabOptions.parse(["--prefix", prefix]).validate()
+    guard flows >= 1 else { throw ValidationError("--flows: 1 or more") }
+    guard timeout > 0, timeout <= 10 else { throw ValidationError("--timeout: 0 to 10 seconds") }
+    guard (2...64).contains(resources) else { throw ValidationError("--resources: 2 to 64") }
+  }
+
+  func run() async throws {
+    try LabCommand.requireRoot("fuzz")
+    let existing = Lab.shell(["ip", "netns", "list"]).output.split(separator: "\n")
+    guard !existing.contains(where: { $0.hasPrefix(prefix + "-") }),
+      !FileManager.default.fileExists(atPath: LabCommand.saved(prefix).path)
+    else {
+      throw CLIError(
+        code: "ZPR-CLI-023",
+        message: "a lab '\(prefix)' is up already: `zpr lab down --prefix \(prefix)` first, or "
+          + "use another --prefix")
+    }
+    var random = SplitMix64(seed: seed)
+    var compared = 0
+    var connected = 0
+    var probeSeconds = 0.0
+    var disagreements: [String] = []
+    var round = 0
+    while compared < flows {
+      let tenancySeed = random.next()
+      let tenancy = Self.tenancy(seed: tenancySeed, round: round, resources: resources)
+      defer { _ = Lab.down(prefix: prefix) }
+      let lab = Lab(tenancy, prefix: prefix)
+      let result: LabComparison
+      do {
+        try await lab.up()
+        _ = try await lab.enforce(tenancy)
+        let all = LabDifferential.flows(lab, sample: LabDifferential.sample(tenancy))
+        result = try await LabDifferential.compare(
+          lab, tenancy, flows: Array(all.prefix(flows - compared)),
+          prober: LabProber(lab, timeout: timeout))
+      } catch {
+        throw AgentCommand.cli(error)
+      }
+      compared += result.compared
+      connected += result.connected.count
+      probeSeconds += result.probeSeconds
+      writeOut(
+        "tenancy \(round + 1) (seed \(tenancySeed)): \(lab.hosts.count) VNICs, "
+          + "\(result.compared) flows, \(result.connected.count) connected, "
+          + "\(result.disagreements.count) disagreements, \(Int(result.flowsPerSecond)) flows/s\n")
+      for disagreement in result.disagreements {
+        let text = disagreement.reproducer(seed: tenancySeed, tenancy: tenancy)
+        disagreements.append(text)
+        writeOut(text + "\n")
+      }
+      round += 1
+      // A tenancy whose VNICs cannot reach each other gives no flows: try the next.
+      guard round < 10_000 else { break }
+    }
+    let rate = probeSeconds > 0 ? Int(Double(compared) / probeSeconds) : 0
+    writeOut(
+      "\(compared) flows compared in \(round) tenancies (seed \(seed)): \(connected) connected, "
+        + "\(disagreements.count) disagreements; \(rate) flows/s probed\n")
+    if !disagreements.isEmpty { throw ExitCode(1) }
+  }
+
+  /// The tenancy of a round: a single VCN with ZPR exposed (even rounds), or three VCNs joined
+  /// by a DRG over IPv4 and IPv6 (odd rounds).
+  static func tenancy(seed: UInt64, round: Int, resources: Int) -> Tenancy {
+    var generator = TenancyGenerator(seed: seed)
+    if round % 2 == 0 {
+      var tenancy = generator.tenancy(
+        TenancyGenerator.Size(
+          namespaces: 2, attributesPerNamespace: 2, vcns: 1, subnetsPerVCN: 2,
+          resources: resources, policies: 3))
+      LabDifferential.exposeZPR(&tenancy)
+      return tenancy
+    }
+    var size = TenancyGenerator.Size(
+      namespaces: 2, attributesPerNamespace: 2, vcns: 3, subnetsPerVCN: 2, resources: resources,
+      policies: 3)
+    size.ipv6Share = 0.4
+    var tenancy = generator.tenancy(size)
+    LabDifferential.joinVCNs(&tenancy)
+    return tenancy
   }
 }
 
