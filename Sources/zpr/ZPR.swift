@@ -75,8 +75,8 @@ struct ZPR: AsyncParsableCommand {
   }
 }
 
-/// An error the command reports itself: a stable code, a message that says what to do, and
-/// the exit code it implies.
+/// An error the command reports itself: a stable code, a message that says what to do, the
+/// exit code it implies, and the error underneath when there is one.
 struct CLIError: ZPRError, Hashable {
   static let usageExitCode: Int32 = 2
 
@@ -84,8 +84,34 @@ struct CLIError: ZPRError, Hashable {
   var code: String
   var message: String
   var exitCode: Int32 = CLIError.usageExitCode
+  var cause: (any Error)? = nil
 
   var codeText: String { code }
+
+  /// Another module's error as the command's: its code, message and cause.
+  init(_ error: any ZPRError, exitCode: Int32 = 1) {
+    self.init(code: error.codeText, message: error.message, exitCode: exitCode, cause: error.cause)
+  }
+
+  init(
+    code: String, message: String, exitCode: Int32 = CLIError.usageExitCode,
+    cause: (any Error)? = nil
+  ) {
+    self.code = code
+    self.message = message
+    self.exitCode = exitCode
+    self.cause = cause
+  }
+
+  static func == (lhs: CLIError, rhs: CLIError) -> Bool {
+    (lhs.code, lhs.message, lhs.exitCode) == (rhs.code, rhs.message, rhs.exitCode)
+  }
+
+  func hash(into hasher: inout Hasher) {
+    hasher.combine(code)
+    hasher.combine(message)
+    hasher.combine(exitCode)
+  }
 
   static func fileNotFound(_ path: String) -> CLIError {
     CLIError(code: "ZPR-CLI-001", message: "cannot read '\(path)': no such file; check the path")

@@ -23,9 +23,7 @@ struct AgentCommand: AsyncParsableCommand {
   /// An enforcer's (or the lab's) error as the command line's: its code, and its message
   /// with what caused it.
   static func cli(_ error: any ZPRError) -> CLIError {
-    let shown = error.description
-    let message = shown.hasSuffix(" [\(error.codeText)]") ? error.message : shown
-    return CLIError(code: error.codeText, message: message)
+    CLIError(error, exitCode: CLIError.usageExitCode)
   }
 }
 

@@ -137,7 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
         store = try SQLiteStore(path: database)
       }
     } catch let error as StoreError {
-      throw CLIError(code: error.code.rawValue, message: error.message, exitCode: 1)
+      throw CLIError(error)
     }
     let bootstrap = ProcessInfo.processInfo.environment["ZPR_BOOTSTRAP_KEY"]
     if let key = try await APIKeys.bootstrap(store, bootstrap: bootstrap) {
