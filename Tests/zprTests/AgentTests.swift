@@ -246,6 +246,29 @@ struct LabCLITests {
     #expect(!FileManager.default.fileExists(atPath: "/run/zpr-lab/\(prefix)"))
     #expect(!FileManager.default.fileExists(atPath: "/run/zpr-lab/\(prefix).yaml"))
   }
+
+  /// `lab fuzz` compares the kernel with the analyzer over random tenancies, one lab after
+  /// another, says how it went, and takes every lab down; a prefix in use is refused.
+  @Test func fuzzComparesFlowsAndLeavesNothing() throws {
+    let prefix = "zz\(getpid() % 100_000)"
+    defer { _ = try? ZPRProcess.run(["lab", "down", "--prefix", prefix]) }
+    let fuzz = try ZPRProcess.run([
+      "lab", "fuzz", "--prefix", prefix, "--flows", "3000", "--seed", "11", "--resources", "8",
+    ])
+    #expect(fuzz.exitCode == 0, "\(fuzz.standardOutput)\(fuzz.standardError)")
+    let summary = fuzz.standardOutput.split(separator: "\n").last.map(String.init) ?? ""
+    #expect(summary.hasPrefix("3000 flows compared in "), "\(fuzz.standardOutput)")
+    #expect(summary.contains(", 0 disagreements; "), "\(summary)")
+    #expect(!Lab.shell(["ip", "netns", "list"]).output.contains(prefix + "-"))
+    // A prefix whose lab is up is refused, and that lab is left as it was.
+    let file = IAMCLITests.root.appendingPathComponent("examples/tenancies/three-tier.yaml").path
+    let up = try ZPRProcess.run(["lab", "up", "--prefix", prefix, "--no-agents", file])
+    try #require(up.exitCode == 0, "\(up.standardError)")
+    let refused = try ZPRProcess.run(["lab", "fuzz", "--prefix", prefix, "--flows", "10"])
+    #expect(refused.exitCode != 0)
+    #expect(refused.standardError.contains("[ZPR-CLI-023]"), "\(refused.standardError)")
+    #expect(Lab.shell(["ip", "netns", "list"]).output.contains(prefix + "-"))
+  }
 }
 
 /// `zpr agent`'s options, without root.
