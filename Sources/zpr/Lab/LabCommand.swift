@@ -416,7 +416,7 @@ struct LabProbe: AsyncParsableCommand {
     let lab = try LabCommand.lab(options.prefix)
     let result: ProbeResult
     do {
-      result = try lab.probe(
+      result = try await lab.probe(
         from: from, to: to, transport: flowProtocol, port: port, timeout: timeout)
     } catch { throw AgentCommand.cli(error) }
     if format == .json {
