@@ -126,8 +126,10 @@ public enum LabDifferential {
   }
 
   /// Probes the flows in the lab and asks the analyzer about each (both ways: a connection
-  /// needs its replies). A flow on which they disagree is probed again, alone and slowly
-  /// (1 s), and counts only when it disagrees again.
+  /// needs its replies). A flow that connected where the analyzer says it cannot, or that was
+  /// refused (nothing listened), is a disagreement at once: no second probe may hide traffic
+  /// that got through. A flow the analyzer allows that got no answer in the fast pass is
+  /// probed again, slowly (1 s), and counts only when it gets none again.
   public static func compare(
     _ lab: Lab, _ tenancy: Tenancy, flows: [LabFlow], prober: LabProber? = nil
   ) async throws(LabError) -> LabComparison {
@@ -145,7 +147,12 @@ public enum LabDifferential {
     var suspects: [Int] = []
     for (index, result) in results.enumerated() {
       if result.connected { comparison.connected.append(flows[index]) }
-      if result.connected != expected[index].reachable || result.detail.hasPrefix("refused") {
+      if result.connected && !expected[index].reachable || result.detail.hasPrefix("refused") {
+        comparison.disagreements.append(
+          LabDisagreement(
+            flow: flows[index], analyzerReachable: expected[index].reachable,
+            stoppedAt: expected[index].stoppedAt, kernel: result.detail))
+      } else if !result.connected && expected[index].reachable {
         suspects.append(index)
       }
     }

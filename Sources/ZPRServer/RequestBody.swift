@@ -58,7 +58,8 @@ enum RequestBody {
   static func decode<T: Decodable & FieldsNamed>(_ type: T.Type, from value: JSONValue) throws -> T
   {
     do {
-      return try JSONValueDecoder().decode(type, from: value)
+      // A null is refused as the field's type refuses it, as the reader has always done.
+      return try JSONValueDecoder(nullIsAbsent: false).decode(type, from: value)
     } catch let error as DecodingError {
       let (field, reason) = error.fieldAndReason
       if case .keyNotFound = error { throw APIError.missingField(field) }

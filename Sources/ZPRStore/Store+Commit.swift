@@ -47,7 +47,9 @@ extension ResourceRecord {
   /// The element the body holds (an empty object if it is not one: the stores write only
   /// bodies the server made).
   public var element: JSONValue {
-    guard let value = try? JSONValue.parse(body), value.objectMembers != nil else {
+    // The body was bounded when it was written: read it whole, whatever its longest string.
+    let limits = JSONLimits(maxStringLength: max(body.utf8.count, 1), maxValues: Int.max)
+    guard let value = try? JSONValue.parse(body, limits: limits), value.objectMembers != nil else {
       return .object([])
     }
     return value

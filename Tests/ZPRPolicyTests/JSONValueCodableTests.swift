@@ -90,3 +90,21 @@ struct JSONValueCodableTests {
     #expect(try JSONValueEncoder().encode(Int64(-5)) == .int(-5))
   }
 }
+
+/// A null for an optional field: left out for answers, refused for requests.
+@Suite("Null in typed values")
+struct JSONValueNullTests {
+  struct Asked: Decodable {
+    var port: Int?
+  }
+
+  @Test func nullIsAbsentOnlyWhenAsked() throws {
+    let json = try JSONValue.parse(#"{"port": null}"#)
+    #expect(try JSONValueDecoder().decode(Asked.self, from: json).port == nil)
+    #expect(throws: DecodingError.self) {
+      try JSONValueDecoder(nullIsAbsent: false).decode(Asked.self, from: json)
+    }
+    #expect(
+      try JSONValueDecoder(nullIsAbsent: false).decode(Asked.self, from: .object([])).port == nil)
+  }
+}

@@ -598,6 +598,24 @@ struct SecurityTests {
         client, .post, "/v1/pathAnalysis",
         #"{"from": "secret-db", "to": "hidden-app", "protocol": "tcp", "port": true}"#)
       #expect(status == .badRequest, "\(body)")
+      // A null is no way to leave a field out: each typed body refuses it by name.
+      for (path, text, field) in [
+        (
+          "/v1/pathAnalysis",
+          #"{"from": "secret-db", "to": "hidden-app", "protocol": "tcp", "port": null}"#, "port"
+        ),
+        ("/v1/apiKeys", #"{"user": "k", "groups": null}"#, "groups"),
+        (
+          "/v1/iam/explain", #"{"user": "k", "permission": "VCN_READ", "resource": null}"#,
+          "resource"
+        ),
+        ("/v1/apply", #"{"tenancy": "defaultNamespace: a", "path": null}"#, "path"),
+      ] {
+        let (refusal, _, answer) = try await Self.raw(client, .post, path, text)
+        #expect(refusal == .badRequest, "\(path): \(answer)")
+        #expect(
+          answer.contains("ZPR-API-004") && answer.contains("'\(field)'"), "\(path): \(answer)")
+      }
       for query in ["limit=abc", "limit=0", "limit=5000", "limit=-1"] {
         (status, body, _) = try await Resources.send(client, .get, "/v1/vcns?\(query)")
         #expect(status == .badRequest, "\(query): \(body)")

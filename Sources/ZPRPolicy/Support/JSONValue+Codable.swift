@@ -90,7 +90,7 @@ public struct JSONValueEncoder: Sendable {
   public func encode(_ value: some Encodable) throws -> JSONValue {
     if let json = value as? JSONValue { return json }
     let slot = Slot()
-    try value.encode(to: ValueEncoder(slot: slot, codingPath: []))
+    try ValueEncoder.encode(value, into: slot, path: [])
     return slot.resolved()
   }
 }
@@ -99,13 +99,19 @@ public struct JSONValueEncoder: Sendable {
 /// kind of JSON value (an `Int` a whole number, a `Bool` only `true` or `false`, a `String`
 /// only a string). A refusal is a `DecodingError` whose coding path names the field.
 public struct JSONValueDecoder: Sendable {
+  /// Whether `null` for an optional field reads as the field left out (as `JSONDecoder` reads
+  /// it); when false it is refused as the field's type would refuse it, as request bodies are.
+  public var nullIsAbsent: Bool
+
   /// A decoder.
-  public init() {}
+  public init(nullIsAbsent: Bool = true) {
+    self.nullIsAbsent = nullIsAbsent
+  }
 
   /// The value of `type` that `json` holds.
   public func decode<T: Decodable>(_ type: T.Type, from json: JSONValue) throws -> T {
     if T.self == JSONValue.self { return json as! T }
-    return try T(from: ValueDecoder(value: json, codingPath: []))
+    return try T(from: ValueDecoder(value: json, codingPath: [], nullIsAbsent: nullIsAbsent))
   }
 }
 
@@ -310,24 +316,27 @@ struct SingleValueEncoder: SingleValueEncodingContainer {
 struct ValueDecoder: Decoder {
   let value: JSONValue
   var codingPath: [any CodingKey]
+  var nullIsAbsent: Bool
   var userInfo: [CodingUserInfoKey: Any] { [:] }
 
   func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
     guard let members = value.objectMembers else {
       throw Self.mismatch([String: JSONValue].self, "an object", codingPath)
     }
-    return KeyedDecodingContainer(KeyedValueDecoder<Key>(members: members, codingPath: codingPath))
+    return KeyedDecodingContainer(
+      KeyedValueDecoder<Key>(members: members, codingPath: codingPath, nullIsAbsent: nullIsAbsent))
   }
 
   func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
     guard let elements = value.array else {
       throw Self.mismatch([JSONValue].self, "a list", codingPath)
     }
-    return UnkeyedValueDecoder(elements: elements, codingPath: codingPath)
+    return UnkeyedValueDecoder(
+      elements: elements, codingPath: codingPath, nullIsAbsent: nullIsAbsent)
   }
 
   func singleValueContainer() throws -> any SingleValueDecodingContainer {
-    SingleValueDecoder(value: value, codingPath: codingPath)
+    SingleValueDecoder(value: value, codingPath: codingPath, nullIsAbsent: nullIsAbsent)
   }
 
   static func mismatch(_ type: Any.Type, _ wanted: String, _ path: [any CodingKey])
@@ -339,9 +348,9 @@ struct ValueDecoder: Decoder {
 
   /// A value of a type from a JSON value: scalars directly, anything else through its
   /// `init(from:)`.
-  static func decode<T: Decodable>(_ type: T.Type, from value: JSONValue, path: [any CodingKey])
-    throws -> T
-  {
+  static func decode<T: Decodable>(
+    _ type: T.Type, from value: JSONValue, path: [any CodingKey], nullIsAbsent: Bool
+  ) throws -> T {
     if T.self == JSONValue.self { return value as! T }
     if T.self == String.self {
       guard let text = value.string else { throw mismatch(T.self, "a string", path) }
@@ -355,13 +364,14 @@ struct ValueDecoder: Decoder {
       guard let flag = value.bool else { throw mismatch(T.self, "true or false", path) }
       return flag as! T
     }
-    return try T(from: ValueDecoder(value: value, codingPath: path))
+    return try T(from: ValueDecoder(value: value, codingPath: path, nullIsAbsent: nullIsAbsent))
   }
 }
 
 struct KeyedValueDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
   let members: [(String, JSONValue)]
   var codingPath: [any CodingKey]
+  var nullIsAbsent: Bool
 
   var allKeys: [Key] { members.compactMap { Key(stringValue: $0.0) } }
 
@@ -369,52 +379,67 @@ struct KeyedValueDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
   func contains(_ key: Key) -> Bool { value(key) != nil }
 
-  func decodeNil(forKey key: Key) throws -> Bool { value(key)?.isNull ?? true }
+  /// Whether the field reads as absent: missing, or null where null stands for that (else a
+  /// null is decoded as the field's type, which refuses it).
+  func decodeNil(forKey key: Key) throws -> Bool {
+    guard let value = value(key) else { return true }
+    return value.isNull && nullIsAbsent
+  }
 
   func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
     guard let value = value(key) else {
       throw DecodingError.keyNotFound(
         key, DecodingError.Context(codingPath: codingPath, debugDescription: "is required"))
     }
-    return try ValueDecoder.decode(type, from: value, path: codingPath + [key])
+    return try ValueDecoder.decode(
+      type, from: value, path: codingPath + [key], nullIsAbsent: nullIsAbsent)
   }
 
   func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
-    guard let value = value(key), !value.isNull else { return nil }
-    return try ValueDecoder.decode(type, from: value, path: codingPath + [key])
+    // A null is refused as the type refuses it, unless it stands for the field left out.
+    guard let value = value(key), !(value.isNull && nullIsAbsent) else { return nil }
+    return try ValueDecoder.decode(
+      type, from: value, path: codingPath + [key], nullIsAbsent: nullIsAbsent)
   }
 
   func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key)
     throws -> KeyedDecodingContainer<NestedKey>
   {
-    try ValueDecoder(value: value(key) ?? .null, codingPath: codingPath + [key])
-      .container(keyedBy: type)
+    try ValueDecoder(
+      value: value(key) ?? .null, codingPath: codingPath + [key], nullIsAbsent: nullIsAbsent
+    )
+    .container(keyedBy: type)
   }
 
   func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-    try ValueDecoder(value: value(key) ?? .null, codingPath: codingPath + [key])
-      .unkeyedContainer()
+    try ValueDecoder(
+      value: value(key) ?? .null, codingPath: codingPath + [key], nullIsAbsent: nullIsAbsent
+    )
+    .unkeyedContainer()
   }
 
   func superDecoder() throws -> any Decoder {
-    ValueDecoder(value: .object(members), codingPath: codingPath)
+    ValueDecoder(value: .object(members), codingPath: codingPath, nullIsAbsent: nullIsAbsent)
   }
 
   func superDecoder(forKey key: Key) throws -> any Decoder {
-    ValueDecoder(value: value(key) ?? .null, codingPath: codingPath + [key])
+    ValueDecoder(
+      value: value(key) ?? .null, codingPath: codingPath + [key], nullIsAbsent: nullIsAbsent)
   }
 }
 
 struct UnkeyedValueDecoder: UnkeyedDecodingContainer {
   let elements: [JSONValue]
   var codingPath: [any CodingKey]
+  var nullIsAbsent: Bool
   var currentIndex = 0
   var count: Int? { elements.count }
   var isAtEnd: Bool { currentIndex >= elements.count }
 
-  init(elements: [JSONValue], codingPath: [any CodingKey]) {
+  init(elements: [JSONValue], codingPath: [any CodingKey], nullIsAbsent: Bool) {
     self.elements = elements
     self.codingPath = codingPath
+    self.nullIsAbsent = nullIsAbsent
   }
 
   private func next() throws -> JSONValue {
@@ -435,7 +460,8 @@ struct UnkeyedValueDecoder: UnkeyedDecodingContainer {
   }
 
   mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-    let value = try ValueDecoder.decode(type, from: try next(), path: path)
+    let value = try ValueDecoder.decode(
+      type, from: try next(), path: path, nullIsAbsent: nullIsAbsent)
     currentIndex += 1
     return value
   }
@@ -443,19 +469,23 @@ struct UnkeyedValueDecoder: UnkeyedDecodingContainer {
   mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws
     -> KeyedDecodingContainer<NestedKey>
   {
-    let container = try ValueDecoder(value: try next(), codingPath: path).container(keyedBy: type)
+    let container = try ValueDecoder(
+      value: try next(), codingPath: path, nullIsAbsent: nullIsAbsent
+    ).container(keyedBy: type)
     currentIndex += 1
     return container
   }
 
   mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
-    let container = try ValueDecoder(value: try next(), codingPath: path).unkeyedContainer()
+    let container = try ValueDecoder(
+      value: try next(), codingPath: path, nullIsAbsent: nullIsAbsent
+    ).unkeyedContainer()
     currentIndex += 1
     return container
   }
 
   mutating func superDecoder() throws -> any Decoder {
-    let decoder = ValueDecoder(value: try next(), codingPath: path)
+    let decoder = ValueDecoder(value: try next(), codingPath: path, nullIsAbsent: nullIsAbsent)
     currentIndex += 1
     return decoder
   }
@@ -474,6 +504,7 @@ struct IndexKey: CodingKey {
 struct SingleValueDecoder: SingleValueDecodingContainer {
   let value: JSONValue
   var codingPath: [any CodingKey]
+  var nullIsAbsent: Bool
 
   func decodeNil() -> Bool { value.isNull }
 
@@ -517,6 +548,6 @@ struct SingleValueDecoder: SingleValueDecodingContainer {
   }
 
   func decode<T: Decodable>(_ type: T.Type) throws -> T {
-    try ValueDecoder.decode(type, from: value, path: codingPath)
+    try ValueDecoder.decode(type, from: value, path: codingPath, nullIsAbsent: nullIsAbsent)
   }
 }

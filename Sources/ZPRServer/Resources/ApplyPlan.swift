@@ -107,7 +107,9 @@ struct ApplyPlan {
   /// Statements in canonical form: a file (or `zpr export`) writes them so, whatever spelling
   /// the API was given.
   private static func normalized(_ kind: String, _ body: JSONValue) -> JSONValue {
-    guard let statements = body["statements"]?.array?.compactMap(\.string) else { return body }
+    guard let list = body["statements"]?.array, case let statements = list.compactMap(\.string),
+      statements.count == list.count
+    else { return body }
     var body = body
     switch kind {
     case ResourceSchema.policy.kind:

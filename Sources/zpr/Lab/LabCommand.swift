@@ -70,6 +70,22 @@ struct LabCommand: AsyncParsableCommand {
     return nil
   }
 
+  /// Until the sources are cancelled, SIGINT, SIGTERM and SIGHUP take the lab `prefix` down
+  /// and end the process with the signal's status (130, 143, 129).
+  static func takeDownOnSignal(_ prefix: String) -> [any DispatchSourceSignal] {
+    [(SIGINT, Int32(130)), (SIGTERM, 143), (SIGHUP, 129)].map { signalNumber, status in
+      signal(signalNumber, SIG_IGN)
+      let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+      source.setEventHandler {
+        _ = Lab.down(prefix: prefix)
+        Foundation.exit(status)
+      }
+      source.setCancelHandler { signal(signalNumber, SIG_DFL) }
+      source.resume()
+      return source
+    }
+  }
+
   static func requireRoot(_ what: String) throws {
     guard getuid() == 0 else {
       throw CLIError(
@@ -475,6 +491,9 @@ struct LabFuzz: AsyncParsableCommand {
         message: "a lab '\(prefix)' is up already: `zpr lab down --prefix \(prefix)` first, or "
           + "use another --prefix")
     }
+    // Interrupted (Ctrl-C, kill), the lab of the round goes down before the command ends.
+    let cleanup = LabCommand.takeDownOnSignal(prefix)
+    defer { cleanup.forEach { $0.cancel() } }
     var random = SplitMix64(seed: seed)
     var compared = 0
     var connected = 0
