@@ -493,7 +493,7 @@ struct LabFuzz: AsyncParsableCommand {
     }
     // Interrupted (Ctrl-C, kill), the lab of the round goes down before the command ends.
     let cleanup = LabCommand.takeDownOnSignal(prefix)
-    defer { cleanup.forEach { $0.cancel() } }
+    defer { for source in cleanup { source.cancel() } }
     var random = SplitMix64(seed: seed)
     var compared = 0
     var connected = 0
