@@ -310,8 +310,6 @@ public struct Lab: Sendable {
   }
 }
 
-/// A problem building or using the lab: a stable code (`ZPR-LAB-...`) and what to do; the
-/// enforcer's error type, which the lab's own failures share.
 /// Why the lab could not do something: a stable code, what to do, and the error underneath.
 public struct LabError: ZPRError, CodedError, Hashable {
   /// Stable codes.
@@ -339,21 +337,13 @@ public struct LabError: ZPRError, CodedError, Hashable {
   public var code: Code
   public var message: String
   /// The enforcer's error, or the process's, underneath.
-  public var cause: (any Error)?
+  public var cause: (any Error)? { underlying.error }
+  private var underlying: ErrorCause
 
   /// An error.
   public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
     self.code = code
     self.message = message
-    self.cause = cause
-  }
-
-  public static func == (lhs: LabError, rhs: LabError) -> Bool {
-    lhs.code == rhs.code && lhs.message == rhs.message
-  }
-
-  public func hash(into hasher: inout Hasher) {
-    hasher.combine(code)
-    hasher.combine(message)
+    underlying = ErrorCause(cause)
   }
 }

@@ -123,22 +123,14 @@ public struct StoreError: ZPRError, CodedError, Hashable {
   public var code: Code
   public var message: String
   /// The database's own error, when one was the reason.
-  public var cause: (any Error)?
+  public var cause: (any Error)? { underlying.error }
+  private var underlying: ErrorCause
 
   /// An error.
   public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
     self.code = code
     self.message = message
-    self.cause = cause
-  }
-
-  public static func == (lhs: StoreError, rhs: StoreError) -> Bool {
-    lhs.code == rhs.code && lhs.message == rhs.message
-  }
-
-  public func hash(into hasher: inout Hasher) {
-    hasher.combine(code)
-    hasher.combine(message)
+    underlying = ErrorCause(cause)
   }
 }
 

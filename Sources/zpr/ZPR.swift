@@ -84,7 +84,8 @@ struct CLIError: ZPRError, Hashable {
   var code: String
   var message: String
   var exitCode: Int32 = CLIError.usageExitCode
-  var cause: (any Error)? = nil
+  var cause: (any Error)? { underlying.error }
+  private var underlying = ErrorCause(nil)
 
   var codeText: String { code }
 
@@ -100,17 +101,7 @@ struct CLIError: ZPRError, Hashable {
     self.code = code
     self.message = message
     self.exitCode = exitCode
-    self.cause = cause
-  }
-
-  static func == (lhs: CLIError, rhs: CLIError) -> Bool {
-    (lhs.code, lhs.message, lhs.exitCode) == (rhs.code, rhs.message, rhs.exitCode)
-  }
-
-  func hash(into hasher: inout Hasher) {
-    hasher.combine(code)
-    hasher.combine(message)
-    hasher.combine(exitCode)
+    underlying = ErrorCause(cause)
   }
 
   static func fileNotFound(_ path: String) -> CLIError {

@@ -141,22 +141,14 @@ public struct EnforcerError: ZPRError, CodedError, Hashable {
   public var code: Code
   public var message: String
   /// What failed underneath (a process that could not start, say).
-  public var cause: (any Error)?
+  public var cause: (any Error)? { underlying.error }
+  private var underlying: ErrorCause
 
   /// An error.
   public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
     self.code = code
     self.message = message
-    self.cause = cause
-  }
-
-  public static func == (lhs: EnforcerError, rhs: EnforcerError) -> Bool {
-    lhs.code == rhs.code && lhs.message == rhs.message
-  }
-
-  public func hash(into hasher: inout Hasher) {
-    hasher.combine(code)
-    hasher.combine(message)
+    underlying = ErrorCause(cause)
   }
 }
 

@@ -48,3 +48,19 @@ public protocol CodedError {
   /// This error's code.
   var code: Code { get }
 }
+
+/// The error underneath another, kept with it but left out of its equality and hash: two
+/// errors of the same code and message are the same error, whatever caused them.
+public struct ErrorCause: Hashable, Sendable {
+  /// The error, if there is one.
+  public var error: (any Error)?
+
+  /// A cause.
+  public init(_ error: (any Error)?) {
+    self.error = error
+  }
+
+  public static func == (lhs: ErrorCause, rhs: ErrorCause) -> Bool { true }
+
+  public func hash(into hasher: inout Hasher) {}
+}
