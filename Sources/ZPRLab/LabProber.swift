@@ -153,20 +153,22 @@ struct SocketAddress {
       address.sin6_family = sa_family_t(AF_INET6)
       address.sin6_port = in_port_t(UInt16(port).bigEndian)
       guard inet_pton(AF_INET6, text, &address.sin6_addr) == 1 else { return nil }
-      withUnsafeBytes(of: address) { bytes in
-        withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) }
-      }
-      length = socklen_t(MemoryLayout<sockaddr_in6>.size)
+      store(address)
     } else {
       var address = sockaddr_in()
       address.sin_family = sa_family_t(AF_INET)
       address.sin_port = in_port_t(UInt16(port).bigEndian)
       guard inet_pton(AF_INET, text, &address.sin_addr) == 1 else { return nil }
-      withUnsafeBytes(of: address) { bytes in
-        withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) }
-      }
-      length = socklen_t(MemoryLayout<sockaddr_in>.size)
+      store(address)
     }
+  }
+
+  /// Keeps a `sockaddr_in` or `sockaddr_in6` as the storage, and its length.
+  private mutating func store<Address>(_ address: Address) {
+    withUnsafeBytes(of: address) { bytes in
+      withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: bytes) }
+    }
+    length = socklen_t(MemoryLayout<Address>.size)
   }
 
   /// Calls `body` with the address as a `sockaddr`.
