@@ -86,7 +86,7 @@ public struct Lab: Sendable {
       ])
       do {
         try await NFTBackend(namespace: host).apply(
-          SecurityRuleset.render(endpoint: index, in: topology))
+          .replacing(SecurityRuleset.table(endpoint: index, in: topology)))
       } catch {
         throw LabError(
           .network, "the security rules of \(endpoint.name): \(error.message)", cause: error)

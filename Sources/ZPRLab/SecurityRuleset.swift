@@ -1,3 +1,4 @@
+public import ZPREnforcer
 public import ZPREngine
 import ZPRModel
 import ZPRPolicy
@@ -6,8 +7,6 @@ import ZPRPolicy
 /// `inet zpr_vcn`, beside zpr's own (a packet must pass both). A packet passes when any rule of
 /// any of them allows it (ZPL.md section 3); replies of allowed connections pass.
 public enum SecurityRuleset {
-  /// The table.
-  public static let table = "inet zpr_vcn"
   /// The conntrack mark bit of connections a stateful rule allowed (zpr's own bits differ).
   static let mark = "0x1"
 
@@ -15,8 +14,8 @@ public enum SecurityRuleset {
     rule.stateless ? "accept" : "ct mark set ct mark or \(mark) accept"
   }
 
-  /// The text for `nft -f -` (replaces the table in one transaction).
-  public static func render(endpoint index: Int, in topology: Topology) -> String {
+  /// The typed table (a transaction replaces it whole).
+  public static func table(endpoint index: Int, in topology: Topology) -> NFTTable {
     let endpoint = topology.endpoints[index]
     var ingress: [String] = []
     var egress: [String] = []
@@ -54,25 +53,22 @@ public enum SecurityRuleset {
         }
       }
     }
-    var lines = [
-      "# zpr lab: the security lists and NSGs of \(endpoint.name)",
-      "table \(table)", "delete table \(table)", "table \(table) {",
-    ]
-    for (chain, hook, rules) in [("input", "input", ingress), ("output", "output", egress)] {
-      lines.append("  chain \(chain) {")
-      lines.append("    type filter hook \(hook) priority filter - 10; policy drop;")
-      lines.append("    \(hook == "input" ? "iif" : "oif") \"lo\" accept")
-      // Replies of what a stateful rule allowed; a stateless rule's need a rule of their own.
-      lines.append("    ct state established,related ct mark and \(mark) == \(mark) accept")
-      // Neighbour discovery passes, or no IPv6 address answers at all.
-      lines.append(
-        "    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, "
-          + "nd-router-advert } accept")
-      for rule in rules { lines.append("    \(rule)") }
-      lines.append("  }")
+    let chains = [("input", ingress), ("output", egress)].map { hook, rules in
+      NFTChain(
+        hook, hook: NFTHook(hook: hook, priority: "filter - 10", policy: "drop"),
+        rules: [
+          "\(hook == "input" ? "iif" : "oif") \"lo\" accept",
+          // Replies of what a stateful rule allowed; a stateless rule's need a rule of their own.
+          "ct state established,related ct mark and \(mark) == \(mark) accept",
+          // Neighbour discovery passes, or no IPv6 address answers at all.
+          "icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit, "
+            + "nd-router-advert } accept",
+        ] + rules)
     }
-    lines.append("}")
-    return lines.joined(separator: "\n") + "\n"
+    return NFTTable(
+      family: "inet", name: "zpr_vcn",
+      comment: "zpr lab: the security lists and NSGs of \(endpoint.name)",
+      objects: chains.map { .chain($0) })
   }
 
   /// One security rule as nft matches, one per address family its peer has (none when it can

@@ -187,7 +187,11 @@ struct AgentLoopTests {
     #expect(controlPlane.reports.map(\.revision) == [1, 1])
 
     // Someone removes web-1's rule: it is put back.
-    backend.tamper { $0.replacingOccurrences(of: Self.webToApp(8080), with: "") }
+    backend.tamper { table in
+      table.updateMap(named: "ingress4") {
+        $0.elements.removeAll { "\($0)" == Self.webToApp(8080) }
+      }
+    }
     #expect(await loop.step())
     #expect(try await backend.listTable()?.contains(Self.webToApp(8080)) == true)
     #expect(backend.applied.count == applies + 1)

@@ -353,7 +353,7 @@ struct KernelTests {
       let ruleset = try EnforcedTenancy(tenancy).ruleset(for: "app-1")
       #expect(try await updating.enforce(ruleset) == .applied)
       if await updating.lastChange == .elements { updates += 1 }
-      try await replaced.apply(NFTRenderer.render(ruleset))
+      try await replaced.apply(.replacing(NFTRenderer.table(for: ruleset)))
       let updated = try await NFTBackend(namespace: lab.name("a")).listTable()
       let whole = try await replaced.listTable()
       #expect(updated.map(Self.sortingElements) == whole.map(Self.sortingElements))
@@ -412,6 +412,46 @@ struct KernelTests {
     #expect(ops.packets["denied"] == 0)
   }
 
+  /// The ruleset's generation, read over netlink in the namespace: each commit raises it by
+  /// one; a check, a refused transaction and a listing do not, nor does another namespace's
+  /// commit. The reconciler's check between changes rests on it: a table of another tool
+  /// leaves zpr's in force, a change to zpr's own is put back.
+  @Test func theGenerationMovesWithEachCommitAndNothingElse() async throws {
+    let lab = Namespaces()
+    try lab.build([(name: "web-1", address: "10.0.1.10"), (name: "app-1", address: "10.0.2.10")])
+    let backend = NFTBackend(namespace: lab.name("web-1"))
+    let start = try #require(try await backend.generation())
+    let table = NFTRenderer.table(for: .failClosed(host: "web-1"))
+    try await backend.check(.replacing(table))
+    #expect(try await backend.generation() == start)
+    try await backend.apply(.replacing(table))
+    #expect(try await backend.generation() == start &+ 1)
+    _ = try await backend.listTable()
+    let broken = NFTTable(
+      family: "inet", name: "zpr", objects: [.chain(NFTChain("broken", rules: ["jump nowhere"]))])
+    await #expect(throws: EnforcerError.self) { try await backend.apply(.replacing(broken)) }
+    try await NFTBackend(namespace: lab.name("app-1")).apply(.replacing(table))
+    #expect(try await backend.generation() == start &+ 1)
+    // A namespace that does not exist is named.
+    await #expect(throws: EnforcerError.self) {
+      _ = try await NetfilterGeneration.read(namespace: "zpr-no-such-namespace")
+    }
+    let reconciler = Reconciler(backend: backend)
+    let ruleset = try Self.rulesets(TenancyFixtures.threeTier())["web-1"]!
+    #expect(try await reconciler.enforce(ruleset) == .applied)
+    #expect(try await reconciler.enforce(ruleset) == .unchanged)
+    let listing = try #require(try await backend.listTable())
+    Namespaces.run(["ip", "netns", "exec", lab.name("web-1"), "nft", "add", "table", "ip", "other"])
+    #expect(try await reconciler.enforce(ruleset) == .unchanged)
+    Namespaces.run([
+      "ip", "netns", "exec", lab.name("web-1"), "nft", "add", "rule", "inet", "zpr", "output",
+      "accept",
+    ])
+    #expect(try await reconciler.enforce(ruleset) == .repaired)
+    #expect(try await reconciler.enforce(ruleset) == .unchanged)
+    #expect(try await backend.listTable() == listing)
+  }
+
   /// A ruleset nft refuses changes nothing: the previous one stays in force.
   @Test func aRefusedRulesetLeavesThePreviousOneInForce() async throws {
     let lab = Namespaces()
@@ -421,9 +461,9 @@ struct KernelTests {
     _ = try await reconciler.failClosed(host: "web-1")
     let before = try await backend.listTable()
     #expect(before?.contains("policy drop") == true)
-    await #expect(throws: EnforcerError.self) {
-      try await backend.apply("table inet zpr {\n  chain broken {\n    jump nowhere\n  }\n}\n")
-    }
+    let broken = NFTTable(
+      family: "inet", name: "zpr", objects: [.chain(NFTChain("broken", rules: ["jump nowhere"]))])
+    await #expect(throws: EnforcerError.self) { try await backend.apply(.replacing(broken)) }
     #expect(try await backend.listTable() == before)
   }
 }

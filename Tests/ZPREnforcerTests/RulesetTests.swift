@@ -190,19 +190,21 @@ struct RulesetTests {
     #expect(try await reconciler.enforce(grown) == .applied)
     #expect(await reconciler.lastChange == .elements)
     let update = try #require(backend.applied.last)
+    #expect(update.updatesElementsOnly)
     #expect(
-      update.split(separator: "\n").allSatisfy {
+      update.text.split(separator: "\n").allSatisfy {
         $0.hasPrefix("add element inet zpr ingress4 {")
           || $0.hasPrefix("delete element inet zpr ingress4 {")
-      }, "\(update)")
-    #expect(update.contains("10.0.1.11"))
-    // The table it left lists as the new ruleset applied whole (elements in any order).
-    func lines(_ text: String) -> [String] {
-      text.split(separator: "\n").map { String($0.hasSuffix(",") ? $0.dropLast() : $0[...]) }
-        .sorted()
-    }
-    let listed = try #require(try await backend.listTable())
-    #expect(lines(listed) == lines(FakeFirewallBackend.listing(of: NFTRenderer.render(grown))))
+      }, "\(update.text)")
+    #expect(
+      update.operations.contains {
+        guard case .addElements(_, "ingress4", let elements) = $0 else { return false }
+        return elements.contains { $0.key.contains("10.0.1.11") }
+      })
+    // The table it left is the new ruleset's (elements in any order).
+    #expect(
+      try #require(backend.table).sortingElements
+        == NFTRenderer.table(for: grown).withoutComments.sortingElements)
     #expect(try await reconciler.enforce(grown) == .unchanged)
     // Dropping a statement changes the chains: the table is replaced.
     tenancy.policies[0].statements.removeLast()
@@ -214,7 +216,7 @@ struct RulesetTests {
     let backend = FakeFirewallBackend()
     let reconciler = Reconciler(backend: backend)
     #expect(try await reconciler.failClosed(host: "web-1") == .applied)
-    #expect(backend.applied.last?.contains("policy drop;") == true)
+    #expect(backend.table?.chain(named: "input")?.hook?.policy == "drop")
     let tenancy = TenancyFixtures.threeTier()
     let web = try Self.ruleset(tenancy, "web-1")
     #expect(try await reconciler.enforce(web) == .applied)
@@ -222,7 +224,11 @@ struct RulesetTests {
     #expect(backend.applied.count == 2)
     #expect(backend.checks == 2)
     // Someone deletes an element behind the agent's back: it is put back.
-    backend.tamper { $0.replacingOccurrences(of: "jump s0_0", with: "accept") }
+    backend.tamper { table in
+      table.updateMap(named: "egress4") {
+        $0.elements = $0.elements.map { NFTElement(key: $0.key, value: "accept") }
+      }
+    }
     #expect(try await reconciler.enforce(web) == .repaired)
     #expect(backend.applied.count == 3)
     // Someone removes the table.
@@ -248,5 +254,170 @@ struct RulesetTests {
     #expect(await reconciler.current == smaller)
     #expect(await reconciler.cut == 1)
     #expect(backend.connections == [unrelated])
+  }
+}
+
+/// The typed nftables model: tables and transactions as the backends take them.
+@Suite("The typed nftables model")
+struct NFTModelTests {
+  static func ruleset(_ tenancy: Tenancy, _ host: String) throws -> HostRuleset {
+    try EnforcedTenancy(tenancy).ruleset(for: host)
+  }
+
+  /// The three-tier example with one more web server (not next to web-1's address, which
+  /// would merge into one range): app-1's ruleset grows by elements only.
+  static func grown() -> Tenancy {
+    var tenancy = TenancyFixtures.threeTier()
+    var web2 = tenancy.resources.first { $0.name == "web-1" }!
+    web2.name = "web-2"
+    web2.vnics[0].ips = [TenancyFixtures.address("10.0.1.20")]
+    tenancy.resources.append(web2)
+    return tenancy
+  }
+
+  @Test func aTableListsAsItsTransactionDefinesIt() throws {
+    let table = NFTRenderer.table(for: try Self.ruleset(TenancyFixtures.threeTier(), "app-1"))
+    let text = NFTTransaction.replacing(table).text
+    // The transaction: the comment, create-if-missing, delete, the definition.
+    #expect(text.hasPrefix("# zpr: the ruleset of app-1"))
+    #expect(text.contains("table inet zpr\ndelete table inet zpr\ntable inet zpr {\n"))
+    // Its listing is the definition without comments, which the kernel does not keep.
+    #expect(table.listing.hasPrefix("table inet zpr {\n  counter s0_0 {"))
+    #expect(!table.listing.contains("#"))
+    #expect(NFTTransaction.replacing(table.withoutComments).text.hasSuffix(table.listing + "\n"))
+    #expect(text.contains("  # s0_0: "))
+    #expect(
+      table.map(named: "ingress4")?.elements.map(\.description) == [
+        "10.0.1.10 . 10.0.2.10 . tcp . 8080 : jump s0_0"
+      ])
+    #expect(
+      table.chain(named: "input")?.hook?.description
+        == "type filter hook input priority filter; policy drop;")
+  }
+
+  /// Two tables that differ in map elements alone differ by element updates (deletions first);
+  /// a chain, a rule or a counter more and they do not.
+  @Test func onlyElementChangesBecomeElementUpdates() throws {
+    let before = NFTRenderer.table(for: try Self.ruleset(TenancyFixtures.threeTier(), "app-1"))
+    let after = NFTRenderer.table(for: try Self.ruleset(Self.grown(), "app-1"))
+    let update = try #require(before.elementUpdate(to: after))
+    #expect(update.updatesElementsOnly)
+    #expect(
+      update.operations == [
+        .addElements(
+          table: "inet zpr", map: "ingress4",
+          [NFTElement(key: "10.0.1.20 . 10.0.2.10 . tcp . 8080", value: "jump s0_0")])
+      ], "\(update.text)")
+    let back = try #require(after.elementUpdate(to: before))
+    #expect(
+      back.operations.allSatisfy {
+        if case .deleteElements(_, _, let keys) = $0 {
+          keys == ["10.0.1.20 . 10.0.2.10 . tcp . 8080"]
+        } else {
+          false
+        }
+      })
+    #expect(before.elementUpdate(to: before) == NFTTransaction())
+    var changed = after
+    changed.updateChain(named: "input") { $0.rules.append("accept") }
+    #expect(before.elementUpdate(to: changed) == nil)
+    var counted = after
+    counted.objects.insert(.counter(NFTCounter("extra")), at: 0)
+    #expect(before.elementUpdate(to: counted) == nil)
+    // A comment is not the kernel's: it does not stand in the way.
+    var commented = after
+    commented.comment = "another comment"
+    #expect(before.elementUpdate(to: commented) == update)
+  }
+
+  /// The fake keeps objects as the kernel would: a transaction whole or not at all, an element
+  /// added twice with another verdict or deleted when missing refused, the generation raised
+  /// by each commit only.
+  @Test func theFakeBackendKeepsTablesAsTheKernelWould() async throws {
+    let backend = FakeFirewallBackend()
+    let before = NFTRenderer.table(for: try Self.ruleset(TenancyFixtures.threeTier(), "app-1"))
+    let after = NFTRenderer.table(for: try Self.ruleset(Self.grown(), "app-1"))
+    let start = try #require(try await backend.generation())
+    try await backend.apply(.replacing(before))
+    #expect(backend.table == before.withoutComments)
+    #expect(try await backend.generation() == start + 1)
+    try await backend.check(try #require(before.elementUpdate(to: after)))
+    #expect(try await backend.generation() == start + 1)
+    try await backend.apply(try #require(before.elementUpdate(to: after)))
+    #expect(backend.table == after.withoutComments)
+    #expect(try await backend.generation() == start + 2)
+    // The same elements again change nothing; with another verdict they are refused, and the
+    // transaction's first operation is undone with it.
+    let key = "10.0.1.20 . 10.0.2.10 . tcp . 8080"
+    try await backend.apply(
+      NFTTransaction([
+        .addElements(
+          table: "inet zpr", map: "ingress4", [NFTElement(key: key, value: "jump s0_0")])
+      ]))
+    #expect(backend.table == after.withoutComments)
+    let refused = NFTTransaction([
+      .deleteElements(table: "inet zpr", map: "ingress4", keys: [key]),
+      .addElements(
+        table: "inet zpr", map: "ingress4",
+        [NFTElement(key: "10.0.1.10 . 10.0.2.10 . tcp . 8080", value: "accept")]),
+    ])
+    await #expect(throws: EnforcerError.self) { try await backend.check(refused) }
+    await #expect(throws: EnforcerError.self) { try await backend.apply(refused) }
+    #expect(backend.table == after.withoutComments)
+    let missing = NFTTransaction([
+      .deleteElements(table: "inet zpr", map: "ingress4", keys: ["10.9.9.9 . 10.0.2.10 . tcp . 1"])
+    ])
+    await #expect(throws: EnforcerError.self) { try await backend.apply(missing) }
+    #expect(backend.table == after.withoutComments)
+    #expect(try await backend.generation() == start + 3)
+  }
+
+  /// Between changes the reconciler reads the generation, not the table: it reads the table
+  /// once after a change (to compare with should someone else commit), then only when the
+  /// generation moved; a commit elsewhere leaves it in force, one to its table is repaired.
+  @Test func theCheckBetweenChangesReadsTheGenerationNotTheTable() async throws {
+    let backend = FakeFirewallBackend()
+    let reconciler = Reconciler(backend: backend)
+    let ruleset = try Self.ruleset(TenancyFixtures.threeTier(), "app-1")
+    #expect(try await reconciler.enforce(ruleset) == .applied)
+    // A change as element updates reads no listing at all.
+    let grown = try Self.ruleset(Self.grown(), "app-1")
+    #expect(try await reconciler.enforce(grown) == .applied)
+    #expect(await reconciler.lastChange == .elements)
+    #expect(backend.listings == 0)
+    #expect(try await reconciler.enforce(grown) == .unchanged)
+    #expect(backend.listings == 1)
+    for _ in 0..<3 { #expect(try await reconciler.enforce(grown) == .unchanged) }
+    #expect(backend.listings == 1)
+    // Another tool commits a table of its own: zpr's is read back, found intact, and left.
+    let other = NFTTable(
+      family: "inet", name: "other", objects: [.chain(NFTChain("c", rules: ["accept"]))])
+    try await backend.apply(.replacing(other))
+    let applies = backend.applied.count
+    #expect(try await reconciler.enforce(grown) == .unchanged)
+    #expect(backend.listings == 2)
+    #expect(try await reconciler.enforce(grown) == .unchanged)
+    #expect(backend.listings == 2)
+    #expect(backend.applied.count == applies)
+    // A change to zpr's table is drift: put back.
+    backend.tamper { table in table.updateMap(named: "ingress4") { $0.elements = [] } }
+    #expect(try await reconciler.enforce(grown) == .repaired)
+    #expect(backend.table == NFTRenderer.table(for: grown).withoutComments)
+    // Drift before the first check after a change (no listing to compare with yet): the table
+    // is replaced, whatever the other commit was.
+    #expect(try await reconciler.enforce(ruleset) == .applied)
+    backend.tamper { _ in }
+    #expect(try await reconciler.enforce(ruleset) == .repaired)
+  }
+}
+
+extension NFTTable {
+  /// The table with each map's elements in one order (the kernel keeps no order).
+  var sortingElements: NFTTable {
+    var copy = self
+    for map in maps {
+      copy.updateMap(named: map.name) { $0.elements.sort { $0.description < $1.description } }
+    }
+    return copy
   }
 }

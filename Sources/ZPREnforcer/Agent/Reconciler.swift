@@ -3,12 +3,15 @@ import ZPREngine
 /// Keeps one host's firewall equal to the ruleset it should enforce: each new ruleset is
 /// checked (`nft -c`), then applied in one transaction (element updates when only map elements
 /// change, the whole table otherwise), and the established connections it no longer allows are
-/// cut; between changes the kernel's table is read back and, when someone changed it, applied
-/// again.
+/// cut. Between changes it checks that the kernel's table is still the one it applied and, when
+/// someone changed it, applies it again. The check is cheap: when the ruleset's generation has
+/// not moved since zpr's own commit, nothing changed; only when it has is the table read back
+/// and compared.
 public actor Reconciler {
   public let backend: any FirewallBackend
-  /// The text last applied, and the kernel's listing right after it.
-  private var applied: (text: String, listing: String)?
+  /// The table last applied; the generation its commit left (nil: unknown), and the kernel's
+  /// listing of it (nil: not read yet).
+  private var applied: (table: NFTTable, generation: UInt32?, listing: String?)?
   /// The ruleset being enforced.
   public private(set) var current: HostRuleset?
 
@@ -37,41 +40,81 @@ public actor Reconciler {
   /// applying fails, the previous ruleset stays in force (fail static) and the error is thrown.
   @discardableResult
   public func enforce(_ ruleset: HostRuleset) async throws(EnforcerError) -> Outcome {
-    let text = NFTRenderer.render(ruleset)
-    if let applied, applied.text == text {
-      let listing = try await backend.listTable()
-      if let listing, Self.normalized(listing) == applied.listing { return .unchanged }
-      try await install(text)
+    // The ruleset in force is the table last applied: no need to render it again (a check
+    // between changes passes the same ruleset, compared at once).
+    let table =
+      if let applied, ruleset == current { applied.table } else { NFTRenderer.table(for: ruleset) }
+    if let applied, applied.table == table {
+      if try await intact(readingListing: true) { return .unchanged }
+      try await commit(.replacing(table), table)
       current = ruleset
       return .repaired
     }
-    lastChange = try await change(to: ruleset, text: text)
+    lastChange = try await change(to: table)
     current = ruleset
     cut = try await cutRevoked(ruleset)
     return .applied
   }
 
-  /// Puts a new ruleset in the kernel: as element updates when only map elements change and
-  /// the table is still the one last applied, by replacing the table otherwise.
-  private func change(to ruleset: HostRuleset, text: String) async throws(EnforcerError)
-    -> Change
-  {
-    if let applied, let current, let changes = NFTRenderer.update(from: current, to: ruleset) {
-      // Element updates land on the table last applied, so it must still be that one.
-      let listing = try await backend.listTable()
-      if let listing, Self.normalized(listing) == applied.listing {
-        if !changes.isEmpty {
-          let update = changes.joined(separator: "\n") + "\n"
-          try await backend.check(update)
-          try await backend.apply(update)
-        }
-        let after = changes.isEmpty ? listing : try await backend.listTable() ?? ""
-        self.applied = (text, Self.normalized(after))
-        return .elements
+  /// Puts a new table in the kernel: as element updates when only map elements change and
+  /// the kernel still holds the table last applied, by replacing the table otherwise.
+  private func change(to table: NFTTable) async throws(EnforcerError) -> Change {
+    if let applied, let update = applied.table.elementUpdate(to: table),
+      try await intact(readingListing: false)
+    {
+      if update.isEmpty {
+        // Only comments differ, which the kernel does not keep.
+        self.applied?.table = table
+      } else {
+        try await commit(update, table)
       }
+      return .elements
     }
-    try await install(text)
+    try await commit(.replacing(table), table)
     return .table
+  }
+
+  /// Whether the kernel's table is still the one last applied: certainly so when the
+  /// ruleset's generation is still the one zpr's commit left; otherwise when its listing is
+  /// still the one read after that commit. `readingListing`: a check between changes reads
+  /// that listing, once, while the generation vouches for it (a change does not wait for it).
+  private func intact(readingListing: Bool) async throws(EnforcerError) -> Bool {
+    guard let applied else { return false }
+    let generation = try await backend.generation()
+    if let generation, generation == applied.generation {
+      if readingListing, applied.listing == nil, let listing = try await backend.listTable(),
+        try await backend.generation() == generation
+      {
+        self.applied?.listing = Self.normalized(listing)
+      }
+      return true
+    }
+    guard let reference = applied.listing, let listing = try await backend.listTable(),
+      Self.normalized(listing) == reference
+    else { return false }
+    // Unchanged, though something else was committed: this generation (read before the
+    // listing, so that a later commit shows) is the one to compare with from now on.
+    self.applied?.generation = generation
+    return true
+  }
+
+  /// Checks and applies a transaction that leaves `table` in the kernel, and remembers how to
+  /// tell later that it is still there: the generation after its commit when the commit was
+  /// the only one in between, the kernel's listing when the backend tells no generation.
+  private func commit(_ transaction: NFTTransaction, _ table: NFTTable)
+    async throws(EnforcerError)
+  {
+    try await backend.check(transaction)
+    let before = try await backend.generation()
+    try await backend.apply(transaction)
+    let after = try await backend.generation()
+    guard let before, let after else {
+      applied = (table, nil, Self.normalized(try await backend.listTable() ?? ""))
+      return
+    }
+    // Another commit between the two readings may have changed the table: nothing is known
+    // of it then, and the next check replaces it.
+    applied = (table, after == before &+ 1 ? after : nil, nil)
   }
 
   /// How a new ruleset reached the kernel.
@@ -104,13 +147,6 @@ public actor Reconciler {
       count += 1
     }
     return count
-  }
-
-  private func install(_ text: String) async throws(EnforcerError) {
-    try await backend.check(text)
-    try await backend.apply(text)
-    let listing = try await backend.listTable() ?? ""
-    applied = (text, Self.normalized(listing))
   }
 
   /// A listing without what changes by itself: the (audit-)denied-flow sets' elements.

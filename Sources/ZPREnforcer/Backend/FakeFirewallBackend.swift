@@ -2,13 +2,16 @@ import Foundation
 import Synchronization
 public import ZPREngine
 
-/// A firewall in memory, for unit tests: it keeps what was applied, can be made to fail or to
-/// drift, and counts what it was asked to do.
+/// A firewall in memory, for unit tests: it keeps the typed tables that transactions leave
+/// (as the kernel would, all of a transaction or nothing), can be made to fail or to drift,
+/// and counts what it was asked to do.
 public final class FakeFirewallBackend: FirewallBackend {
   private struct State {
-    var table: String?
-    var applied: [String] = []
+    var tables: [String: NFTTable] = [:]
+    var applied: [NFTTransaction] = []
     var checks = 0
+    var listings = 0
+    var generation: UInt32 = 1
     var failure: EnforcerError?
     var connections: [Flow] = []
   }
@@ -18,47 +21,70 @@ public final class FakeFirewallBackend: FirewallBackend {
   /// An empty firewall.
   public init() {}
 
-  /// Every ruleset applied, in order.
-  public var applied: [String] { state.withLock { $0.applied } }
-  /// How many rulesets were checked.
+  /// Every transaction applied, in order.
+  public var applied: [NFTTransaction] { state.withLock { $0.applied } }
+  /// How many transactions were checked.
   public var checks: Int { state.withLock { $0.checks } }
+  /// How many times zpr's table was listed.
+  public var listings: Int { state.withLock { $0.listings } }
+  /// zpr's table as it holds it now; nil when there is none.
+  public var table: NFTTable? { state.withLock { $0.tables[NFTRenderer.table] } }
 
   /// Makes the next checks and applies fail with this error (nil: succeed again).
   public func fail(with error: EnforcerError?) { state.withLock { $0.failure = error } }
 
-  /// Changes the table behind the agent's back, as another tool would.
-  public func tamper(_ change: @Sendable (String) -> String) {
-    state.withLock { $0.table = $0.table.map(change) }
-  }
-
-  public func check(_ ruleset: String) async throws(EnforcerError) {
-    let failure = state.withLock {
-      $0.checks += 1
-      return $0.failure
+  /// Changes zpr's table behind the agent's back, as another tool would (a transaction of its
+  /// own: the generation moves).
+  public func tamper(_ change: (inout NFTTable) -> Void) {
+    state.withLock {
+      guard var table = $0.tables[NFTRenderer.table] else { return }
+      change(&table)
+      $0.tables[NFTRenderer.table] = table
+      $0.generation &+= 1
     }
-    if let failure { throw failure }
   }
 
-  public func apply(_ ruleset: String) async throws(EnforcerError) {
-    let failure: EnforcerError? = state.withLock {
-      if let failure = $0.failure { return failure }
-      $0.applied.append(ruleset)
-      if ruleset.hasPrefix("add element") || ruleset.hasPrefix("delete element") {
-        guard let table = $0.table else {
-          return EnforcerError(.applyFailed, "No such file or directory: no table to update")
-        }
-        $0.table = Self.updating(table, with: ruleset)
-      } else {
-        // What the kernel would list: the definition, without comments or the replace preamble.
-        $0.table = Self.listing(of: ruleset)
+  public func check(_ transaction: NFTTransaction) async throws(EnforcerError) {
+    let failure = state.withLock { state -> EnforcerError? in
+      state.checks += 1
+      if let failure = state.failure { return failure }
+      var tables = state.tables
+      do throws(EnforcerError) {
+        try Self.apply(transaction, to: &tables)
+      } catch {
+        return EnforcerError(.rulesetRefused, error.message)
       }
       return nil
     }
     if let failure { throw failure }
   }
 
+  public func apply(_ transaction: NFTTransaction) async throws(EnforcerError) {
+    let failure = state.withLock { state -> EnforcerError? in
+      if let failure = state.failure { return failure }
+      var tables = state.tables
+      do throws(EnforcerError) {
+        try Self.apply(transaction, to: &tables)
+      } catch {
+        return error
+      }
+      state.tables = tables
+      state.applied.append(transaction)
+      state.generation &+= 1
+      return nil
+    }
+    if let failure { throw failure }
+  }
+
   public func listTable() async throws(EnforcerError) -> String? {
-    state.withLock { $0.table }
+    state.withLock {
+      $0.listings += 1
+      return $0.tables[NFTRenderer.table]?.listing
+    }
+  }
+
+  public func generation() async throws(EnforcerError) -> UInt32? {
+    state.withLock { $0.generation }
   }
 
   public func observations() async throws(EnforcerError) -> FirewallObservations {
@@ -66,7 +92,9 @@ public final class FakeFirewallBackend: FirewallBackend {
   }
 
   public func deleteTable() async throws(EnforcerError) {
-    state.withLock { $0.table = nil }
+    state.withLock {
+      if $0.tables.removeValue(forKey: NFTRenderer.table) != nil { $0.generation &+= 1 }
+    }
   }
 
   /// The connections it tracks, as a test sets them up.
@@ -81,70 +109,54 @@ public final class FakeFirewallBackend: FirewallBackend {
     state.withLock { $0.connections.removeAll { $0 == connection } }
   }
 
-  /// A listing with element updates (`add element inet zpr MAP { E, ... }`, `delete element`)
-  /// applied to its maps, as the kernel would.
-  static func updating(_ listing: String, with commands: String) -> String {
-    var maps: [String: [String]] = [:]
-    var order: [String] = []
-    var lines: [String] = []
-    var current: String?
-    var inElements = false
-    // Each map's elements, gathered; the listing keeps a placeholder where they go.
-    for line in listing.split(separator: "\n").map(String.init) {
-      let trimmed = line.trimmingPrefix(while: \.isWhitespace)
-      if trimmed.hasPrefix("map "), trimmed.hasSuffix("{") {
-        current = String(trimmed.dropFirst(4).dropLast(2))
-        maps[current!] = []
-        order.append(current!)
-      }
-      if current != nil, trimmed == "elements = {" {
-        inElements = true
-        continue
-      }
-      if inElements {
-        if trimmed == "}" {
-          inElements = false
-        } else {
-          maps[current!]!.append(String(trimmed.hasSuffix(",") ? trimmed.dropLast() : trimmed))
+  /// A transaction's operations on the tables, in order, as the kernel takes them: a table
+  /// replaced whole (without its comments, which nft does not keep); elements added to a map
+  /// (one already there with the same value is no change, with another value refused) or
+  /// deleted from it (a missing one refused). Throws on the first refusal.
+  static func apply(_ transaction: NFTTransaction, to tables: inout [String: NFTTable])
+    throws(EnforcerError)
+  {
+    for operation in transaction.operations {
+      switch operation {
+      case .replace(let table):
+        tables[table.qualifiedName] = table.withoutComments
+      case .addElements(let name, let map, let elements):
+        try update(&tables, name, map) { (current: inout [NFTElement]) throws(EnforcerError) in
+          for element in elements {
+            if let present = current.first(where: { $0.key == element.key }) {
+              guard present.value == element.value else {
+                throw EnforcerError(
+                  .applyFailed, "Could not process rule: File exists: \(element.key)")
+              }
+              continue
+            }
+            current.append(element)
+          }
         }
-        continue
-      }
-      if current != nil, trimmed == "}" {
-        lines.append("@elements \(current!)")
-        current = nil
-      }
-      lines.append(line)
-    }
-    for command in commands.split(separator: "\n") {
-      let words = command.split(separator: " ", maxSplits: 5)
-      guard words.count == 6, let open = command.firstIndex(of: "{") else { continue }
-      let name = String(words[4])
-      let items = command[command.index(after: open)..<command.lastIndex(of: "}")!]
-        .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-      if words[0] == "delete" {
-        maps[name]?.removeAll { element in
-          items.contains { element == $0 || element.hasPrefix($0 + " : ") }
+      case .deleteElements(let name, let map, let keys):
+        try update(&tables, name, map) { (current: inout [NFTElement]) throws(EnforcerError) in
+          for key in keys {
+            guard let index = current.firstIndex(where: { $0.key == key }) else {
+              throw EnforcerError(
+                .applyFailed, "Could not process rule: No such file or directory: \(key)")
+            }
+            current.remove(at: index)
+          }
         }
-      } else {
-        maps[name, default: []] += items
       }
     }
-    return lines.flatMap { line -> [String] in
-      guard line.hasPrefix("@elements "), let elements = maps[String(line.dropFirst(10))],
-        !elements.isEmpty
-      else { return line.hasPrefix("@elements ") ? [] : [line] }
-      return ["    elements = {"]
-        + elements.enumerated().map { "      \($1)" + ($0 == elements.count - 1 ? "" : ",") }
-        + ["    }"]
-    }.joined(separator: "\n")
   }
 
-  /// What the kernel would list of a ruleset applied whole: its text without comments or the
-  /// replace preamble.
-  public static func listing(of ruleset: String) -> String {
-    ruleset.split(separator: "\n").filter {
-      !$0.trimmingPrefix(while: \.isWhitespace).hasPrefix("#")
-        && !$0.hasPrefix("delete table") && $0 != "table \(NFTRenderer.table)"
-    }.joined(separator: "\n")
+  private static func update(
+    _ tables: inout [String: NFTTable], _ name: String, _ map: String,
+    _ change: (inout [NFTElement]) throws(EnforcerError) -> Void
+  ) throws(EnforcerError) {
+    guard var table = tables[name], var elements = table.map(named: map)?.elements else {
+      throw EnforcerError(
+        .applyFailed, "Could not process rule: No such file or directory: map \(name) \(map)")
+    }
+    try change(&elements)
+    table.updateMap(named: map) { $0.elements = elements }
+    tables[name] = table
   }
 }

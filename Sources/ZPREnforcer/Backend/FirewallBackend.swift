@@ -1,15 +1,18 @@
 public import ZPREngine
 
 /// Where rulesets go: the kernel through `nft` (``NFTBackend``), or memory for unit tests
-/// (``FakeFirewallBackend``).
+/// (``FakeFirewallBackend``, which keeps the typed tables).
 public protocol FirewallBackend: Sendable {
-  /// Checks a ruleset without applying it (`nft -c -f -`).
-  func check(_ ruleset: String) async throws(EnforcerError)
-  /// Applies a ruleset as one transaction (`nft -f -`).
-  func apply(_ ruleset: String) async throws(EnforcerError)
+  /// Checks a transaction without applying it (`nft -c -f -`).
+  func check(_ transaction: NFTTransaction) async throws(EnforcerError)
+  /// Applies a transaction, all of it or nothing (`nft -f -`).
+  func apply(_ transaction: NFTTransaction) async throws(EnforcerError)
   /// zpr's table as the kernel holds it, without counter values (`nft -s list table inet zpr`);
   /// nil when there is none.
   func listTable() async throws(EnforcerError) -> String?
+  /// The ruleset's generation, which every committed transaction raises (by anyone, on any
+  /// table); nil when the backend cannot tell, and the table must be read back to be checked.
+  func generation() async throws(EnforcerError) -> UInt32?
   /// The denied flows recorded since they were last read, and the statements' counters.
   func observations() async throws(EnforcerError) -> FirewallObservations
   /// Removes zpr's table (nothing else is touched).

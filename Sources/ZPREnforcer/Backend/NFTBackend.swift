@@ -14,8 +14,8 @@ public struct NFTBackend: FirewallBackend {
     self.namespace = namespace
   }
 
-  public func check(_ ruleset: String) async throws(EnforcerError) {
-    let result = try await run(["-c", "-f", "-"], input: ruleset)
+  public func check(_ transaction: NFTTransaction) async throws(EnforcerError) {
+    let result = try await run(["-c", "-f", "-"], input: transaction.text)
     guard result.status == 0 else {
       throw EnforcerError(
         .rulesetRefused,
@@ -24,8 +24,8 @@ public struct NFTBackend: FirewallBackend {
     }
   }
 
-  public func apply(_ ruleset: String) async throws(EnforcerError) {
-    let result = try await run(["-f", "-"], input: ruleset)
+  public func apply(_ transaction: NFTTransaction) async throws(EnforcerError) {
+    let result = try await run(["-f", "-"], input: transaction.text)
     guard result.status == 0 else {
       throw EnforcerError(
         .applyFailed,
@@ -43,6 +43,16 @@ public struct NFTBackend: FirewallBackend {
         .tableUnavailable, "nft could not list zpr's table: \(result.error)")
     }
     return result.output
+  }
+
+  /// The generation over netlink; nil when the kernel does not tell it (the reconciler then
+  /// reads the table back).
+  public func generation() async throws(EnforcerError) -> UInt32? {
+    do {
+      return try await NetfilterGeneration.read(namespace: namespace)
+    } catch  where error.code == .generationUnavailable {
+      return nil
+    }
   }
 
   public func observations() async throws(EnforcerError) -> FirewallObservations {

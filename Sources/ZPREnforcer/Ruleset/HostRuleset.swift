@@ -136,6 +136,10 @@ public struct EnforcerError: ZPRError, CodedError, Hashable {
     case connectionsUnavailable = "ZPR-ENF-006"
     /// `ip` could not list the machine's addresses.
     case addressesUnavailable = "ZPR-ENF-007"
+    /// The kernel did not tell the ruleset's generation over netlink.
+    case generationUnavailable = "ZPR-ENF-008"
+    /// A named network namespace does not exist or cannot be entered.
+    case unknownNamespace = "ZPR-ENF-009"
   }
 
   public var code: Code

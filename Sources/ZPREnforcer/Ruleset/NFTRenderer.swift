@@ -1,8 +1,8 @@
 import ZPRPolicy
 
-/// Renders a host's ruleset as the text `nft -f -` applies in one transaction: the table
-/// `inet zpr` is created if missing, deleted and defined again, so the kernel holds either the
-/// old ruleset or the new one, never a mix.
+/// Renders a host's ruleset as a typed nftables table, `inet zpr` (``NFTTable``), which a
+/// transaction defines anew (created if missing, deleted and defined again), so the kernel holds
+/// either the old ruleset or the new one, never a mix.
 ///
 /// A packet crosses the same few rules whatever the number of statements or endpoints: replies
 /// of allowed flows pass by conntrack; a new flow is one lookup in a verdict map keyed by the
@@ -20,117 +20,78 @@ public enum NFTRenderer {
   /// The same mark as a number, as conntrack lists it.
   public static let statefulMarkValue = 0x5a5052
 
-  /// The ruleset as `nft` text.
+  /// The ruleset as `nft` text: the transaction that defines its table anew.
   public static func render(_ ruleset: HostRuleset) -> String {
-    var lines: [String] = []
+    NFTTransaction.replacing(table(for: ruleset)).text
+  }
+
+  /// The ruleset as a typed table.
+  public static func table(for ruleset: HostRuleset) -> NFTTable {
     let place = ruleset.addresses.map(\.description).joined(separator: ", ")
-    lines.append(
-      "# zpr: the ruleset of \(ruleset.host)" + (place.isEmpty ? "" : " (\(place))")
-        + (ruleset.revision.map { ", revision \($0)" } ?? "") + ": "
-        + (ruleset.protected
-          ? "ZPR protects it; what no statement allows is dropped"
-          : "ZPR does not protect it; it filters nothing itself"))
-    lines.append("table \(table)")
-    lines.append("delete table \(table)")
-    lines.append("table \(table) {")
-    for statement in ruleset.statements {
-      lines.append("  # \(statement.name): \(comment(statement.label))")
-      lines.append("  counter \(statement.name) {")
-      lines.append("  }")
+    let comment =
+      "zpr: the ruleset of \(ruleset.host)" + (place.isEmpty ? "" : " (\(place))")
+      + (ruleset.revision.map { ", revision \($0)" } ?? "") + ": "
+      + (ruleset.protected
+        ? "ZPR protects it; what no statement allows is dropped"
+        : "ZPR does not protect it; it filters nothing itself")
+    var objects: [NFTObject] = ruleset.statements.map {
+      .counter(NFTCounter($0.name, comment: "\($0.name): \(Self.comment($0.label))"))
     }
-    lines.append("  counter denied {")
-    lines.append("  }")
-    if ruleset.audit != nil {
-      lines.append("  counter audit_denied {")
-      lines.append("  }")
-    }
+    objects.append(.counter(NFTCounter("denied")))
+    if ruleset.audit != nil { objects.append(.counter(NFTCounter("audit_denied"))) }
     let families = families(of: ruleset)
     for family in families {
       // Denied flows, for the agent's flow records (entries expire by themselves).
       var recorded = ["denied_in", "denied_out"]
       if ruleset.audit != nil { recorded += ["audit_denied_in", "audit_denied_out"] }
       for set in recorded {
-        lines.append("  set \(set)\(family.suffix) {")
-        lines.append("    type \(family.address) . \(family.address) . inet_proto . inet_service")
-        lines.append("    size 65535")
-        lines.append("    flags dynamic,timeout")
-        lines.append("    timeout 10m")
-        lines.append("  }")
+        objects.append(
+          .set(
+            NFTSet(
+              "\(set)\(family.suffix)",
+              type: "\(family.address) . \(family.address) . inet_proto . inet_service",
+              size: 65535, flags: ["dynamic", "timeout"], timeout: "10m")))
       }
       for map in maps(of: ruleset, family) {
-        lines.append("  map \(map.name) {")
-        lines.append("    type \(map.type) : verdict")
-        lines.append("    flags interval")
-        if !map.elements.isEmpty {
-          lines.append("    elements = {")
-          for (index, element) in map.elements.enumerated() {
-            lines.append("      \(element)" + (index == map.elements.count - 1 ? "" : ","))
-          }
-          lines.append("    }")
-        }
-        lines.append("  }")
+        objects.append(
+          .map(NFTMap(map.name, type: map.type, flags: ["interval"], elements: map.elements)))
       }
     }
     for statement in ruleset.statements {
-      lines.append("  chain \(statement.name) {")
-      lines.append("    counter name \"\(statement.name)\"")
-      if statement.stateful { lines.append("    ct mark set ct mark or \(statefulMark)") }
-      lines.append("    accept")
-      lines.append("  }")
+      objects.append(
+        .chain(
+          NFTChain(
+            statement.name,
+            rules: ["counter name \"\(statement.name)\""]
+              + (statement.stateful ? ["ct mark set ct mark or \(statefulMark)"] : [])
+              + ["accept"])))
     }
-    chain(
-      "input", hook: "input", map: "ingress", denied: "denied_in", families, ruleset, into: &lines)
-    chain(
-      "output", hook: "output", map: "egress", denied: "denied_out", families, ruleset, into: &lines
-    )
-    lines.append("}")
-    return lines.joined(separator: "\n") + "\n"
+    objects += chains(
+      "input", hook: "input", map: "ingress", denied: "denied_in", families, ruleset)
+    objects += chains(
+      "output", hook: "output", map: "egress", denied: "denied_out", families, ruleset)
+    let (family, name) = tableName
+    return NFTTable(family: family, name: name, comment: comment, objects: objects)
   }
 
-  /// The commands that turn the table of `old` into that of `new` by element updates alone
-  /// (deletions first, so no interval overlaps a leaving one), for one `nft -f` transaction;
-  /// empty when the maps are equal. Nil when the two differ in more than map elements
+  /// The table's family and name.
+  static var tableName: (String, String) {
+    let parts = table.split(separator: " ")
+    return (String(parts[0]), String(parts[1]))
+  }
+
+  /// The element updates that turn the table of `old` into that of `new` (one transaction;
+  /// empty when the maps are equal); nil when the two differ in more than map elements
   /// (statements, protection, audit, address families): the table is then replaced.
-  public static func update(from old: HostRuleset, to new: HostRuleset) -> [String]? {
-    let families = families(of: new)
-    // A statement edited in place keeps its chain and counter: only its comment changes.
-    guard
-      old.statements.map({ [$0.name, "\($0.stateful)"] })
-        == new.statements.map({ [$0.name, "\($0.stateful)"] }),
-      old.protected == new.protected,
-      (old.audit == nil) == (new.audit == nil),
-      families.map(\.suffix) == Self.families(of: old).map(\.suffix)
-    else { return nil }
-    var deletions: [String] = []
-    var additions: [String] = []
-    for family in families {
-      for (before, after) in zip(maps(of: old, family), maps(of: new, family)) {
-        let kept = Set(before.elements).intersection(after.elements)
-        let removed = before.elements.filter { !kept.contains($0) }.map(key)
-        let added = after.elements.filter { !kept.contains($0) }
-        if !removed.isEmpty {
-          deletions.append(
-            "delete element \(table) \(after.name) { \(removed.joined(separator: ", ")) }")
-        }
-        if !added.isEmpty {
-          additions.append(
-            "add element \(table) \(after.name) { \(added.joined(separator: ", ")) }")
-        }
-      }
-    }
-    return deletions + additions
-  }
-
-  /// An element's key (`KEY : VERDICT` without the verdict).
-  private static func key(_ element: String) -> String {
-    element.ranges(of: " : ").first.map { String(element[..<$0.lowerBound]) } ?? element
+  public static func update(from old: HostRuleset, to new: HostRuleset) -> NFTTransaction? {
+    table(for: old).elementUpdate(to: table(for: new))
   }
 
   /// A verdict map of the table: its name, key type and elements (`KEY : VERDICT`).
   struct VerdictMap {
     var name: String
     var type: String
-    var elements: [String]
+    var elements: [NFTElement]
   }
 
   /// The address families a ruleset has maps and sets for: those of the host's addresses.
@@ -196,20 +157,19 @@ public enum NFTRenderer {
     ]
   }
 
-  private static func chain(
+  /// A hook's base chain, and in audit mode the chain it goes on to for the decision.
+  private static func chains(
     _ name: String, hook: String, map: String, denied: String, _ families: [Family],
-    _ ruleset: HostRuleset, into lines: inout [String]
-  ) {
-    lines.append("  chain \(name) {")
-    let policy = ruleset.protected ? "drop" : "accept"
-    lines.append("    type filter hook \(hook) priority filter; policy \(policy);")
+    _ ruleset: HostRuleset
+  ) -> [NFTObject] {
+    let base = NFTHook(hook: hook, policy: ruleset.protected ? "drop" : "accept")
     guard ruleset.protected || ruleset.audit != nil else {
-      lines.append("  }")
-      return
+      return [.chain(NFTChain(name, hook: base))]
     }
-    lines.append("    \(hook == "input" ? "iif" : "oif") \"lo\" accept")
-    lines.append(
-      "    ct state established,related ct mark and \(statefulMark) == \(statefulMark) accept")
+    var rules = [
+      "\(hook == "input" ? "iif" : "oif") \"lo\" accept",
+      "ct state established,related ct mark and \(statefulMark) == \(statefulMark) accept",
+    ]
     func key(_ family: Family) -> String {
       hook == "input"
         ? "\(family.match) saddr . \(family.match) daddr"
@@ -235,41 +195,39 @@ public enum NFTRenderer {
       decide.append("accept")
     }
     guard ruleset.audit != nil else {
-      for rule in decide { lines.append("    \(rule)") }
-      lines.append("  }")
-      return
+      return [.chain(NFTChain(name, hook: base, rules: rules + decide))]
     }
     // Audit mode: a new flow it allows goes straight to the decision; one it would deny is
     // recorded (and counted) first, then decided as enforce mode decides.
     for family in families {
-      lines.append(
-        "    ct state new \(key(family)) . meta l4proto . th dport vmap @audit_\(map)\(family.suffix)"
-      )
-      lines.append(
-        "    ct state new \(key(family)) . \(family.icmpMatch) vmap @audit_\(map)_icmp\(family.suffix)"
-      )
+      rules.append(
+        "ct state new \(key(family)) . meta l4proto . th dport vmap @audit_\(map)\(family.suffix)")
+      rules.append(
+        "ct state new \(key(family)) . \(family.icmpMatch) vmap @audit_\(map)_icmp\(family.suffix)")
     }
     for family in families {
-      lines.append(
-        "    ct state new meta l4proto { tcp, udp } update @audit_\(denied)\(family.suffix) "
+      rules.append(
+        "ct state new meta l4proto { tcp, udp } update @audit_\(denied)\(family.suffix) "
           + "{ \(key(family)) . meta l4proto . th dport }")
     }
-    lines.append("    ct state new counter name \"audit_denied\"")
-    lines.append("    goto decide_\(name)")
-    lines.append("  }")
-    lines.append("  chain decide_\(name) {")
-    for rule in decide { lines.append("    \(rule)") }
-    lines.append("  }")
+    rules.append("ct state new counter name \"audit_denied\"")
+    rules.append("goto decide_\(name)")
+    return [
+      .chain(NFTChain(name, hook: base, rules: rules)),
+      .chain(NFTChain("decide_\(name)", rules: decide)),
+    ]
   }
 
-  private static func portElement(_ element: PortElement, _ verdict: String?) -> String {
-    "\(range(element.peers)) . \(element.local) . \(element.transport) . "
-      + "\(range(element.ports)) : \(verdict ?? "jump \(element.statement)")"
+  private static func portElement(_ element: PortElement, _ verdict: String?) -> NFTElement {
+    NFTElement(
+      key: "\(range(element.peers)) . \(element.local) . \(element.transport) . "
+        + range(element.ports), value: verdict ?? "jump \(element.statement)")
   }
 
-  private static func icmpElement(_ element: ICMPElement, _ verdict: String?) -> String {
-    "\(range(element.peers)) . \(element.local) . \(range(element.types)) . "
-      + "\(range(element.codes)) : \(verdict ?? "jump \(element.statement)")"
+  private static func icmpElement(_ element: ICMPElement, _ verdict: String?) -> NFTElement {
+    NFTElement(
+      key: "\(range(element.peers)) . \(element.local) . \(range(element.types)) . "
+        + range(element.codes), value: verdict ?? "jump \(element.statement)")
   }
 
   static func range(_ peers: ClosedRange<IPAddress>) -> String {

@@ -24,7 +24,9 @@ struct EnforcerBench: AsyncParsableCommand {
       rates as ratios to zpr's ruleset at the smallest size, measured in the same run; the \
       time to check and apply each whole ruleset; and the time the agent's reconciler takes \
       to apply a change that keeps the statements (a second client of one role comes and \
-      goes) as element updates, reading the table back before and after.
+      goes) as element updates, after checking that the kernel still holds the table it \
+      applied (the ruleset's generation, read over netlink); and the time of that check \
+      between changes, when nothing changed.
       """)
 
   @Option(help: "Statement counts, comma-separated.")
@@ -75,15 +77,15 @@ struct EnforcerBench: AsyncParsableCommand {
     listener = try Self.listen(in: server)
     let backend = NFTBackend(namespace: server)
     // Per size: zpr's ruleset and the naive one, and the client of the last statement.
-    var cases: [(size: Int, naive: Bool, text: String, rules: Int)] = []
+    var cases: [(size: Int, naive: Bool, transaction: NFTTransaction, rules: Int)] = []
     for size in sizes {
       let ruleset: HostRuleset
       do {
         ruleset = try EnforcedTenancy(Self.tenancy(statements: size)).ruleset(for: "server")
       } catch { throw AgentCommand.cli(error) }
-      let text = NFTRenderer.render(ruleset)
-      cases.append((size, false, text, ruleset.elementCount))
-      cases.append((size, true, Self.naive(text, ruleset), ruleset.ingress.count))
+      let table = NFTRenderer.table(for: ruleset)
+      cases.append((size, false, .replacing(table), ruleset.elementCount))
+      cases.append((size, true, .replacing(Self.naive(table, ruleset)), ruleset.ingress.count))
     }
     var best: [Int: Double] = [:]
     var applyTimes: [Int: Duration] = [:]
@@ -95,8 +97,8 @@ struct EnforcerBench: AsyncParsableCommand {
         let clock = ContinuousClock()
         let start = clock.now
         do {
-          try await backend.check(item.text)
-          try await backend.apply(item.text)
+          try await backend.check(item.transaction)
+          try await backend.apply(item.transaction)
         } catch { throw AgentCommand.cli(error) }
         let applied = clock.now - start
         if !item.naive { applyTimes[item.size] = min(applyTimes[item.size] ?? applied, applied) }
@@ -105,10 +107,10 @@ struct EnforcerBench: AsyncParsableCommand {
       }
     }
     // A change the statements survive: a second client of the first role comes and goes. The
-    // agent's reconciler applies it as element updates (reading the table back before, for
-    // drift, and after); a reconciler that knows no table replaces it whole (check, apply,
-    // read back). Both are timed end to end.
-    var updateTimes: [Int: (whole: Duration, elements: Duration)] = [:]
+    // agent's reconciler applies it as element updates (once the generation shows that the
+    // table is the one it applied); a reconciler that knows no table replaces it whole. Both
+    // are timed end to end, and so is the agent's check between changes.
+    var updateTimes: [Int: (whole: Duration, elements: Duration, check: Duration)] = [:]
     for size in sizes {
       var grown = Self.tenancy(statements: size)
       var extra = grown.resources[1]
@@ -125,6 +127,7 @@ struct EnforcerBench: AsyncParsableCommand {
       let clock = ContinuousClock()
       var whole: Duration?
       var elements: Duration?
+      var check: Duration?
       do {
         try await agent.enforce(rulesets[0])
         for round in 0..<(2 * max(rounds, 1)) {
@@ -133,7 +136,7 @@ struct EnforcerBench: AsyncParsableCommand {
           try await Reconciler(backend: backend).enforce(ruleset)
           whole = min(whole ?? .seconds(1000), clock.now - start)
           // Back to the table the agent applied last, then the change as element updates.
-          try await backend.apply(NFTRenderer.render(rulesets[round % 2]))
+          try await backend.apply(.replacing(NFTRenderer.table(for: rulesets[round % 2])))
           _ = try await agent.enforce(rulesets[round % 2])
           start = clock.now
           try await agent.enforce(ruleset)
@@ -142,9 +145,18 @@ struct EnforcerBench: AsyncParsableCommand {
             throw CLIError(
               code: "ZPR-CLI-020", message: "the change was not applied as element updates")
           }
+          // The checks between changes: the first reads the listing it compares with should
+          // someone else commit; the next ones read only the generation.
+          for _ in 0..<2 {
+            start = clock.now
+            guard try await agent.enforce(ruleset) == .unchanged else {
+              throw CLIError(code: "ZPR-CLI-020", message: "the agent's check found drift")
+            }
+          }
+          check = min(check ?? .seconds(1000), clock.now - start)
         }
       } catch let error as EnforcerError { throw AgentCommand.cli(error) }
-      updateTimes[size] = (whole!, elements!)
+      updateTimes[size] = (whole!, elements!, check!)
     }
     let baseline = best[0] ?? 1
     writeOut("new TCP connections per second through the enforced host (best of \(rounds)):\n")
@@ -162,7 +174,9 @@ struct EnforcerBench: AsyncParsableCommand {
               + "; a change: replaced "
               + String(format: "%.0f ms", 1000 * Self.seconds(updateTimes[item.size]!.whole))
               + ", element updates "
-              + String(format: "%.0f ms", 1000 * Self.seconds(updateTimes[item.size]!.elements)))
+              + String(format: "%.0f ms", 1000 * Self.seconds(updateTimes[item.size]!.elements))
+              + "; the check between changes "
+              + String(format: "%.1f ms", 1000 * Self.seconds(updateTimes[item.size]!.check)))
           + "\n")
     }
   }
@@ -215,18 +229,20 @@ struct EnforcerBench: AsyncParsableCommand {
 
   /// The same table with the ingress map's lookup replaced by one rule per element, in
   /// statement order: what a renderer without sets would give the kernel.
-  static func naive(_ text: String, _ ruleset: HostRuleset) -> String {
+  static func naive(_ table: NFTTable, _ ruleset: HostRuleset) -> NFTTable {
     let order = Dictionary(
       uniqueKeysWithValues: ruleset.statements.enumerated().map { ($1.name, $0) })
     let rules = ruleset.ingress.sorted { order[$0.statement]! < order[$1.statement]! }.map {
       element in
-      "    ip saddr \(element.peers.lowerBound)-\(element.peers.upperBound) "
+      "ip saddr \(element.peers.lowerBound)-\(element.peers.upperBound) "
         + "ip daddr \(element.local) meta l4proto \(element.transport) "
         + "th dport \(element.ports.lowerBound)-\(element.ports.upperBound) jump \(element.statement)"
     }
-    return text.replacingOccurrences(
-      of: "    ip saddr . ip daddr . meta l4proto . th dport vmap @ingress4",
-      with: rules.joined(separator: "\n"))
+    var naive = table
+    naive.updateChain(named: "input") { chain in
+      chain.rules = chain.rules.flatMap { $0.hasSuffix("vmap @ingress4") ? rules : [$0] }
+    }
+    return naive
   }
 
   /// A TCP server on 10.0.0.10:5000 that accepts and closes.
