@@ -10,8 +10,13 @@ public struct ProbeResult: Hashable, Sendable {
   public var transport: FlowProtocol
   public var port: Int?
   public var connected: Bool
-  /// What happened, in a few words (`connected`, `no answer within 1 s`).
+  /// What happened, in a few words (`connected`, `no answer within 1 s`, `arrived`).
   public var detail: String
+  /// The source port the flow's socket had (chosen, or the kernel's pick); nil for ICMP.
+  public var sourcePort: Int? = nil
+  /// The type and code of a one-way ICMP message; nil for the rest.
+  public var icmpType: Int? = nil
+  public var icmpCode: Int? = nil
 }
 
 extension Lab {
@@ -24,6 +29,19 @@ extension Lab {
     from source: String, to destination: String, transport: FlowProtocol, port: Int? = nil,
     timeout: Double = 1
   ) async throws(LabError) -> ProbeResult {
+    try await probe(
+      from: source, to: destination,
+      traffic: LabTraffic(transport: transport, port: transport == .icmp ? nil : port),
+      timeout: timeout)
+  }
+
+  /// Tries some traffic from one VNIC to another with the native prober: TCP or UDP to a port
+  /// (from a chosen source port, or the kernel's pick), a ping, or a one-way ICMP message of a
+  /// type and code (`connected` is then whether it arrived: a raw socket at the destination
+  /// sees it after the destination's firewalls).
+  public func probe(
+    from source: String, to destination: String, traffic: LabTraffic, timeout: Double = 1
+  ) async throws(LabError) -> ProbeResult {
     guard let from = topology.endpoint(named: source), hosts.contains(from) else {
       throw LabError(.unknownVNIC, "the lab has no VNIC named '\(source)'")
     }
@@ -31,8 +49,7 @@ extension Lab {
       throw LabError(.unknownVNIC, "the lab has no VNIC named '\(destination)'")
     }
     let flow = LabFlow(
-      from: topology.endpoints[from].name, to: topology.endpoints[to].name,
-      transport: transport, port: transport == .icmp ? nil : port)
+      from: topology.endpoints[from].name, to: topology.endpoints[to].name, traffic: traffic)
     return try await LabProber(self, timeout: timeout, batch: 1).probe([flow])[0]
   }
 }

@@ -61,6 +61,120 @@ struct LabProberTests {
     #expect(Self.listening(in: lab.namespace(named: "db-1")!) == "")
   }
 
+  /// Two unprotected VNICs behind a security list that names source ports, a stateless
+  /// UDP port, ICMP types, and a stateless ping with its replies.
+  static let edges = """
+    defaultNamespace: oracle-zpr
+    namespaces:
+    - name: oracle-zpr
+      description: The default namespace
+      attributes:
+      - name: sensitivity
+        description: an attribute
+    vcns:
+    - name: v
+      cidrs:
+      - 10.0.0.0/16
+      securityLists:
+      - name: edges
+        ingress:
+        - protocol: tcp
+          source: 10.0.0.0/16
+          sourcePorts: 2000-2010
+        - protocol: udp
+          source: 10.0.0.0/16
+          ports: 53
+          stateless: true
+        - protocol: icmp
+          source: 10.0.0.0/16
+          icmpType: 3
+          stateless: true
+        - protocol: icmp
+          source: 10.0.0.0/16
+          icmpType: 8
+          stateless: true
+        - protocol: icmp
+          source: 10.0.0.0/16
+          icmpType: 0
+          stateless: true
+        egress:
+        - protocol: icmp
+          destination: 10.0.0.0/16
+          stateless: true
+        - protocol: all
+          destination: 10.0.0.0/16
+      subnets:
+      - name: s
+        cidr: 10.0.1.0/24
+        securityLists:
+        - edges
+    instances:
+    - name: a
+      vnics:
+      - subnet: v/s
+        ips:
+        - 10.0.1.10
+    - name: b
+      vnics:
+      - subnet: v/s
+        ips:
+        - 10.0.1.20
+
+    """
+
+  /// Chosen source ports at the edges of a rule's range, several flows from one source port at
+  /// once, a stateless UDP port, one-way ICMP messages (an error conntrack does not track
+  /// arrives through a stateless rule; a type no rule names does not) and a stateless ping:
+  /// each as the analyzer says, and the raw sockets closed afterwards.
+  @Test func sourcePortsAndICMPTypesGoWhereTheRulesSay() async throws {
+    let prefix = "zlp\(getpid() % 10_000)e"
+    defer { _ = Lab.down(prefix: prefix) }
+    let loaded = TenancyFile.load(SourceFile(path: "edges.yaml", text: Self.edges))
+    #expect(!loaded.hasErrors)
+    let lab = Lab(loaded.tenancy, prefix: prefix)
+    try await lab.up()
+    _ = try await lab.enforce(loaded.tenancy)
+    let traffic: [(LabTraffic, Bool)] = [
+      (.connection(.tcp, port: 9, sourcePort: 1999), false),
+      (.connection(.tcp, port: 9, sourcePort: 2000), true),
+      (.connection(.tcp, port: 9, sourcePort: 2010), true),
+      (.connection(.tcp, port: 9, sourcePort: 2011), false),
+      (.connection(.tcp, port: 9), false),
+      (.connection(.udp, port: 53), true),
+      (.connection(.udp, port: 54), false),
+      (.icmp(type: 3, code: 1), true),
+      (.icmp(type: 11, code: 0), false),
+      (.ping, true),
+    ]
+    let flows = traffic.map { LabFlow(from: "a", to: "b", traffic: $0.0) }
+    let results = try await LabProber(lab).probe(flows)
+    let analyzer = PathAnalyzer(loaded.tenancy)
+    for (index, flow) in flows.enumerated() {
+      #expect(
+        results[index].connected == traffic[index].1, "\(flow.label): \(results[index].detail)")
+      let analysis = try LabDifferential.analyze(
+        flow, in: lab, with: analyzer, sourcePort: results[index].sourcePort)
+      #expect(
+        LabDifferential.reachable(analysis, flow) == results[index].connected,
+        "\(flow.label): the analyzer and the kernel differ")
+      if let sourcePort = flow.sourcePort {
+        #expect(results[index].sourcePort == sourcePort)
+      }
+    }
+    #expect(results[7].detail == "arrived")
+    // Twenty flows from one source port to one destination cannot share a socket: they take
+    // turns, and each connects.
+    let same = Array(
+      repeating: LabFlow(from: "a", to: "b", traffic: .connection(.tcp, port: 9, sourcePort: 2005)),
+      count: 20)
+    let again = try await LabProber(lab, batch: 8).probe(same)
+    let connected = again.filter(\.connected).count
+    #expect(connected == 20, "\(again.map(\.detail))")
+    // No raw, TCP or UDP socket is left behind.
+    let sockets = Lab.shell(["ip", "netns", "exec", lab.namespace(named: "b")!, "ss", "-Htuwln"])
+    #expect(sockets.output.trimmingCharacters(in: .whitespacesAndNewlines) == "")
+  }
+
   @Test func anUnknownVNICIsAnError() async throws {
     let lab = Lab(try LabTests.load("three-tier.yaml"), prefix: "zlq\(getpid() % 10_000)")
     await #expect(throws: LabError.self) {
