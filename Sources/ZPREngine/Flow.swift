@@ -56,16 +56,26 @@ public struct Flow: Hashable, Sendable, CustomStringConvertible {
     self.icmpCode = code
   }
 
-  /// The flow of the replies: ends and ports swapped; an echo request is answered by an echo
-  /// reply (type 0), other ICMP messages by the same type.
+  /// The flow of the replies: ends and ports swapped; an ICMP query is answered by its reply
+  /// type (``icmpReplies``: an echo request, 8, by an echo reply, 0; over ICMPv6 128 by 129),
+  /// other ICMP messages by the same type.
   public var reply: Flow {
     var reply = self
     reply.source = destination
     reply.destination = source
     reply.sourcePort = destinationPort
     reply.destinationPort = sourcePort
-    if transport == .icmp, icmpType == 8 { reply.icmpType = 0 }
+    if transport == .icmp, let answer = Self.icmpReplies(source.family)[icmpType] {
+      reply.icmpType = answer
+    }
     return reply
+  }
+
+  /// The ICMP queries and their replies, as conntrack pairs them: echo (8, 0), timestamp
+  /// (13, 14), information (15, 16) and address mask (17, 18); over ICMPv6 echo (128, 129) and
+  /// node information (139, 140).
+  public static func icmpReplies(_ family: IPAddress.Family) -> [Int: Int] {
+    family == .v6 ? [128: 129, 139: 140] : [8: 0, 13: 14, 15: 16, 17: 18]
   }
 
   /// `tcp 10.0.1.10:49152 -> 10.0.3.10:5432`, `icmp 10.0.1.10 -> 10.0.3.10 type 8 code 0`.

@@ -143,9 +143,6 @@ public struct LabComparison: Sendable {
   public var disagreements: [LabDisagreement] = []
   /// What the compared flows exercised.
   public var coverage = LabCoverage()
-  /// Flows left out of the comparison: a known gap of the lab, not of the analyzer
-  /// (untracked one-way ICMP messages that the lab's stateful security rules drop).
-  public var skipped: [LabFlow] = []
   /// Seconds spent probing (the first, fast pass).
   public var probeSeconds: Double = 0
   /// Seconds spent asking the analyzer.
@@ -281,8 +278,7 @@ public enum LabDifferential {
   /// flow had. A flow that connected where the analyzer says it cannot, or that was refused
   /// (nothing listened), is a disagreement at once: no second probe may hide traffic that got
   /// through. A flow the analyzer allows that got no answer in the fast pass is probed again,
-  /// slowly (1 s), and counts only when it gets none again. A flow that shows a known gap of
-  /// the lab (``labGap(_:_:_:_:)``) is left out (``LabComparison/skipped``).
+  /// slowly (1 s), and counts only when it gets none again.
   public static func compare(
     _ lab: Lab, _ tenancy: Tenancy, flows: [LabFlow], prober: LabProber? = nil
   ) async throws(LabError) -> LabComparison {
@@ -312,12 +308,7 @@ public enum LabDifferential {
       if result.connected && !expected || result.detail.hasPrefix("refused") {
         disagreeing.insert(index)
       } else if !result.connected && expected {
-        if labGap(flows[index], analyses[index], result, analyzer.network) {
-          // A known gap of the lab: probing it again slowly would change nothing.
-          comparison.skipped.append(flows[index])
-        } else {
-          suspects.append(index)
-        }
+        suspects.append(index)
       }
     }
     if !suspects.isEmpty {
@@ -342,7 +333,6 @@ public enum LabDifferential {
     }
     let network = analyzer.network
     comparison.disagreements = disagreeing.sorted().map(disagreement)
-    comparison.compared -= comparison.skipped.count
     for index in flows.indices {
       comparison.coverage.tried(flows[index])
       guard results[index].connected else { continue }
@@ -382,28 +372,6 @@ public enum LabDifferential {
   /// not tracked: the kernel decides each by the rules alone, as the analyzer does.
   public static func tracked(icmpType type: Int, v6: Bool) -> Bool {
     v6 ? [128, 139].contains(type) : [8, 13, 15, 17].contains(type)
-  }
-
-  /// Whether a disagreement is the lab's own known gap rather than the analyzer's: a one-way
-  /// ICMP message conntrack does not track, which the analyzer lets through a stateful
-  /// security rule, got dropped. The lab renders a stateful security rule as one nft rule,
-  /// `MATCH ct mark set ct mark or 0x1 accept`, and reading `ct mark` of a packet without a
-  /// conntrack entry ends the rule (NFT_BREAK): the rule never accepts such a packet, and the
-  /// chain's policy drops it (zpr's own table marks in a rule of its own, so it is not
-  /// affected). Reported to the lab's owner; until it is fixed, such flows are left out of the
-  /// comparison (``LabComparison/skipped``) and the rounds give ICMP errors stateless rules.
-  static func labGap(
-    _ flow: LabFlow, _ analysis: PathAnalysis, _ result: ProbeResult,
-    _ network: NetworkSemantics
-  ) -> Bool {
-    let packet = analysis.flow
-    guard flow.isOneWay, !result.connected, reachable(analysis, flow),
-      !tracked(icmpType: packet.icmpType, v6: packet.destination.family == .v6),
-      let source = network.topology.endpoint(at: packet.source),
-      let destination = network.topology.endpoint(at: packet.destination)
-    else { return false }
-    return network.securityMatch(packet, at: source, .egress)?.stateful == true
-      || network.securityMatch(packet, at: destination, .ingress)?.stateful == true
   }
 
   /// Whether an analysis says the flow gets through: its replies too, unless it is one-way.

@@ -41,9 +41,7 @@ public enum LabRound: String, CaseIterable, Hashable, Sendable {
     }
   }
 
-  /// Shapes a generated tenancy of this kind of round (of ``vcns`` VCNs and ``ipv6Share``);
-  /// but for ``generated``, its stateless statements then come after every stateful one
-  /// (``LabDifferential/moveStatelessStatementsLast(_:)``).
+  /// Shapes a generated tenancy of this kind of round (of ``vcns`` VCNs and ``ipv6Share``).
   public func shape(_ tenancy: inout Tenancy, using random: inout some RandomNumberGenerator) {
     switch self {
     case .zpr:
@@ -61,7 +59,6 @@ public enum LabRound: String, CaseIterable, Hashable, Sendable {
       LabDifferential.joinVCNs(&tenancy, stateless: Bool.random(using: &random))
       LabDifferential.addAuditAttributes(&tenancy)
     }
-    if self != .generated { LabDifferential.moveStatelessStatementsLast(&tenancy) }
   }
 }
 
@@ -192,35 +189,6 @@ extension LabDifferential {
     }
   }
 
-  /// Moves every stateless statement (`connection-state='stateless'`) into a last policy,
-  /// `lab-stateless`, after every stateful one, keeping their order: a stateless statement is
-  /// then never the first of several that allow a flow when a stateful one allows it too.
-  ///
-  /// The enforcer and the analyzer disagree about such a flow (reported with a reproducer):
-  /// the analyzer lets its replies through (a stateful statement allows it), but the host's
-  /// ruleset jumps to the first statement's chain, which marks the connection only when the
-  /// grant that first named that statement was stateful (`HostRuleset`'s chains are made once
-  /// per statement). Until that is fixed, the random rounds keep clear of it this way.
-  public static func moveStatelessStatementsLast(_ tenancy: inout Tenancy) {
-    var stateless: [Statement] = []
-    for index in tenancy.policies.indices {
-      stateless += tenancy.policies[index].statements.filter { $0.filters.state == .stateless }
-      tenancy.policies[index].statements.removeAll { $0.filters.state == .stateless }
-    }
-    tenancy.policies.removeAll { $0.statements.isEmpty }
-    var start = 0
-    while start < stateless.count {
-      // A policy holds at most 25 statements.
-      let end = min(start + 25, stateless.count)
-      tenancy.policies.append(
-        Policy(
-          name: "lab-stateless" + (start == 0 ? "" : "-\(start / 25)"),
-          description: "the stateless statements, after every stateful one",
-          statements: Array(stateless[start..<end])))
-      start = end
-    }
-  }
-
   /// Shapes a random single-VCN tenancy so that ZPR's decisions show and both outcomes occur:
   /// open security lists (stateless ones when asked), two unprotected resources, the VCN
   /// carrying `lab.vcn:lab`, and ``labPolicies(_:limit:ports:)`` for one attribute.
@@ -324,17 +292,16 @@ extension LabDifferential {
           .init(stateless: true, transport: .udp, peer: a, sourcePorts: q...q + 10),
           .init(stateless: true, transport: .icmp, peer: a, icmpType: 11, icmpCode: 0),
         ])
-      // The stateless ping is IPv4's alone: the analyzer takes the reply of an ICMPv6 echo
-      // request (128) for another request, not an echo reply (129), so stateless rules on
-      // ICMPv6 echo types would disagree with the kernel (reported; until it is fixed, no
-      // random round has them).
+      // A stateless ping: the request in, its reply out (ICMPv6's are 128 and 129).
       let groupB = NetworkSecurityGroup(
         name: "lab-b",
         ingress: each(blocks) { .init(transport: .udp, peer: $0, destinationPorts: q...q + 20) }
-          + each(v4) { .init(stateless: true, transport: .icmp, peer: $0, icmpType: 8) },
+          + each(v4) { .init(stateless: true, transport: .icmp, peer: $0, icmpType: 8) }
+          + each(v6) { .init(stateless: true, transport: .icmp, peer: $0, icmpType: 128) },
         egress: each(blocks) { .init(transport: .tcp, peer: $0, destinationPorts: p...p + 60) }
           + each(blocks) { .init(transport: .udp, peer: $0) }
-          + each(v4) { .init(stateless: true, transport: .icmp, peer: $0, icmpType: 0) })
+          + each(v4) { .init(stateless: true, transport: .icmp, peer: $0, icmpType: 0) }
+          + each(v6) { .init(stateless: true, transport: .icmp, peer: $0, icmpType: 129) })
       tenancy.vcns[index].securityLists = [list]
       tenancy.vcns[index].networkSecurityGroups = [groupA, groupB]
       for subnet in tenancy.vcns[index].subnets.indices {

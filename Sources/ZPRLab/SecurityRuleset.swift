@@ -10,8 +10,13 @@ public enum SecurityRuleset {
   /// The conntrack mark bit of connections a stateful rule allowed (zpr's own bits differ).
   static let mark = "0x1"
 
+  /// The chain a stateful rule goes to: it marks the connection, then accepts. In a chain of
+  /// its own, so that a packet conntrack does not track (an ICMP error without a connection),
+  /// whose mark cannot be set, is still accepted by the next rule.
+  static let statefulChain = "stateful_accept"
+
   static func verdict(_ rule: SecurityRule) -> String {
-    rule.stateless ? "accept" : "ct mark set ct mark or \(mark) accept"
+    rule.stateless ? "accept" : "goto \(statefulChain)"
   }
 
   /// The typed table (a transaction replaces it whole).
@@ -65,10 +70,11 @@ public enum SecurityRuleset {
             + "nd-router-advert } accept",
         ] + rules)
     }
+    let marking = NFTChain(statefulChain, rules: ["ct mark set ct mark or \(mark)", "accept"])
     return NFTTable(
       family: "inet", name: "zpr_vcn",
       comment: "zpr lab: the security lists and NSGs of \(endpoint.name)",
-      objects: chains.map { .chain($0) })
+      objects: ([marking] + chains).map { .chain($0) })
   }
 
   /// One security rule as nft matches, one per address family its peer has (none when it can

@@ -33,7 +33,7 @@ struct LabProberTests {
       LabFlow(from: "app-1", to: "web-1", transport: .icmp, port: nil),
       LabFlow(from: "web-1", to: "app-1", transport: .udp, port: 9),
     ]
-    let results = try await LabProber(lab).probe(flows)
+    let results = try await LabProber(lab, timeout: 1).probe(flows)
     // The listeners are closed once the probe returns.
     #expect(Self.listening(in: lab.namespace(named: "app-1")!) == "")
     #expect(results.count == flows.count)
@@ -54,7 +54,7 @@ struct LabProberTests {
     #expect(!results[1].connected, "\(results[1].detail)")
     // Many flows at once, in batches smaller than their number: the same answers.
     let repeated = Array(repeating: flows, count: 50).flatMap { $0 }
-    let again = try await LabProber(lab, batch: 64).probe(repeated)
+    let again = try await LabProber(lab, timeout: 1, batch: 64).probe(repeated)
     #expect(
       again.map(\.connected)
         == Array(repeating: results.map(\.connected), count: 50).flatMap { $0 })
@@ -147,7 +147,9 @@ struct LabProberTests {
       (.ping, true),
     ]
     let flows = traffic.map { LabFlow(from: "a", to: "b", traffic: $0.0) }
-    let results = try await LabProber(lab).probe(flows)
+    // A second for each answer: the lab suites run beside each other, and a flow that must
+    // connect should not miss a short timeout on a busy machine.
+    let results = try await LabProber(lab, timeout: 1).probe(flows)
     let analyzer = PathAnalyzer(loaded.tenancy)
     for (index, flow) in flows.enumerated() {
       #expect(
@@ -167,7 +169,7 @@ struct LabProberTests {
     let same = Array(
       repeating: LabFlow(from: "a", to: "b", traffic: .connection(.tcp, port: 9, sourcePort: 2005)),
       count: 20)
-    let again = try await LabProber(lab, batch: 8).probe(same)
+    let again = try await LabProber(lab, timeout: 1, batch: 8).probe(same)
     let connected = again.filter(\.connected).count
     #expect(connected == 20, "\(again.map(\.detail))")
     // No raw, TCP or UDP socket is left behind.

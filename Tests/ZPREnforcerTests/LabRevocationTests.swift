@@ -101,7 +101,6 @@ struct LabRevocationTests {
         changed.resources[last].vnics[vnic].securityAttributes = []
       }
     }
-    LabDifferential.moveStatelessStatementsLast(&changed)
     return changed
   }
 

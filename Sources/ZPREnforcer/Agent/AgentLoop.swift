@@ -150,7 +150,7 @@ public actor AgentLoop {
     let current = await reconciler.current
     let denied = (try? await reconciler.backend.observations().denied) ?? []
     return AgentReport(
-      revision: enforced ?? 0, status: status, statements: current?.statements.count ?? 0,
+      revision: enforced ?? 0, status: status, statements: current?.statementCount ?? 0,
       elements: current?.elementCount ?? 0, cut: await reconciler.cut, denied: denied)
   }
 }

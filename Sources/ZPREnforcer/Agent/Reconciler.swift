@@ -132,17 +132,22 @@ public actor Reconciler {
   /// How many established connections the last new ruleset cut.
   public private(set) var cut = 0
 
-  /// Cuts the tracked connections the new ruleset no longer allows: conntrack forgets them,
-  /// so their next packet is decided again, and dropped.
+  /// Cuts the tracked connections the new ruleset no longer allows as they are: those no
+  /// statement allows any more, and those only a stateless statement does (their replies need
+  /// a statement of their own now). Conntrack forgets them, so their next packet is decided
+  /// again: dropped, or accepted without letting the replies pass.
   private func cutRevoked(_ ruleset: HostRuleset) async throws(EnforcerError) -> Int {
     guard ruleset.protected else { return 0 }
     let own = Set(ruleset.addresses)
+    let stateful = Set(ruleset.statements.filter(\.stateful).map(\.name))
     var count = 0
     for connection in try await backend.trackedConnections() {
       let inbound = own.contains(connection.destination)
-      guard inbound || own.contains(connection.source),
-        ruleset.statement(for: connection, inbound: inbound) == nil
-      else { continue }
+      guard inbound || own.contains(connection.source) else { continue }
+      if let chain = ruleset.statement(for: connection, inbound: inbound), stateful.contains(chain)
+      {
+        continue
+      }
       try await backend.cut(connection)
       count += 1
     }

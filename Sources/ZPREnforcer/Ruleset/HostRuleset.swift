@@ -14,7 +14,7 @@ public struct HostRuleset: Hashable, Sendable {
   /// Whether ZPR guards this host: when it does not, it filters nothing itself (its protected
   /// peers filter their side).
   public var protected: Bool
-  /// The statements some element jumps to, in policy order.
+  /// The statements' chains some element jumps to, in policy order.
   public var statements: [StatementRule]
   /// TCP and UDP in (by source) and out (by destination).
   public var ingress: [PortElement]
@@ -35,11 +35,17 @@ public struct HostRuleset: Hashable, Sendable {
     public var egressICMP: [ICMPElement]
   }
 
-  /// A statement as the ruleset names it: its chain and counter (`s0_1`), and whether its
-  /// replies pass (stateful) or need their own statement (`connection-state='stateless'`).
+  /// A statement's chain, as the ruleset names it (`s0_1`), its counter, and whether the
+  /// replies of what it accepts pass (stateful) or need their own statement
+  /// (`connection-state='stateless'`). A stateless statement may have a second, stateful chain
+  /// (`s0_1_stateful`, counting into the same counter): for the flows it is the first to grant
+  /// that a later, stateful statement grants as well, whose replies therefore pass.
   public struct StatementRule: Hashable, Sendable {
     public var id: StatementID
+    /// The chain's name.
     public var name: String
+    /// The statement's counter (`s0_1`), one per statement.
+    public var counter: String
     public var stateful: Bool
     /// The policy's name and the statement, for the ruleset's comments and flow records.
     public var label: String
@@ -111,10 +117,19 @@ public struct HostRuleset: Hashable, Sendable {
     return view.statement(for: flow, inbound: inbound) != nil
   }
 
+  /// How many statements it names (a statement may have two chains).
+  public var statementCount: Int { Set(statements.map(\.id)).count }
+
   /// How many elements its sets hold.
   public var elementCount: Int {
     ingress.count + egress.count + ingressICMP.count + egressICMP.count
   }
+}
+
+/// A statement's chain: the statement, and whether its replies pass.
+private struct ChainKey: Hashable {
+  var statement: StatementID
+  var stateful: Bool
 }
 
 /// A problem building or applying a ruleset: a stable code, what to do, and the error
@@ -189,22 +204,26 @@ extension HostRuleset {
         egressICMP: found.egressICMP)
     }
     guard protected else { return }
-    var used: [StatementID: StatementRule] = [:]
+    // A grant names the first statement that grants it, and is stateful when any granting
+    // statement is: a stateless statement's grant may be stateful, through its own chain.
+    var used: [ChainKey: StatementRule] = [:]
     func rule(_ grant: Grant) -> String {
-      if let known = used[grant.statement] { return known.name }
+      let key = ChainKey(statement: grant.statement, stateful: grant.stateful)
+      if let known = used[key] { return known.name }
       let id = grant.statement
       let policy = topology.tenancy.policies[id.policy]
-      let text =
-        id.statement < policy.statements.count
-        ? PolicyFormatter.format(policy.statements[id.statement]) : ""
+      let statement = id.statement < policy.statements.count ? policy.statements[id.statement] : nil
+      let counter = "s\(id.policy)_\(id.statement)"
+      let declared = statement.map { $0.filters.state == .stateful } ?? grant.stateful
       let made = StatementRule(
-        id: id, name: "s\(id.policy)_\(id.statement)", stateful: grant.stateful,
-        label: "\(policy.name)[\(id.statement)]: \(text)")
-      used[id] = made
+        id: id, name: grant.stateful && !declared ? counter + "_stateful" : counter,
+        counter: counter, stateful: grant.stateful,
+        label: "\(policy.name)[\(id.statement)]: \(statement.map(PolicyFormatter.format) ?? "")")
+      used[key] = made
       return made.name
     }
     let found = Self.elements(of: endpoint, in: compiled, rule)
-    statements = used.values.sorted { $0.id < $1.id }
+    statements = used.values.sorted { ($0.id, $0.name) < ($1.id, $1.name) }
     ingress = found.ingress
     egress = found.egress
     ingressICMP = found.ingressICMP

@@ -34,8 +34,10 @@ public enum NFTRenderer {
       + (ruleset.protected
         ? "ZPR protects it; what no statement allows is dropped"
         : "ZPR does not protect it; it filters nothing itself")
-    var objects: [NFTObject] = ruleset.statements.map {
-      .counter(NFTCounter($0.name, comment: "\($0.name): \(Self.comment($0.label))"))
+    var counted: Set<String> = []
+    var objects: [NFTObject] = ruleset.statements.compactMap {
+      guard counted.insert($0.counter).inserted else { return nil }
+      return .counter(NFTCounter($0.counter, comment: "\($0.counter): \(Self.comment($0.label))"))
     }
     objects.append(.counter(NFTCounter("denied")))
     if ruleset.audit != nil { objects.append(.counter(NFTCounter("audit_denied"))) }
@@ -62,7 +64,7 @@ public enum NFTRenderer {
         .chain(
           NFTChain(
             statement.name,
-            rules: ["counter name \"\(statement.name)\""]
+            rules: ["counter name \"\(statement.counter)\""]
               + (statement.stateful ? ["ct mark set ct mark or \(statefulMark)"] : [])
               + ["accept"])))
     }

@@ -1,3 +1,5 @@
+import ZPRPolicy
+
 /// Flows as connection tracking sees them, for simulating what ZPR does over time: identical
 /// 5-tuples are one flow, replies of a flow allowed statefully pass, a stateless statement does
 /// not let replies through, and a recompile cuts the flows that lost their permission.
@@ -73,10 +75,14 @@ public struct FlowTable: Sendable {
   }
 
   /// The flow a packet would answer: the ends and ports swapped (an echo reply answers an echo
-  /// request).
+  /// request, and so on for each ICMP query).
   static func request(answeredBy reply: Flow) -> Flow {
     var request = reply.reply
-    if reply.transport == .icmp, reply.icmpType == 0 { request.icmpType = 8 }
+    if reply.transport == .icmp,
+      let query = Flow.icmpReplies(reply.source.family).first(where: { $0.value == reply.icmpType })
+    {
+      request.icmpType = query.key
+    }
     return request
   }
 }

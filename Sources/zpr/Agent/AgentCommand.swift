@@ -174,7 +174,7 @@ struct AgentRunCommand: AsyncParsableCommand {
         if outcome != .unchanged || stamp != modified {
           writeError(
             "zpr agent: \(outcome.rawValue) the ruleset of \(ruleset.host) "
-              + "(\(ruleset.statements.count) statements, \(ruleset.elementCount) elements)\n")
+              + "(\(ruleset.statementCount) statements, \(ruleset.elementCount) elements)\n")
         }
         modified = stamp
         let digest = AgentStatus.digest(of: source.text)
@@ -224,7 +224,7 @@ struct AgentRunCommand: AsyncParsableCommand {
     case .enforced(let revision, let outcome, let ruleset, let cut):
       writeError(
         "zpr agent: revision \(revision): \(outcome.rawValue) the ruleset of \(ruleset.host) "
-          + "(\(ruleset.statements.count) statements, \(ruleset.elementCount) elements, "
+          + "(\(ruleset.statementCount) statements, \(ruleset.elementCount) elements, "
           + "\(cut) connections cut)\n")
     case .repaired:
       writeError("zpr agent: repaired the table (it had drifted)\n")
