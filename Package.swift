@@ -80,7 +80,9 @@ let package = Package(
     .target(name: "ZPREnforcer", dependencies: ["ZPRPolicy", "ZPRModel", "ZPREngine"]),
     // The REST API's client: Foundation's URLSession, nothing of the server.
     .target(name: "ZPRClient", dependencies: ["ZPRPolicy"]),
-    .target(name: "ZPRLab", dependencies: ["ZPRPolicy", "ZPRModel", "ZPREngine", "ZPREnforcer"]),
+    .target(
+      name: "ZPRLab",
+      dependencies: ["ZPRPolicy", "ZPRModel", "ZPREngine", "ZPREnforcer", "ZPRTesting"]),
     .target(name: "ZPRTesting", dependencies: ["ZPRPolicy", "ZPRModel"]),
     .executableTarget(
       name: "zpr",

@@ -1,6 +1,7 @@
 import ZPREngine
 public import ZPRModel
 import ZPRPolicy
+import ZPRTesting
 
 /// The kinds of random tenancy the differential test goes through, one kind per round in
 /// turn, so that every feature the analyzer knows is tried against the kernel: what ZPR
@@ -39,6 +40,19 @@ public enum LabRound: String, CaseIterable, Hashable, Sendable {
     case .layered: 0.3
     case .zpr, .generated: 0
     }
+  }
+
+  /// The random tenancy of this kind of round: generated from the seed in the size it asks
+  /// for, then shaped (``shape(_:using:)``).
+  public func tenancy(seed: UInt64, resources: Int = 20) -> Tenancy {
+    var generator = TenancyGenerator(seed: seed)
+    var size = TenancyGenerator.Size(
+      namespaces: 2, attributesPerNamespace: 2, vcns: vcns, subnetsPerVCN: 2,
+      resources: resources, policies: 3)
+    size.ipv6Share = ipv6Share
+    var tenancy = generator.tenancy(size)
+    shape(&tenancy, using: &generator.random)
+    return tenancy
   }
 
   /// Shapes a generated tenancy of this kind of round (of ``vcns`` VCNs and ``ipv6Share``).

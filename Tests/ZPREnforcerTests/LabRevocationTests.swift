@@ -109,7 +109,7 @@ struct LabRevocationTests {
     let seed: UInt64 = kind == .zpr ? 3031 : 3032
     let prefix = "zlv\(getpid() % 10_000)\(kind == .zpr ? 0 : 1)"
     defer { _ = Lab.down(prefix: prefix) }
-    let tenancy = LabTests.tenancy(seed: seed, kind: kind)
+    let tenancy = kind.tenancy(seed: seed)
     let lab = Lab(tenancy, prefix: prefix)
     try await lab.up()
     let reconcilers = try await lab.enforce(tenancy)

@@ -129,7 +129,7 @@ struct LabTests {
     for round in 0..<Self.rounds {
       let seed = random.next()
       let kind = LabRound(round: round)
-      let tenancy = Self.tenancy(seed: seed, kind: kind)
+      let tenancy = kind.tenancy(seed: seed)
       let result = try await Self.differential(
         tenancy, prefix: "zlr\(getpid() % 10_000)\(round % 10)", seed: seed)
       print("lab, random round \(round) (\(kind.rawValue)): \(result.coverage.summary)")
@@ -151,19 +151,6 @@ struct LabTests {
 
   /// How many random tenancies a run builds.
   static let rounds = 8
-
-  /// The random tenancy of a kind of round: generated from the seed in the size the kind asks
-  /// for (20 resources), then shaped as that kind.
-  static func tenancy(seed: UInt64, kind: LabRound, resources: Int = 20) -> Tenancy {
-    var generator = TenancyGenerator(seed: seed)
-    var size = TenancyGenerator.Size(
-      namespaces: 2, attributesPerNamespace: 2, vcns: kind.vcns, subnetsPerVCN: 2,
-      resources: resources, policies: 3)
-    size.ipv6Share = kind.ipv6Share
-    var tenancy = generator.tenancy(size)
-    kind.shape(&tenancy, using: &generator.random)
-    return tenancy
-  }
 
   /// A random tenancy of three VCNs with IPv6 subnets beside IPv4 ones, joined by local
   /// peering and by a DRG every VCN is attached to, with open security lists: flows within and

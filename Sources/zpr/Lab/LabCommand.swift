@@ -532,7 +532,7 @@ struct LabFuzz: AsyncParsableCommand {
     while compared < flows {
       let tenancySeed = random.next()
       let kind = LabRound(round: round)
-      let tenancy = Self.tenancy(seed: tenancySeed, kind: kind, resources: resources)
+      let tenancy = kind.tenancy(seed: tenancySeed, resources: resources)
       defer { _ = Lab.down(prefix: prefix) }
       let lab = Lab(tenancy, prefix: prefix)
       let result: LabComparison
@@ -572,18 +572,6 @@ struct LabFuzz: AsyncParsableCommand {
     if !disagreements.isEmpty { throw ExitCode(1) }
   }
 
-  /// The tenancy of a round: generated from the seed in the size its kind asks for, then
-  /// shaped as that kind (``LabRound/shape(_:using:)``).
-  static func tenancy(seed: UInt64, kind: LabRound, resources: Int) -> Tenancy {
-    var generator = TenancyGenerator(seed: seed)
-    var size = TenancyGenerator.Size(
-      namespaces: 2, attributesPerNamespace: 2, vcns: kind.vcns, subnetsPerVCN: 2,
-      resources: resources, policies: 3)
-    size.ipv6Share = kind.ipv6Share
-    var tenancy = generator.tenancy(size)
-    kind.shape(&tenancy, using: &generator.random)
-    return tenancy
-  }
 }
 
 /// `zpr lab down`.
