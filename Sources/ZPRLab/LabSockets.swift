@@ -1,26 +1,10 @@
 import Foundation
+import ZPREnforcer
 import ZPREngine
 
 #if canImport(Glibc)
   import Glibc
 #endif
-
-/// `setns(2)` for network namespaces (Glibc's module leaves it out: it is a GNU extension).
-enum Namespace {
-  private typealias SetNS = @convention(c) (Int32, Int32) -> Int32
-
-  /// `CLONE_NEWNET`.
-  private static let network: Int32 = 0x4000_0000
-
-  /// Moves the calling thread into the network namespace of a descriptor; 0, or -1 and errno.
-  static func set(_ fd: Int32) -> Int32 {
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "setns") else {
-      errno = ENOSYS
-      return -1
-    }
-    return unsafeBitCast(symbol, to: SetNS.self)(fd, network)
-  }
-}
 
 /// The network namespaces of a lab as one thread moves between them: it opens each
 /// namespace's file once, enters them in turn, and comes back to its own namespace when it is
@@ -57,7 +41,7 @@ final class NamespaceHops {
       }
       open[name] = fd
     }
-    guard Namespace.set(fd) == 0 else {
+    guard NetworkNamespace.set(fd) == 0 else {
       throw LabError(
         .prober, "cannot enter the namespace \(name): \(Sockets.errorText()): run as root")
     }
@@ -65,13 +49,13 @@ final class NamespaceHops {
 
   /// Back to the thread's own namespace.
   func leave() {
-    if home >= 0 { _ = Namespace.set(home) }
+    if home >= 0 { _ = NetworkNamespace.set(home) }
   }
 
   /// Back home, and every namespace file closed.
   func close() {
     if home >= 0 {
-      _ = Namespace.set(home)
+      _ = NetworkNamespace.set(home)
       Glibc.close(home)
       home = -1
     }
